@@ -1,0 +1,178 @@
+"""One typed, frozen configuration: config.yaml plus ``HUIQI_*`` environment overrides.
+
+Every key has a default and a description. An environment variable ``HUIQI_`` + the key path in
+capitals with ``__`` between levels overrides the file (``mail.host`` is ``HUIQI_MAIL__HOST``);
+``HUIQI_DATABASE_URL`` sets the database and ``HUIQI_RULES`` the rulesets (paths separated by
+``:``). Relative paths are read from the directory of the config file. A bad or unknown key fails
+at start-up with ``FILE:LINE: key: what is wrong``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+from scheduler.yamlsource import YamlSourceError, parse_yaml
+
+DEFAULT_CONFIG = Path("config.yaml")
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the file, line and key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TermSetting(_Section):
+    start: date = Field(description="First day of the current term (overrides the ruleset's)")
+
+
+class MailSettings(_Section):
+    transport: Literal["folder", "smtp"] = Field(
+        "folder", description="folder: write .eml files (the embedded default); smtp: send"
+    )
+    folder: str = Field("var/mail", description="Where the folder transport writes .eml files")
+    sender: str = Field("县妇联提醒 <noreply@example.org>", description="From: of every mail")
+    host: str = Field("127.0.0.1", description="SMTP host (smtp only)")
+    port: int = Field(25, ge=1, le=65535, description="SMTP port (smtp only)")
+    security: Literal["none", "starttls", "ssl"] = Field(
+        "none", description="SMTP transport security"
+    )
+    user: str | None = Field(
+        None, description="SMTP login; the password comes from HUIQI_SMTP_PASSWORD"
+    )
+
+
+class ReminderSettings(_Section):
+    send_at: time = Field(time(9, 0), description="Local time of the daily reminder sweep")
+
+
+class WebSettings(_Section):
+    base_url: str = Field("http://127.0.0.1:8000", description="Public address of the web app")
+
+
+class WorkdaySettings(_Section):
+    holidays: list[date] = Field([], description="Extra days off (beyond the official calendar)")
+    workdays: list[date] = Field([], description="Extra working days (e.g. an adjusted weekend)")
+
+
+class Settings(BaseSettings):
+    """The deployment's settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HUIQI_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    database_url: str = Field(
+        "sqlite:///var/huiqi.db", description="SQLAlchemy URL: SQLite file or postgresql+psycopg://"
+    )
+    rules: Annotated[list[str], NoDecode] = Field(
+        ["rules/xihe-fulian.yaml"], description="Ruleset files to load, in order"
+    )
+    timezone: str = Field("Asia/Shanghai", description="IANA time zone of local dates and times")
+    language: Literal["zh", "en"] = Field("zh", description="Language of mails and exports")
+    templates: str = Field("templates", description="Folder of the Jinja2 templates")
+    terms: dict[str, TermSetting] = Field({}, description="Term starts, by term name")
+    mail: MailSettings = Field(MailSettings(), description="Mail transport")
+    reminders: ReminderSettings = Field(ReminderSettings(), description="Reminder sweep")
+    web: WebSettings = Field(WebSettings(), description="Web app")
+    workdays: WorkdaySettings = Field(WorkdaySettings(), description="Official workday overrides")
+    base_dir: str = Field(".", exclude=True, description="Directory relative paths are read from")
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _split_rules(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part for part in value.split(":") if part]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return env_settings, init_settings
+
+    # -- derived values -------------------------------------------------------------------------
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def path(self, value: str) -> Path:
+        """A configured path, relative paths read from the config file's directory."""
+        candidate = Path(value)
+        return candidate if candidate.is_absolute() else Path(self.base_dir) / candidate
+
+    @property
+    def rule_paths(self) -> list[Path]:
+        return [self.path(value) for value in self.rules]
+
+    @property
+    def term_starts(self) -> dict[str, date]:
+        return {name: term.start for name, term in self.terms.items()}
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL with a relative SQLite path read from the config's directory."""
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            return url.set(database=str(self.path(url.database))).render_as_string(
+                hide_password=False
+            )
+        return self.database_url
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read config.yaml (``path``, default ./config.yaml if it exists) and the environment."""
+    config_path = path or DEFAULT_CONFIG
+    data: dict[str, Any] = {}
+    index = None
+    if config_path.exists():
+        text = config_path.read_text(encoding="utf-8")
+        try:
+            raw, index = parse_yaml(text, str(config_path))
+        except YamlSourceError as error:
+            raise ConfigError(str(error)) from None
+        if raw is not None and not isinstance(raw, dict):
+            raise ConfigError(f"{config_path}:1: the configuration must be a mapping of keys")
+        data = raw or {}
+    elif path is not None:
+        raise ConfigError(f"{config_path}: no such configuration file")
+    data["base_dir"] = str(config_path.resolve().parent)
+    try:
+        return Settings(**data)
+    except ValidationError as error:
+        raise ConfigError(_describe(error, str(config_path), index)) from None
+
+
+def _describe(error: ValidationError, filename: str, index: Any) -> str:
+    item = error.errors()[0]
+    location = tuple(item["loc"])
+    key = ".".join(str(part) for part in location)
+    line = index.line_of(location) if index else 1
+    if item["type"] == "extra_forbidden":
+        return f"{filename}:{line}: unknown key {key!r}"
+    message = item["msg"].removeprefix("Value error, ")
+    return f"{filename}:{line}: {key}: {message}"

@@ -1,0 +1,23 @@
+"""Reading the configured ruleset files (the I/O around `scheduler.rules`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+
+from scheduler.rules import RuleBook, RuleProblem, RulesError, parse_rulebook
+
+
+def read_rulebook(paths: Sequence[Path], term_starts: Mapping[str, date] | None = None) -> RuleBook:
+    """Parse the ruleset files in order; raise RulesError naming any unreadable file."""
+    sources = []
+    for path in paths:
+        try:
+            sources.append((str(path), path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+            raise RulesError([RuleProblem(str(path), 1, None, f"cannot read: {reason}")]) from None
+    if not sources:
+        raise RulesError([RuleProblem("(configuration)", 1, None, "no ruleset files configured")])
+    return parse_rulebook(sources, term_starts)
