@@ -7,8 +7,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,7 +34,10 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def alembic_config(engine: Engine) -> AlembicConfig:
+def alembic_config(engine: Engine) -> Any:
+    """Alembic's configuration for ``engine`` (imported lazily: only init and tests need it)."""
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
@@ -45,6 +46,8 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 def migrate(engine: Engine) -> None:
     """Create the database or bring it to the newest schema."""
+    from alembic import command
+
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection

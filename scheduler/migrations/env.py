@@ -5,6 +5,8 @@ from sqlalchemy import create_engine
 
 from scheduler.models import Base
 
+# Model modules of other capabilities register their tables on Base when imported here:
+
 config = context.config
 
 

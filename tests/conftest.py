@@ -1,0 +1,155 @@
+"""Shared fixtures: real databases (SQLite, and PostgreSQL when reachable), the bundled
+ruleset, the installed ``huiqi`` command, and a small county with two townships.
+
+PostgreSQL: ``HUIQI_TEST_POSTGRES_URL`` (CI sets it) or, locally, postgres@127.0.0.1:5432/test
+when it answers. Each test gets its own schema, dropped afterwards. When the variable is set
+and the server does not answer, the PostgreSQL tests fail instead of being skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from scheduler.database import make_engine, migrate
+from scheduler.rulefiles import read_rulebook
+from scheduler.rules import RuleBook
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_RULES = ROOT / "rules" / "xihe-fulian.yaml"
+SHARED = ROOT.parent / "shared"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _postgres_base() -> str | None:
+    url = os.environ.get("HUIQI_TEST_POSTGRES_URL")
+    required = bool(url)
+    url = url or DEFAULT_PG
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 2})
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        engine.dispose()
+        return url
+    except Exception as error:
+        if required:
+            raise RuntimeError(f"HUIQI_TEST_POSTGRES_URL is set but unreachable: {error}") from None
+        return None
+
+
+POSTGRES = _postgres_base()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'huiqi.db'}"
+        return
+    if POSTGRES is None:
+        pytest.skip("PostgreSQL is not reachable")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in POSTGRES else "?"
+    yield f"{POSTGRES}{separator}options={quote(f'-csearch_path={schema}')}"
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated database."""
+    engine = make_engine(database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def book() -> RuleBook:
+    """The bundled Xihe ruleset (R1–R12)."""
+    return read_rulebook([BUNDLED_RULES])
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+UNIT_HEADER = ("code", "name", "kind", "parent", "active_from", "active_to", "female_population")
+EVENT_HEADER = ("unit", "kinds", "date", "time", "title", "attended", "amount", "ref")
+PEOPLE_HEADER = ("name", "email", "phone", "unit", "role", "from", "to")
+
+COUNTY_UNITS = [
+    ("100", "示例县", "county", "", "2000-01-01", "", "80000"),
+    ("101", "东山镇", "township", "100", "2000-01-01", "", ""),
+    ("102", "西河乡", "township", "100", "2000-01-01", "", ""),
+    ("10101", "东山村", "village", "101", "2000-01-01", "", ""),
+]
+COUNTY_PEOPLE = [
+    ("孙主席", "sun@example.org", "", "100", "fulian_chair", "2020-01-01", ""),
+    ("刘主席", "liu@example.org", "", "101", "fulian_chair", "2020-01-01", ""),
+    ("陈书记", "chen@example.org", "", "101", "party_secretary", "2020-01-01", ""),
+    ("周主席", "zhou@example.org", "", "102", "fulian_chair", "2020-01-01", ""),
+]
+
+
+@pytest.fixture
+def county_files(tmp_path: Path) -> dict[str, Path]:
+    """CSV files of a county (100) with two townships (101, 102) and a village (10101)."""
+    return {
+        "units": write_csv(tmp_path / "units.csv", UNIT_HEADER, COUNTY_UNITS),
+        "people": write_csv(tmp_path / "people.csv", PEOPLE_HEADER, COUNTY_PEOPLE),
+    }
+
+
+HuiqiRunner = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def huiqi_executable() -> str:
+    found = shutil.which("huiqi", path=str(Path(sys.executable).parent)) or shutil.which("huiqi")
+    assert found, "the huiqi command is not installed (pip install -e .)"
+    return found
+
+
+@pytest.fixture
+def huiqi(database_url: str, tmp_path: Path) -> HuiqiRunner:
+    """Run the installed ``huiqi`` command against the test database, from the project root."""
+
+    def run(*args: str, check: bool = True, env: dict[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
+        environment = {**os.environ, "HUIQI_DATABASE_URL": database_url,
+                       "HUIQI_RULES": str(BUNDLED_RULES), **(env or {})}
+        result = subprocess.run([huiqi_executable(), *args], cwd=ROOT, env=environment,
+                                capture_output=True, text=True, timeout=300)
+        if check and result.returncode != 0:
+            raise AssertionError(f"huiqi {' '.join(args)} exited {result.returncode}: "
+                                 f"{result.stderr}{result.stdout}")
+        return result
+
+    return run
+
+
+@pytest.fixture
+def county(huiqi: HuiqiRunner, county_files: dict[str, Path]) -> HuiqiRunner:
+    """The installed command on an initialised database holding the small county."""
+    huiqi("init")
+    huiqi("units", "import", str(county_files["units"]))
+    huiqi("people", "import", str(county_files["people"]))
+    return huiqi
