@@ -153,17 +153,22 @@ class TermCadence:
     years: int
 
     def periods_from(self, first_start: date, anchor_year: int = 0) -> Iterator[Period]:
-        """Terms in order, starting with the first that starts on or after ``first_start``."""
-        step = relativedelta(years=self.years)
-        start = self.start
-        while start > first_start:
-            start -= step
-        while start < first_start:
-            start += step
+        """Terms in order, starting with the first that starts on or after ``first_start``.
+
+        Term k starts ``k × years`` years from ``start``, always counted from ``start`` itself
+        (a 29 February start gives 28 February in common years and 29 February again in leap
+        years, never drifting), and ends the day before term k + 1 starts.
+        """
+        index = (first_start.year - self.start.year) // self.years - 1
+        while self._start_of(index) < first_start:
+            index += 1
         while True:
-            end = start + step - timedelta(days=1)
+            start, end = self._start_of(index), self._start_of(index + 1) - timedelta(days=1)
             yield Period(start, end, interval_label(start, end))
-            start += step
+            index += 1
+
+    def _start_of(self, index: int) -> date:
+        return self.start + relativedelta(years=index * self.years)
 
 
 Cadence = CalendarCadence | TermCadence

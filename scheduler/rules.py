@@ -32,7 +32,7 @@ from scheduler.periods import (
     TermCadence,
     parse_calendar_cadence,
 )
-from scheduler.yamlsource import LineIndex, Path, YamlSourceError, parse_yaml
+from scheduler.yamlsource import LineIndex, Path, YamlSourceError, item_key_at, parse_yaml
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _REMIND = re.compile(r"^\s*(?:(\d+\s*\w+)\s+before|on due)\s*$")
@@ -392,7 +392,8 @@ def _parse_source(
     try:
         data, index = parse_yaml(text, filename)
     except YamlSourceError as error:
-        problems.append(RuleProblem(filename, error.line, None, error.message))
+        rule_id = item_key_at(text, error.line, "rules", "id")
+        problems.append(RuleProblem(filename, error.line, rule_id, error.message))
         return None
     context = _Context(filename, index, problems)
     if not isinstance(data, dict):

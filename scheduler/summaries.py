@@ -126,7 +126,8 @@ def build_scorecard(
     """Units ranked by the points of the obligations they met on time.
 
     ``possible`` sums the points of the obligations whose due date has passed (or that are met);
-    ties rank by the on-time share, then by unit code. Units with nothing counted are left out.
+    ties rank by the on-time share; units equal in both share a rank (listed by code). Units
+    with nothing counted are left out.
     """
     points = {rule.id: rule.points for rule in rules}
     totals: dict[int, list[Decimal | int]] = defaultdict(lambda: [Decimal(0), Decimal(0), 0, 0, 0])
@@ -144,15 +145,18 @@ def build_scorecard(
         else:
             line[4] += 1
     by_id = {unit.id: unit for unit in units}
+
+    def merit(unit_id: int) -> tuple[Decimal, Decimal]:
+        earned, possible = totals[unit_id][0], totals[unit_id][1]
+        return Decimal(earned), Decimal(earned) / Decimal(possible)
+
     ordered = sorted(
         (unit_id for unit_id in totals if unit_id in by_id),
-        key=lambda unit_id: (
-            -totals[unit_id][0],
-            -(totals[unit_id][0] / totals[unit_id][1]),
-            by_id[unit_id].code,
-        ),
+        key=lambda unit_id: (tuple(-value for value in merit(unit_id)), by_id[unit_id].code),
     )
-    return [
-        Score(rank, by_id[unit_id], *totals[unit_id])  # type: ignore[arg-type]
-        for rank, unit_id in enumerate(ordered, start=1)
-    ]
+    scores: list[Score] = []
+    for position, unit_id in enumerate(ordered, start=1):
+        tied = scores and merit(ordered[position - 2]) == merit(unit_id)
+        rank = scores[-1].rank if tied else position
+        scores.append(Score(rank, by_id[unit_id], *totals[unit_id]))  # type: ignore[arg-type]
+    return scores

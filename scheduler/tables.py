@@ -61,10 +61,12 @@ def _csv_grid(path: Path) -> list[list[str]]:
             raise InputError(
                 [Problem(str(path), None, None, "not UTF-8 or GB18030 text")]
             ) from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), strict=True))
+        return list(reader)
     except csv.Error as error:
-        raise InputError([Problem(str(path), None, None, f"malformed CSV: {error}")]) from None
+        problem = Problem(str(path), reader.line_num or None, None, f"malformed CSV: {error}")
+        raise InputError([problem]) from None
 
 
 def _xlsx_grid(path: Path) -> list[list[str]]:

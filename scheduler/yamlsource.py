@@ -76,3 +76,52 @@ def _build(
             for position, item in enumerate(node.value)
         ]
     return constructor.construct_object(node, deep=True)
+
+
+def item_key_at(text: str, line: int, sequence: str, key: str) -> str | None:
+    """Best effort: the ``key`` of the item of the top-level list ``sequence`` holding ``line``.
+
+    Names the rule of a YAML error that stops parsing. A duplicate key leaves the text
+    composable, so it is read whole; for malformed YAML the longest head of the text that ends
+    before ``line`` and composes is read (at most 50 lines back), and ``line`` belongs to the
+    list's last item only when the list runs to the cut and ``line`` is indented inside the
+    item. None when unsure.
+    """
+    lines = text.splitlines(keepends=True)
+    for cut in (len(lines), *range(line - 1, max(line - 51, 0), -1)):
+        try:
+            root = yaml.compose("".join(lines[:cut]), Loader=yaml.SafeLoader)
+        except yaml.YAMLError:
+            continue
+        items = _sequence_at(root, sequence)
+        if items is None:
+            return None
+        last_line = items.end_mark.line + (1 if items.end_mark.column else 0)
+        if last_line < min(line, cut):
+            return None
+        return _key_of_item_at(items, line, lines, key)
+    return None
+
+
+def _sequence_at(root: yaml.Node | None, name: str) -> yaml.SequenceNode | None:
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    for key_node, value_node in root.value:
+        if key_node.value == name and isinstance(value_node, yaml.SequenceNode):
+            return value_node
+    return None
+
+
+def _key_of_item_at(items: yaml.SequenceNode, line: int, lines: list[str], key: str) -> str | None:
+    started = [item for item in items.value if item.start_mark.line + 1 <= line]
+    if not started or not isinstance(started[-1], yaml.MappingNode):
+        return None
+    item = started[-1]
+    if item.start_mark.line + 1 < line:
+        text = lines[line - 1] if line <= len(lines) else ""
+        if len(text) - len(text.lstrip(" ")) < item.start_mark.column:
+            return None
+    for key_node, value_node in item.value:
+        if key_node.value == key and isinstance(value_node, yaml.ScalarNode):
+            return str(value_node.value)
+    return None

@@ -132,15 +132,27 @@ def huiqi_executable() -> str:
 def huiqi(database_url: str, tmp_path: Path) -> HuiqiRunner:
     """Run the installed ``huiqi`` command against the test database, from the project root."""
 
-    def run(*args: str, check: bool = True, env: dict[str, str] | None = None
-            ) -> subprocess.CompletedProcess[str]:
-        environment = {**os.environ, "HUIQI_DATABASE_URL": database_url,
-                       "HUIQI_RULES": str(BUNDLED_RULES), **(env or {})}
-        result = subprocess.run([huiqi_executable(), *args], cwd=ROOT, env=environment,
-                                capture_output=True, text=True, timeout=300)
+    def run(
+        *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        environment = {
+            **os.environ,
+            "HUIQI_DATABASE_URL": database_url,
+            "HUIQI_RULES": str(BUNDLED_RULES),
+            **(env or {}),
+        }
+        result = subprocess.run(
+            [huiqi_executable(), *args],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if check and result.returncode != 0:
-            raise AssertionError(f"huiqi {' '.join(args)} exited {result.returncode}: "
-                                 f"{result.stderr}{result.stdout}")
+            raise AssertionError(
+                f"huiqi {' '.join(args)} exited {result.returncode}: {result.stderr}{result.stdout}"
+            )
         return result
 
     return run

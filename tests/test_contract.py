@@ -24,7 +24,11 @@ def test_the_installed_command_keeps_the_contract(scenario: str) -> None:
     env.pop("HUIQI_RULES", None)
     result = subprocess.run(
         [sys.executable, str(CONTRACT / "run.py"), str(CONTRACT / scenario)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 differences" in result.stdout

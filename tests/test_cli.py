@@ -1,0 +1,292 @@
+"""The ``huiqi`` command end to end, through the installed entry point."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EVENT_HEADER, ROOT, HuiqiRunner, write_csv
+
+STATUS_FIELDS = {
+    "unit",
+    "unit_name",
+    "rule",
+    "period",
+    "due",
+    "status",
+    "required",
+    "actual",
+    "evidence",
+    "days_left",
+}
+
+
+@pytest.fixture
+def recorded(county: HuiqiRunner, tmp_path: Path) -> HuiqiRunner:
+    """The small county with a few events of early 2021."""
+    rows = [
+        (
+            "101",
+            "hearing;study;party_meeting",
+            "2021-02-02",
+            "09:30",
+            "镇党委会议",
+            "fulian_chair",
+            "",
+            "m1",
+        ),
+        ("101", "funding", "2021-03-01", "", "经费第一笔", "", "6000", "f1"),
+        ("101", "funding", "2021-04-01", "", "经费第二笔", "", "5000", "f2"),
+        ("102", "research", "2021-01-20", "", "调研", "", "", "r1"),
+    ]
+    county("events", "import", str(write_csv(tmp_path / "events.csv", EVENT_HEADER, rows)))
+    return county
+
+
+def status_json(huiqi: HuiqiRunner, *args: str) -> list[dict[str, object]]:
+    out = huiqi(
+        "status",
+        "--as-of",
+        "2021-05-10",
+        "--from",
+        "2021-01-01",
+        "--to",
+        "2021-05-10",
+        "--format",
+        "json",
+        *args,
+    )
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def test_status_json_has_exactly_the_contract_fields(recorded: HuiqiRunner) -> None:
+    rows = status_json(recorded, "--unit", "101", "--rule", "township-funding")
+    assert rows == [
+        {
+            "unit": "101",
+            "unit_name": "东山镇",
+            "rule": "township-funding",
+            "period": {"label": "2021", "start": "2021-01-01", "end": "2021-12-31"},
+            "due": "2021-12-31",
+            "status": "met",
+            "required": 10000,
+            "actual": 11000,
+            "evidence": rows[0]["evidence"],
+            "days_left": None,
+        }
+    ]
+    assert len(rows[0]["evidence"]) == 2  # type: ignore[arg-type]
+
+
+def test_status_without_filters_covers_every_unit_and_rule(recorded: HuiqiRunner) -> None:
+    rows = status_json(recorded)
+    assert all(set(row) == STATUS_FIELDS for row in rows)
+    assert {row["unit"] for row in rows} == {"100", "101", "102", "10101"}
+    open_hearing = next(
+        r
+        for r in rows
+        if r["unit"] == "102"
+        and r["rule"] == "township-hearing"
+        and r["period"]["label"] == "2021-B3"
+    )  # type: ignore[index]
+    assert open_hearing["status"] == "open" and open_hearing["days_left"] == 51
+
+
+def test_status_csv_and_table_agree_with_json(recorded: HuiqiRunner) -> None:
+    args = ("status", "--as-of", "2021-05-10", "--unit", "101", "--rule", "township-hearing")
+    table = recorded(*args).stdout
+    rows = list(csv.DictReader(io.StringIO(recorded(*args, "--format", "csv").stdout)))
+    assert [(r["period"], r["status"]) for r in rows] == [
+        ("2021-B1", "met"),
+        ("2021-B2", "missed"),
+        ("2021-B3", "open"),
+        ("2021-B4", "upcoming"),
+        ("2021-B5", "upcoming"),
+        ("2021-B6", "upcoming"),
+    ]
+    assert "2021年2月28日" in table and "✔ 按时完成" in table and "✗ 未完成" in table
+
+
+def test_the_table_speaks_english_when_configured(recorded: HuiqiRunner) -> None:
+    out = recorded(
+        "status",
+        "--as-of",
+        "2021-05-10",
+        "--unit",
+        "101",
+        "--rule",
+        "township-hearing",
+        env={"HUIQI_LANGUAGE": "en"},
+    ).stdout
+    assert "28 Feb 2021" in out and "✔ met" in out and "Due" in out
+
+
+def test_matrix_shows_symbols_and_on_time_rates(recorded: HuiqiRunner) -> None:
+    out = recorded(
+        "matrix", "--year", "2021", "--as-of", "2021-05-10", "--rule", "township-hearing"
+    ).stdout
+    lines = out.splitlines()
+    assert "乡镇党委每两月至少听取1次妇联工作汇报" in lines[0]
+    assert "2021-B1" in lines[1] and "按时率" in lines[1]
+    east = next(line for line in lines if line.startswith("101 "))
+    assert east.split()[2:6] == ["✔", "✗", "○", "·"] and east.endswith("50%")
+    assert "图例" in out
+
+
+def test_scorecard_ranks_townships_by_points_met_on_time(recorded: HuiqiRunner) -> None:
+    out = recorded(
+        "scorecard", "--year", "2021", "--as-of", "2021-12-31", "--kind", "township"
+    ).stdout
+    lines = out.splitlines()
+    assert lines[0].startswith("年度考核排名 2021")
+    assert lines[2].split()[:2] == ["1", "101"] and lines[3].split()[:2] == ["2", "102"]
+
+
+def test_events_add_void_and_waive_change_the_status(recorded: HuiqiRunner) -> None:
+    added = recorded(
+        "events",
+        "add",
+        "--unit",
+        "102",
+        "--kinds",
+        "hearing",
+        "--date",
+        "2021-03-15",
+        "--title",
+        "听取汇报",
+    ).stdout
+    event_id = added.split()[1]
+    assert (
+        status_json(recorded, "--unit", "102", "--rule", "township-hearing")[1]["status"] == "met"
+    )
+    recorded("events", "void", event_id, "--reason", "录入错误")
+    assert (
+        status_json(recorded, "--unit", "102", "--rule", "township-hearing")[1]["status"]
+        == "missed"
+    )
+    recorded(
+        "waive",
+        "--unit",
+        "102",
+        "--rule",
+        "township-hearing",
+        "--period",
+        "2021-B2",
+        "--reason",
+        "乡镇合并",
+        "--by",
+        "县妇联",
+    )
+    assert (
+        status_json(recorded, "--unit", "102", "--rule", "township-hearing")[1]["status"]
+        == "exempt"
+    )
+
+
+def test_rules_check_summarises_the_configured_rules(huiqi: HuiqiRunner) -> None:
+    out = huiqi("rules", "check").stdout
+    assert out.startswith("12 rules in xihe-fulian")
+
+
+def test_rules_check_names_file_line_and_rule(huiqi: HuiqiRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    text = (ROOT / "rules" / "xihe-fulian.yaml").read_text(encoding="utf-8")
+    bad.write_text(
+        text.replace(
+            "require: {count: hearing, at_least: 1}", "require: {count: hearings, at_least: 1}"
+        ),
+        encoding="utf-8",
+    )
+    result = huiqi("rules", "check", str(bad), check=False)
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if "count: hearing," in t)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"{bad}:{line}: rule township-hearing: unknown event kind 'hearings' (known: "
+        "branch_meeting, conference, funding, hearing, party_meeting, report, research, "
+        "standing_study, study)"
+    )
+
+
+def test_bad_input_is_one_line_on_stderr_and_exit_1(county: HuiqiRunner, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "bad.csv",
+        EVENT_HEADER,
+        [
+            ("101", "hearing", "2021-01-05", "", "", "", "", "ok"),
+            ("101", "funding", "2021-01-06", "", "", "", "-100", "neg"),
+        ],
+    )
+    result = county("events", "import", str(path), check=False)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [f"{path}:3: amount: negative amount '-100'"]
+    assert (
+        county(
+            "status",
+            "--as-of",
+            "2021-05-10",
+            "--unit",
+            "101",
+            "--rule",
+            "township-hearing",
+            "--format",
+            "json",
+        ).stdout.count('"met"')
+        == 0
+    )
+
+
+def test_an_unknown_config_key_fails_naming_file_line_and_key(
+    huiqi: HuiqiRunner, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("language: zh\nmail:\n  hots: smtp.example.org\n", encoding="utf-8")
+    result = huiqi("status", "--config", str(config), check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"{config}:3: unknown key 'mail.hots'"
+
+
+def test_a_bad_config_value_names_the_key(huiqi: HuiqiRunner, tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("timezone: Mars/Olympus\n", encoding="utf-8")
+    result = huiqi("init", "--config", str(config), check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"{config}:1: timezone: unknown time zone 'Mars/Olympus'"
+
+
+def test_commands_refuse_an_uninitialised_database(huiqi: HuiqiRunner) -> None:
+    result = huiqi("status", check=False)
+    assert result.returncode == 1
+    assert "huiqi init" in result.stderr
+
+
+def test_a_bad_date_option_is_refused(county: HuiqiRunner) -> None:
+    result = county("status", "--as-of", "2021-02-30", check=False)
+    assert result.returncode == 2 and "no such day" in result.stderr
+
+
+def test_every_command_has_help() -> None:
+    from click.testing import CliRunner
+
+    from scheduler.cli import main
+
+    runner = CliRunner()
+    for path in _command_paths(main):
+        result = runner.invoke(main, [*path, "--help"])
+        assert result.exit_code == 0, path
+        assert "--config" in result.output or (len(path) == 1 and result.output), path
+
+
+def _command_paths(group: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    import click
+
+    assert isinstance(group, click.Group)
+    paths = []
+    for name, sub in group.commands.items():
+        paths.append((*prefix, name))
+        if isinstance(sub, click.Group):
+            paths.extend(_command_paths(sub, (*prefix, name)))
+    return paths
