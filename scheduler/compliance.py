@@ -31,9 +31,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from itertools import takewhile
-from typing import Any
+from operator import attrgetter
+from typing import Any, NamedTuple
 
+from scheduler.gcpause import gc_paused
 from scheduler.periods import Period, day_period, interval_label
 from scheduler.rules import AttendRequirement, CountRequirement, Rule
 
@@ -86,9 +89,11 @@ class UnitFacts:
         return after_start and (self.active_to is None or period.end <= self.active_to)
 
 
-@dataclass(frozen=True, slots=True)
-class EventFacts:
-    """The current version of an event: its kinds, amount and the roles that attended."""
+class EventFacts(NamedTuple):
+    """The current version of an event: its kinds, amount and the roles that attended.
+
+    An immutable named tuple rather than a frozen dataclass: a province loads hundreds of
+    thousands of them, and a tuple is built about three times faster."""
 
     id: int
     unit_id: int
@@ -109,9 +114,11 @@ class WaiverFacts:
 WaiverKey = tuple[int, str, str]  # (unit id, rule id, period label)
 
 
-@dataclass(frozen=True, slots=True)
-class Obligation:
-    """What one unit owes under one rule for one period, and where it stands on ``as_of``."""
+class Obligation(NamedTuple):
+    """What one unit owes under one rule for one period, and where it stands on ``as_of``.
+
+    An immutable named tuple, like `EventFacts`, because a province evaluates hundreds of
+    thousands of them."""
 
     unit_id: int
     rule_id: str
@@ -171,10 +178,11 @@ def evaluate(
     ``events`` must include every current event dated from the earliest ``effective.from`` of
     the rules up to ``as_of`` (earlier periods take events first); later ones are ignored.
     """
-    context = Evaluation(units, index_events(events, as_of), waivers, as_of, first, last)
-    result: list[Obligation] = []
-    for rule in rules:
-        result.extend(evaluate_rule(rule, context))
+    with gc_paused():
+        context = Evaluation(units, index_events(events, as_of), waivers, as_of, first, last)
+        result: list[Obligation] = []
+        for rule in rules:
+            result.extend(evaluate_rule(rule, context))
     return result
 
 
@@ -188,12 +196,16 @@ def index_events(
             for kind in event.kinds:
                 index[(event.unit_id, kind)].append(event)
     for bucket in index.values():
-        bucket.sort(key=lambda event: (event.day, event.id))
+        bucket.sort(key=_day_and_id)
     return index
 
 
+_day_and_id = attrgetter("day", "id")
+
+
 def evaluate_rule(rule: Rule, context: Evaluation) -> Iterator[Obligation]:
-    """The obligations of one rule for every unit it applies to."""
+    """The obligations of one rule for every unit it applies to, whose period overlaps
+    ``[first, last]``: earlier periods are evaluated (they take events first) but not built."""
     units = [unit for unit in context.units if unit.kind in rule.applies_to]
     if rule.is_attend:
         evaluate_unit = _attend_obligations
@@ -206,9 +218,7 @@ def evaluate_rule(rule: Rule, context: Evaluation) -> Iterator[Obligation]:
             return _calendar_obligations(rule, unit, context, windows)
 
     for unit in units:
-        for obligation in evaluate_unit(rule, unit, context):
-            if obligation.period.overlaps(context.first, context.last):
-                yield obligation
+        yield from evaluate_unit(rule, unit, context)
 
 
 def calendar_windows(rule: Rule, last: date) -> list[_Window]:
@@ -227,13 +237,28 @@ def calendar_windows(rule: Rule, last: date) -> list[_Window]:
 def _calendar_obligations(
     rule: Rule, unit: UnitFacts, context: Evaluation, windows: Sequence[_Window]
 ) -> list[Obligation]:
-    tallies = [_Tally(window) for window in windows if unit.holds_whole(window.period)]
+    """The unit's obligations under a calendar rule whose period overlaps ``[first, last]``.
+
+    Windows that close (due + grace) before the unit's first event and lie before ``first``
+    are left out: no event can reach them, and they are not reported."""
+    events = context.events_by_unit_kind.get((unit.id, rule.requirement.kind), ())
+    earliest = events[0].day if events else context.first
+    tallies = [
+        _Tally(window)
+        for window in windows
+        if (window.grace_end >= earliest or window.period.end >= context.first)
+        and unit.holds_whole(window.period)
+    ]
     if not tallies:
         return []
     required = rule.requirement.required_for(unit.attributes)
-    for event in context.events_by_unit_kind.get((unit.id, rule.requirement.kind), ()):
+    for event in events:
         _allocate(event, _value(rule, event), required, tallies)
-    return [_close(rule, unit, tally, required, context) for tally in tallies]
+    return [
+        _close(rule, unit, tally, required, context)
+        for tally in tallies
+        if tally.window.period.overlaps(context.first, context.last)
+    ]
 
 
 def _allocate(
@@ -284,7 +309,8 @@ def _rolling_obligations(rule: Rule, unit: UnitFacts, context: Evaluation) -> li
             if required is not None and tally.actual >= required:
                 tally.satisfied_on = event.day
                 break
-        result.append(_close(rule, unit, tally, required, context))
+        if window.period.overlaps(context.first, context.last):
+            result.append(_close(rule, unit, tally, required, context))
         if tally.satisfied_on is not None:
             start = tally.satisfied_on
         elif context.as_of > window.grace_end:
@@ -295,34 +321,40 @@ def _rolling_obligations(rule: Rule, unit: UnitFacts, context: Evaluation) -> li
 
 
 def _attend_obligations(rule: Rule, unit: UnitFacts, context: Evaluation) -> list[Obligation]:
+    """One obligation per qualifying event dated inside ``[first, last]`` (its period is its
+    day), inside the unit's active life and the rule's effective dates."""
     requirement = rule.requirement
     assert isinstance(requirement, AttendRequirement)
-    result = []
-    for event in context.events_by_unit_kind.get((unit.id, requirement.kind), ()):
-        if event.day < rule.effective_from or not unit.active_on(event.day):
-            continue
-        if rule.effective_to and event.day > rule.effective_to:
-            continue
-        period = day_period(event.day)
-        attended = requirement.role in event.attended
-        waiver = context.waivers.get((unit.id, rule.id, period.label))
-        status = Status.EXEMPT if waiver else Status.MET if attended else Status.MISSED
-        result.append(
-            Obligation(
-                unit.id,
-                rule.id,
-                period,
-                event.day,
-                event.day,
-                status,
-                Decimal(1),
-                Decimal(1 if attended else 0),
-                (event.id,),
-                None,
-                waiver,
-            )
-        )
-    return result
+    starts = [rule.effective_from, context.first, unit.active_from]
+    ends = [rule.effective_to, context.last, unit.active_to]
+    first = max(day for day in starts if day is not None)
+    last = min(day for day in ends if day is not None)
+    return [
+        _attendance(rule, unit, event, requirement.role, context.waivers)
+        for event in context.events_by_unit_kind.get((unit.id, requirement.kind), ())
+        if first <= event.day <= last
+    ]
+
+
+def _attendance(
+    rule: Rule,
+    unit: UnitFacts,
+    event: EventFacts,
+    role: str,
+    waivers: Mapping[WaiverKey, WaiverFacts],
+) -> Obligation:
+    day, ids = event.day, (event.id,)
+    period = _day_period(day)
+    attended = role in event.attended
+    waiver = waivers.get((unit.id, rule.id, period.label)) if waivers else None
+    status = Status.EXEMPT if waiver else Status.MET if attended else Status.MISSED
+    actual = _ONE if attended else _ZERO
+    return Obligation(unit.id, rule.id, period, day, day, status, _ONE, actual, ids, None, waiver)
+
+
+_ONE, _ZERO = Decimal(1), Decimal(0)
+# Attendance periods are single days, shared by every unit meeting that day.
+_day_period = lru_cache(maxsize=8192)(day_period)
 
 
 def _value(rule: Rule, event: EventFacts) -> Decimal:
