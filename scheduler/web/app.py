@@ -1,0 +1,43 @@
+"""The FastAPI app: `create_app(settings)` wires the shared context, the health route and the
+routers (each capability's routes live in their own module and are included here)."""
+
+from __future__ import annotations
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from scheduler.config import Settings
+from scheduler.database import make_engine
+from scheduler.rulefiles import read_rulebook
+from scheduler.web import api as web_api
+from scheduler.web import feeds
+from scheduler.web import forms as web_forms
+from scheduler.web import listings as web_listings
+from scheduler.web import pages as web_pages
+from scheduler.web.context import WebContext, web_context
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The web app for ``settings``; the rules are read (and checked) now, not per request."""
+    book = read_rulebook(settings.rule_paths, settings.term_starts)
+    engine = make_engine(settings.resolved_database_url)
+    app = FastAPI(title="huiqi 会期", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.huiqi = WebContext(settings, book, engine)
+    app.add_api_route("/health", health, methods=["GET", "HEAD"])
+    app.include_router(feeds.make_router(settings.calendar.feed_cache_seconds))
+    app.include_router(web_pages.router)
+    app.include_router(web_forms.router)
+    app.include_router(web_listings.router)
+    app.include_router(web_api.router)
+    return app
+
+
+def health(context: WebContext = Depends(web_context)) -> JSONResponse:  # noqa: B008
+    """``{"status": "ok"}`` when the database answers, else 503."""
+    try:
+        with context.engine.connect() as connection:
+            connection.execute(text("select 1"))
+    except Exception as error:  # any database failure makes the app unhealthy
+        return JSONResponse({"status": "error", "error": type(error).__name__}, status_code=503)
+    return JSONResponse({"status": "ok"})

@@ -1,0 +1,106 @@
+"""``huiqi meetings …`` and ``huiqi feeds …`` through the installed command (end to end).
+
+The command reads the real clock, so the meeting that must send invites is dated 30 days after
+the test's own today; the backfilled one is in 2021.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar
+
+from tests.conftest import HuiqiRunner
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+def mail_env(tmp_path: Path) -> dict[str, str]:
+    return {"HUIQI_MAIL__FOLDER": str(tmp_path / "mail")}
+
+
+def test_planning_mails_invites_and_holding_meets_the_obligation(
+    county: HuiqiRunner, mail_env: dict[str, str], tmp_path: Path
+) -> None:
+    soon = date.today() + timedelta(days=30)
+    planned = county(
+        "meetings", "plan", "--unit", "101", "--kinds", "hearing;study",
+        "--start", f"{soon} 09:30", "--end", "11:00", "--title", "党委会听取妇联工作汇报",
+        env=mail_env,
+    )  # fmt: skip
+    assert planned.stdout.strip() == "meeting 1 planned; invites: 2 sent, 0 failed"
+    mails = sorted((tmp_path / "mail").glob("*.eml"))
+    assert len(mails) == 2
+    message = BytesParser(policy=policy.default).parsebytes(mails[0].read_bytes())
+    methods = [
+        p.get_param("method") for p in message.walk() if p.get_content_subtype() == "calendar"
+    ]
+    assert methods == ["REQUEST", "REQUEST"]
+
+    backfilled = county(
+        "meetings", "plan", "--unit", "101", "--kinds", "hearing", "--start", "2021-03-12 09:30",
+        "--end", "2021-03-12 11:00", "--title", "补录：听取汇报", env=mail_env,
+    )  # fmt: skip
+    assert backfilled.stdout.strip() == "meeting 2 planned; no invites to send"
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 2
+
+    held = county("meetings", "held", "2", "--attended", "party_secretary;fulian_chair")
+    assert held.stdout.strip() == "meeting 2 held: event 1 recorded"
+    status = county(
+        "status", "--unit", "101", "--rule", "township-hearing", "--as-of", "2021-04-30",
+        "--from", "2021-03-01", "--to", "2021-04-30", "--format", "json",
+    )  # fmt: skip
+    [row] = json.loads(status.stdout)
+    assert (row["status"], row["evidence"]) == ("met", [1])
+
+    listed = json.loads(
+        county("meetings", "list", "--from", "2021-01-01", "--format", "json").stdout
+    )
+    assert [(m["id"], m["status"], m["event"]) for m in listed] == [
+        (2, "held", 1),
+        (1, "planned", None),
+    ]
+
+
+def test_bad_meeting_input_is_one_line_on_stderr_and_exit_1(county: HuiqiRunner) -> None:
+    result = county(
+        "meetings", "plan", "--unit", "999", "--kinds", "hearing", "--start", "2021-03-12 09:30",
+        "--end", "11:00", "--title", "x", check=False,
+    )  # fmt: skip
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == "meetings plan: --unit: unknown unit '999'\n"
+    bad_start = county("meetings", "update", "1", "--start", "tomorrow", check=False)
+    assert bad_start.returncode == 1
+    assert bad_start.stderr.startswith("meetings update: --start: bad date and time 'tomorrow'")
+
+
+def test_a_feed_is_created_listed_exported_and_revoked(county: HuiqiRunner, tmp_path: Path) -> None:
+    created = county("feeds", "create", "--unit", "102").stdout.splitlines()
+    assert created[0] == "feed 1 (unit 102)"
+    token = created[3].removeprefix("token:").strip()
+    assert created[1] == f"url:    http://127.0.0.1:8000/cal/{token}.ics"
+    assert created[2] == f"webcal: webcal://127.0.0.1:8000/cal/{token}.ics"
+    assert f"{token[:4]}…" in county("feeds", "list").stdout
+
+    exported = tmp_path / "feed.ics"
+    county("feeds", "export", token, "-o", str(exported))
+    calendar = Calendar.from_ical(exported.read_bytes())
+    assert calendar["X-WR-CALNAME"] == "西河乡 会期"
+
+    assert county("feeds", "revoke", token).stdout.strip() == "feed 1 revoked"
+    again = county("feeds", "export", token, "-o", str(exported), check=False)
+    assert (again.returncode, again.stderr) == (
+        1,
+        "feeds export: TOKEN: unknown or revoked token\n",
+    )
+    both = county("feeds", "create", "--unit", "101", "--person", "1", check=False)
+    assert (both.returncode, both.stderr) == (
+        1,
+        "feeds create: give --unit CODE [--subtree] or --person ID\n",
+    )
