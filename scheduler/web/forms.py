@@ -1,0 +1,325 @@
+"""Change pages: record an event, void it, waive an obligation, plan a meeting, mark it held,
+make a calendar link. Server-side validation: on error the form comes back with each message
+next to its field and nothing saved."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from scheduler import feeds, invites, meetings, registry, trail
+from scheduler.database import transaction
+from scheduler.mail import make_mailer
+from scheduler.models import Event, Unit
+from scheduler.problems import InputError
+from scheduler.web.kit import (
+    NotFound,
+    PageRoute,
+    Visit,
+    checked_form,
+    current_visit,
+    page,
+    unit_for,
+)
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+VisitDep = Annotated[Visit, Depends(current_visit)]
+EVENT_FIELDS = ("date", "time", "title", "amount", "ref")
+MEETING_FIELDS = ("start", "end", "title", "location", "agenda", "attendees")
+
+
+def field_errors(error: InputError, aliases: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Each problem's message by form field (``--start`` → ``start``); others under ``""``."""
+    found: dict[str, str] = {}
+    for problem in error.problems:
+        name = (problem.field or "").lstrip("-")
+        name = (aliases or {}).get(name, name)
+        found.setdefault(name, problem.message)
+    return found
+
+
+def _redirect(target: str) -> RedirectResponse:
+    return RedirectResponse(target, status_code=303)
+
+
+# ----------------------------------------------------------------------------------------------
+# Events
+
+
+@router.get("/units/{code}/events/new")
+def event_form(request: Request, visit: VisitDep, code: str) -> HTMLResponse:
+    with transaction(visit.context.engine) as session:
+        unit = unit_for(session, visit.user, code, change=True)
+    return _event_page(request, visit, unit, {"date": visit.today.isoformat()}, [], [], {})
+
+
+def _event_page(
+    request: Request,
+    visit: Visit,
+    unit: Unit,
+    values: Mapping[str, str],
+    kinds: list[str],
+    attended: list[str],
+    errors: Mapping[str, str],
+) -> HTMLResponse:
+    return page(
+        request,
+        visit,
+        visit.context,
+        "event_form.html",
+        unit=unit,
+        values=values,
+        kinds=kinds,
+        attended=attended,
+        errors=errors,
+        book=visit.context.book,
+        status_code=422 if errors else 200,
+    )
+
+
+@router.post("/units/{code}/events/new")
+async def record_event(request: Request, visit: VisitDep, code: str) -> Response:
+    form = await checked_form(request, visit)
+    kinds = [str(k) for k in form.getlist("kinds")]  # type: ignore[attr-defined]
+    attended = [str(r) for r in form.getlist("attended")]  # type: ignore[attr-defined]
+    values = {key: str(form.get(key, "")).strip() for key in EVENT_FIELDS}
+    cells = {**values, "unit": code, "kinds": ";".join(kinds), "attended": ";".join(attended)}
+    try:
+        with transaction(visit.context.engine) as session:
+            unit = unit_for(session, visit.user, code, change=True)
+            event_id = registry.add_event(
+                session, visit.context.book, cells, visit.user.label, visit.now
+            )
+            trail.record(
+                session,
+                visit.user.label,
+                "event.add",
+                f"event {event_id}",
+                visit.now,
+                unit.id,
+                None,
+                cells,
+            )
+    except InputError as error:
+        with transaction(visit.context.engine) as session:
+            unit = unit_for(session, visit.user, code, change=True)
+        return _event_page(request, visit, unit, values, kinds, attended, field_errors(error))
+    return _redirect(f"/units/{code}#event-{event_id}")
+
+
+@router.post("/events/{event_id}/void")
+async def void_event(request: Request, visit: VisitDep, event_id: int) -> Response:
+    form = await checked_form(request, visit)
+    reason = str(form.get("reason", "")).strip()
+    with transaction(visit.context.engine) as session:
+        event = session.get(Event, event_id)
+        if event is None:
+            raise NotFound
+        unit = session.get_one(Unit, event.unit_id)
+        unit_for(session, visit.user, unit.code, change=True)
+        try:
+            registry.void_event(session, event_id, reason, visit.user.label, visit.now)
+        except InputError as error:
+            return page(
+                request,
+                visit,
+                visit.context,
+                "message.html",
+                status_code=422,
+                heading=str(error),
+                back=f"/units/{unit.code}",
+            )
+        trail.record(
+            session,
+            visit.user.label,
+            "event.void",
+            f"event {event_id}",
+            visit.now,
+            unit.id,
+            {"title": event.title, "date": event.date},
+            {"void": reason},
+        )
+    return _redirect(f"/units/{unit.code}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Waivers
+
+
+@router.post("/units/{code}/waive")
+async def waive(request: Request, visit: VisitDep, code: str) -> Response:
+    form = await checked_form(request, visit)
+    values = {key: str(form.get(key, "")).strip() for key in ("rule", "period", "reason", "by")}
+    try:
+        with transaction(visit.context.engine) as session:
+            unit = unit_for(session, visit.user, code, change=True)
+            registry.waive(
+                session,
+                visit.context.book,
+                code,
+                values["rule"],
+                values["period"],
+                values["reason"],
+                values["by"],
+                visit.now,
+            )
+            trail.record(
+                session,
+                visit.user.label,
+                "waive",
+                f"{values['rule']} {values['period']}",
+                visit.now,
+                unit.id,
+                None,
+                values,
+            )
+    except InputError as error:
+        return page(
+            request,
+            visit,
+            visit.context,
+            "message.html",
+            status_code=422,
+            heading=str(error),
+            back=f"/units/{code}",
+        )
+    return _redirect(f"/units/{code}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Meetings and calendar links
+
+
+@router.get("/units/{code}/meetings/new")
+def meeting_form(request: Request, visit: VisitDep, code: str) -> HTMLResponse:
+    with transaction(visit.context.engine) as session:
+        unit = unit_for(session, visit.user, code, change=True)
+    return _meeting_page(request, visit, unit, {}, [], {})
+
+
+def _meeting_page(
+    request: Request,
+    visit: Visit,
+    unit: Unit,
+    values: Mapping[str, str],
+    kinds: list[str],
+    errors: Mapping[str, str],
+) -> HTMLResponse:
+    return page(
+        request,
+        visit,
+        visit.context,
+        "meeting_form.html",
+        unit=unit,
+        values=values,
+        kinds=kinds,
+        errors=errors,
+        book=visit.context.book,
+        status_code=422 if errors else 200,
+    )
+
+
+@router.post("/units/{code}/meetings/new")
+async def plan_meeting(request: Request, visit: VisitDep, code: str) -> Response:
+    form = await checked_form(request, visit)
+    context = visit.context
+    kinds = [str(k) for k in form.getlist("kinds")]  # type: ignore[attr-defined]
+    values = {key: str(form.get(key, "")).strip() for key in MEETING_FIELDS}
+    raw: dict[str, str | None] = {**values, "unit": code, "kinds": ";".join(kinds)}
+    raw = {key: (value or None) for key, value in raw.items()}
+    try:
+        with transaction(context.engine) as session:
+            unit = unit_for(session, visit.user, code, change=True)
+            fields = meetings.read_fields(raw, context.settings.zone, "meetings plan")
+            change = meetings.plan(
+                session,
+                context.book,
+                fields,
+                visit.user.label,
+                visit.now,
+                context.settings.calendar.uid_domain,
+            )
+            trail.record(
+                session,
+                visit.user.label,
+                "meeting.plan",
+                f"meeting {change.meeting.id}",
+                visit.now,
+                unit.id,
+                None,
+                raw,
+            )
+    except InputError as error:
+        with transaction(context.engine) as session:
+            unit = unit_for(session, visit.user, code, change=True)
+        return _meeting_page(request, visit, unit, values, kinds, field_errors(error))
+    _send(visit, change.notices)
+    return _redirect(f"/units/{code}")
+
+
+def _send(visit: Visit, notices: Any) -> None:
+    """Send invites after the plan committed; failures stay visible on the meeting."""
+    context = visit.context
+    if notices:
+        invites.deliver(
+            context.engine,
+            context.book,
+            context.settings,
+            make_mailer(context.settings),
+            notices,
+            visit.now,
+        )
+
+
+@router.post("/meetings/{meeting_id}/held")
+async def mark_held(request: Request, visit: VisitDep, meeting_id: int) -> Response:
+    form = await checked_form(request, visit)
+    attended = [str(r) for r in form.getlist("attended")]  # type: ignore[attr-defined]
+    context = visit.context
+    with transaction(context.engine) as session:
+        try:
+            meeting = meetings.find(session, meeting_id)
+        except InputError:
+            raise NotFound from None
+        unit = session.get_one(Unit, meeting.unit_id)
+        unit_for(session, visit.user, unit.code, change=True)
+        try:
+            meetings.held(session, context.book, meeting_id, attended, visit.user.label, visit.now)
+        except InputError as error:
+            return page(
+                request,
+                visit,
+                context,
+                "message.html",
+                status_code=422,
+                heading=str(error),
+                back=f"/units/{unit.code}",
+            )
+        trail.record(
+            session,
+            visit.user.label,
+            "meeting.held",
+            f"meeting {meeting_id}",
+            visit.now,
+            unit.id,
+            {"status": "planned"},
+            {"status": "held"},
+        )
+    return _redirect(f"/units/{unit.code}")
+
+
+@router.post("/units/{code}/feed")
+async def make_feed(request: Request, visit: VisitDep, code: str) -> Response:
+    await checked_form(request, visit)
+    context = visit.context
+    with transaction(context.engine) as session:
+        unit = unit_for(session, visit.user, code)
+        new = feeds.create(session, context.settings, "unit", code, visit.user.label, visit.now)
+        trail.record(
+            session, visit.user.label, "feed.create", f"feed {new.feed.hint}…", visit.now, unit.id
+        )
+    links = [("webcal", new.webcal), ("https", new.url)]
+    return page(request, visit, context, "feed.html", unit=unit, links=links)

@@ -1,0 +1,286 @@
+"""Read pages: login, language, dashboard, obligation cell, unit page, scorecard, outbox."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup, escape
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from scheduler import accounts, meetings, reports, trail
+from scheduler.access import Principal, can_change, lineage
+from scheduler.audit_export import local_time
+from scheduler.compliance import Status
+from scheduler.database import transaction
+from scheduler.i18n import status_name
+from scheduler.models import Event, Person, RoleAssignment, Unit
+from scheduler.models_calendar import as_utc
+from scheduler.store import CURRENT
+from scheduler.summaries import SYMBOLS
+from scheduler.web import views
+from scheduler.web.context import WebContext, web_context
+from scheduler.web.kit import (
+    LANG_COOKIE,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    NotFound,
+    PageRoute,
+    Visit,
+    checked_form,
+    current_visit,
+    page,
+    parents,
+    scope_code,
+    unit_for,
+)
+from scheduler.web.memo import fingerprint, memo_of
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+VisitDep = Annotated[Visit, Depends(current_visit)]
+ContextDep = Annotated[WebContext, Depends(web_context)]
+Year = Annotated[int | None, Query(ge=2000, le=2100)]
+
+
+def _safe_next(target: str) -> str:
+    """Only local paths: never an open redirect."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.get("/login")
+def login_form(request: Request, context: ContextDep, next: str = "/") -> HTMLResponse:
+    token = secrets.token_urlsafe(24)
+    response = page(
+        request, None, context, "login.html", login_csrf=token, next=_safe_next(next), failed=False
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=context.settings.web.secure_cookies,
+    )
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    context: ContextDep,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    now = context.now()
+    user = None
+    if expected and secrets.compare_digest(csrf, expected):
+        with transaction(context.engine) as session:
+            user = accounts.authenticate(session, username, password)
+            lifetime = timedelta(hours=context.settings.web.session_hours)
+            opened = accounts.open_session(session, user, now, lifetime) if user else None
+    if user is None or opened is None:
+        return page(
+            request,
+            None,
+            context,
+            "login.html",
+            login_csrf=expected,
+            next=next,
+            failed=True,
+            status_code=401,
+        )
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        opened.cookie,
+        httponly=True,
+        samesite="lax",
+        secure=context.settings.web.secure_cookies,
+        max_age=context.settings.web.session_hours * 3600,
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, visit: VisitDep) -> Response:
+    await checked_form(request, visit)
+    with transaction(visit.context.engine) as session:
+        accounts.close_session(session, request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/lang/{lang}")
+def switch_language(lang: str, next: str = "/") -> Response:
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        LANG_COOKIE, "en" if lang == "en" else "zh", samesite="lax", max_age=365 * 86400
+    )
+    return response
+
+
+# ----------------------------------------------------------------------------------------------
+# Dashboard and obligations
+
+
+@router.get("/")
+def dashboard(
+    request: Request,
+    visit: VisitDep,
+    year: Year = None,
+    rule: str | None = None,
+    open: str | None = None,
+) -> HTMLResponse:
+    year = year or visit.today.year
+    book = visit.context.book
+    rule = rule if rule and book.has_rule(rule) else None
+    context = visit.context
+    memo = memo_of(context, "dashboard", context.settings.web.cache_seconds)
+    with transaction(context.engine) as session:
+        scope = scope_code(session, visit.user)
+        blocks = memo.get(
+            (scope, year, rule, open, visit.today),
+            fingerprint(session),
+            lambda: views.dashboard(session, book, scope, year, rule, open, visit.today),
+        )
+    return page(
+        request,
+        visit,
+        visit.context,
+        "dashboard.html",
+        blocks=blocks,
+        year=year,
+        rule=rule,
+        rules=book.rules,
+        opened=open,
+        as_of=visit.today,
+        cell_look=cell_looks(visit.lang),
+    )
+
+
+@lru_cache(maxsize=2)
+def cell_looks(lang: str) -> dict[Status, tuple[Markup, Markup, Markup]]:
+    """Each status's CSS class, symbol and name, escaped once (the matrix has many cells)."""
+    return {
+        status: (Markup(f"s-{status.value}"), escape(symbol), escape(status_name(status, lang)))
+        for status, symbol in SYMBOLS.items()
+    }
+
+
+@router.get("/obligations/{unit}/{rule}/{column}")
+def obligation(
+    request: Request, visit: VisitDep, unit: str, rule: str, column: str, year: Year = None
+) -> HTMLResponse:
+    book = visit.context.book
+    if not book.has_rule(rule):
+        raise NotFound
+    the_rule = book.rule(rule)
+    year = year or _year_of(column, visit.today.year)
+    with transaction(visit.context.engine) as session:
+        found = unit_for(session, visit.user, unit)
+        rows = views.cell_obligations(session, book, unit, the_rule, column, year, visit.today)
+        evidence = _evidence(session, [i for r in rows for i in r.obligation.evidence])
+        changeable = _can_change(session, visit.user, found)
+    return page(
+        request,
+        visit,
+        visit.context,
+        "obligation.html",
+        unit=found,
+        rule=the_rule,
+        rows=rows,
+        evidence=evidence,
+        column=column,
+        year=year,
+        requirement=views.requirement_text(the_rule, book, visit.lang),
+        can_change=changeable,
+    )
+
+
+def _year_of(column: str, default: int) -> int:
+    head = column[:4]
+    return int(head) if head.isdigit() and 2000 <= int(head) <= 2100 else default
+
+
+def _evidence(session: Session, ids: list[int]) -> dict[int, Event]:
+    if not ids:
+        return {}
+    return {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(ids)))}
+
+
+def _can_change(session: Session, user: Principal, unit: Unit) -> bool:
+    return can_change(user, lineage(unit.id, parents(session)))
+
+
+# ----------------------------------------------------------------------------------------------
+# Unit page
+
+
+@router.get("/units/{code}")
+def unit_page(request: Request, visit: VisitDep, code: str, year: Year = None) -> HTMLResponse:
+    year = year or visit.today.year
+    context, zone = visit.context, visit.context.settings.zone
+    with transaction(context.engine) as session:
+        unit = unit_for(session, visit.user, code)
+        selection = reports.year_selection(year, visit.today, None, None)
+        selection = reports.Selection(selection.as_of, selection.first, selection.last, code)
+        rows = reports.status_rows(session, context.book, selection)
+        rows.sort(key=lambda r: (r.obligation.due, r.rule.id))
+        start = datetime.combine(date(year, 1, 1), time(0), zone)
+        found_meetings = meetings.listing(session, [unit.id], start, start.replace(year=year + 1))
+        history = trail.changes(session, [unit.id], date(2000, 1, 1), visit.today, zone, 200)
+        page_data = {
+            "unit": unit,
+            "rows": rows,
+            "year": year,
+            "events": _events(session, unit.id),
+            "meetings": [m for m, _ in found_meetings],
+            "people": _people(session, unit.id),
+            "history": history,
+            "children": _children(session, unit.id),
+            "can_change": _can_change(session, visit.user, unit),
+        }
+    return page(
+        request,
+        visit,
+        context,
+        "unit.html",
+        book=context.book,
+        meeting_time=lambda m: as_utc(m).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        change_time=lambda m: local_time(m, zone).strftime("%Y-%m-%d %H:%M"),
+        **page_data,
+    )
+
+
+def _events(session: Session, unit_id: int) -> list[Event]:
+    statement = (
+        select(Event)
+        .options(selectinload(Event.kinds))
+        .where(CURRENT, Event.unit_id == unit_id)
+        .order_by(Event.date.desc())
+        .limit(200)
+    )
+    return list(session.scalars(statement))
+
+
+def _people(session: Session, unit_id: int) -> list[tuple[Person, RoleAssignment]]:
+    statement = (
+        select(Person, RoleAssignment)
+        .join(RoleAssignment, RoleAssignment.person_id == Person.id)
+        .where(RoleAssignment.unit_id == unit_id)
+        .order_by(RoleAssignment.role, Person.name)
+    )
+    return [(p, r) for p, r in session.execute(statement)]
+
+
+def _children(session: Session, unit_id: int) -> list[Unit]:
+    return list(session.scalars(select(Unit).where(Unit.parent_id == unit_id).order_by(Unit.code)))

@@ -1,0 +1,199 @@
+"""What the pages show, built from the engine's results: the dashboard matrix with its
+open/close tree, the cells of one obligation, requirement texts and the scorecard chart."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from scheduler import reports
+from scheduler.compliance import Obligation, Status, UnitFacts
+from scheduler.reports import Selection
+from scheduler.rules import AttendRequirement, CountRequirement, Rule, RuleBook
+from scheduler.summaries import Matrix, build_matrix, on_time_rate
+
+
+@dataclass(frozen=True)
+class DashRow:
+    """A unit's line: its depth in the tree, whether it has children and is opened."""
+
+    unit: UnitFacts
+    depth: int
+    cells: tuple[Status | None, ...]
+    rate: float | None
+    has_children: bool
+    opened: bool
+
+
+@dataclass(frozen=True)
+class DashBlock:
+    """One rule's matrix as the dashboard shows it, with totals over every unit in scope."""
+
+    rule: Rule
+    columns: tuple[str, ...]
+    rows: tuple[DashRow, ...]
+    totals: Mapping[Status, int]
+    rate: float | None
+    hidden: int
+
+
+def dashboard(
+    session: Session,
+    book: RuleBook,
+    scope: str | None,
+    year: int,
+    rule_id: str | None,
+    opened: str | None,
+    as_of: date,
+) -> list[DashBlock]:
+    """The blocks of the dashboard: the scope's root and its children, and the children of
+    the ``opened`` unit (a township opens onto its villages)."""
+    selection = reports.year_selection(year, as_of, scope, rule_id)
+    units, rules, obligations = reports.evaluate_selection(session, book, selection)
+    tree = _Tree(units)
+    shown = tree.visible(opened)
+    by_rule: dict[str, list[Obligation]] = {rule.id: [] for rule in rules}
+    for obligation in obligations:
+        by_rule[obligation.rule_id].append(obligation)
+    blocks = []
+    for rule in rules:
+        matrix = build_matrix(rule, units, by_rule[rule.id])
+        blocks.append(_block(matrix, tree, shown, opened, by_rule[rule.id]))
+    return blocks
+
+
+def _block(
+    matrix: Matrix, tree: _Tree, shown: list[UnitFacts], opened: str | None, mine: list[Obligation]
+) -> DashBlock:
+    """The rows shown: units the rule applies to, and, above units it applies to, a summary
+    row (no cells; the on-time rate of everything below) to open them from."""
+    by_unit = {row.unit.id: row for row in matrix.rows}
+    below = tree.obligations_below(mine)
+    empty: tuple[Status | None, ...] = (None,) * len(matrix.columns)
+    rows = []
+    for unit in shown:
+        row = by_unit.get(unit.id)
+        if row is None and unit.id not in below:
+            continue
+        cells, rate = (row.cells, row.rate) if row else (empty, on_time_rate(below[unit.id]))
+        rows.append(
+            DashRow(unit, tree.depth[unit.id], cells, rate, tree.opens(unit), unit.code == opened)
+        )
+    hidden = len(matrix.rows) - sum(1 for row in rows if row.unit.id in by_unit)
+    return DashBlock(
+        matrix.rule, matrix.columns, tuple(rows), matrix.totals(), on_time_rate(mine), hidden
+    )
+
+
+class _Tree:
+    """The units of a selection as a tree under its root(s)."""
+
+    def __init__(self, units: Sequence[UnitFacts]) -> None:
+        ids = {unit.id for unit in units}
+        self.children: dict[int | None, list[UnitFacts]] = {}
+        for unit in units:
+            parent = unit.parent_id if unit.parent_id in ids else None
+            self.children.setdefault(parent, []).append(unit)
+        self.depth: dict[int, int] = {}
+        self.order: list[UnitFacts] = []
+        self._walk(None, 0)
+
+    def _walk(self, parent: int | None, depth: int) -> None:
+        for unit in sorted(self.children.get(parent, ()), key=lambda u: u.code):
+            self.depth[unit.id] = depth
+            self.order.append(unit)
+            self._walk(unit.id, depth + 1)
+
+    def visible(self, opened: str | None) -> list[UnitFacts]:
+        """The roots (a single root's children too: a county's townships), the opened unit's
+        children and those of every unit above it, in tree order."""
+        by_code = {unit.code: unit for unit in self.order}
+        by_id = {unit.id: unit for unit in self.order}
+        expanded = set(self.always_open)
+        unit = by_code.get(opened or "")
+        while unit is not None:
+            expanded.add(unit.id)
+            unit = by_id.get(unit.parent_id) if unit.parent_id is not None else None
+        return [u for u in self.order if self.depth[u.id] == 0 or u.parent_id in expanded]
+
+    @property
+    def always_open(self) -> set[int]:
+        """A single root (the county) always shows its children (the townships)."""
+        roots = self.children.get(None, [])
+        return {roots[0].id} if len(roots) == 1 else set()
+
+    def obligations_below(self, obligations: Sequence[Obligation]) -> dict[int, list[Obligation]]:
+        """Each unit's obligations of the units under it (not its own)."""
+        parent = {unit.id: unit.parent_id for unit in self.order}
+        found: dict[int, list[Obligation]] = {}
+        for o in obligations:
+            above = parent.get(o.unit_id)
+            while above is not None:
+                found.setdefault(above, []).append(o)
+                above = parent.get(above)
+        return found
+
+    def opens(self, unit: UnitFacts) -> bool:
+        """Whether the unit has children to show on demand."""
+        return bool(self.children.get(unit.id)) and unit.id not in self.always_open
+
+
+def cell_obligations(
+    session: Session, book: RuleBook, unit: str, rule: Rule, column: str, year: int, as_of: date
+) -> list[reports.StatusRow]:
+    """The obligations behind one dashboard cell (an attend rule's cell is a month)."""
+    selection = Selection(as_of, date(year, 1, 1), date(year, 12, 31), unit, False, rule.id)
+    rows = reports.status_rows(session, book, selection)
+    if rule.is_attend:
+        return [r for r in rows if f"{r.obligation.period.start.month:02d}" == column]
+    return [r for r in rows if r.obligation.period.label == column]
+
+
+def requirement_text(rule: Rule, book: RuleBook, lang: str) -> str:
+    """What a rule asks for, in words."""
+    req = rule.requirement
+    kind = book.event_kinds[req.kind](lang) if req.kind in book.event_kinds else req.kind
+    if isinstance(req, CountRequirement):
+        return (
+            f"至少{req.at_least}次:{kind}" if lang != "en" else f"at least {req.at_least}× {kind}"
+        )
+    if isinstance(req, AttendRequirement):
+        role = book.roles[req.role](lang) if req.role in book.roles else req.role
+        return f"{role}出席每次{kind}" if lang != "en" else f"{role} attends every {kind}"
+    if req.per:
+        per = f"{req.per} × {req.times}"
+        return f"{kind}金额合计不少于 {per}" if lang != "en" else f"{kind}: total ≥ {per}"
+    return (
+        f"{kind}金额合计不少于 {req.at_least}"
+        if lang != "en"
+        else f"{kind}: total ≥ {req.at_least}"
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Scorecard chart
+
+
+@dataclass(frozen=True)
+class ChartLine:
+    """One township's on-time rate in each quarter (None: nothing due yet)."""
+
+    unit: UnitFacts
+    rates: tuple[float | None, ...]
+
+
+def quarter_rates(
+    units: Sequence[UnitFacts], obligations: Sequence[Obligation], year: int
+) -> list[ChartLine]:
+    """Each unit's on-time rate over the obligations due in each quarter of ``year``."""
+    groups: dict[tuple[int, int], list[Obligation]] = {}
+    for o in obligations:
+        if o.due.year == year:
+            groups.setdefault((o.unit_id, (o.due.month - 1) // 3), []).append(o)
+    return [
+        ChartLine(unit, tuple(on_time_rate(groups.get((unit.id, q), ())) for q in range(4)))
+        for unit in units
+    ]

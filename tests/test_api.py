@@ -1,0 +1,149 @@
+"""The JSON API: bearer tokens, the pages' scopes, 422 naming the field, nothing half-written,
+and fuzzing from its OpenAPI schema (schemathesis) without a single 500."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from sqlalchemy import Engine, func, select
+
+from scheduler import accounts
+from scheduler.database import transaction
+from scheduler.models import Event
+
+pytest_plugins = ["tests.webfixtures"]
+Api = Callable[[str], TestClient]
+HEARING = {"unit": "101", "kinds": ["hearing"], "date": "2021-05-20", "title": "听取汇报"}
+
+
+@pytest.fixture
+def api(web_app: FastAPI, engine: Engine) -> Api:
+    """``api(user)``: a client sending a fresh bearer token of ``user``."""
+
+    def make(user: str) -> TestClient:
+        with transaction(engine) as session:
+            token = accounts.create_token(session, user, "test", web_app.state.huiqi.now())
+        return TestClient(web_app, headers={"Authorization": f"Bearer {token}"})
+
+    return make
+
+
+def events_in(engine: Engine) -> int:
+    with transaction(engine) as session:
+        return int(session.scalar(select(func.count(Event.id))) or 0)
+
+
+def test_without_a_valid_token_the_api_answers_401(web_app: FastAPI) -> None:
+    client = TestClient(web_app)
+    assert client.get("/api/units").status_code == 401
+    forged = client.get("/api/units", headers={"Authorization": "Bearer hq_forged"})
+    assert forged.status_code == 401
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_clerk_token_sees_and_changes_its_township_only(api: Api, engine: Engine) -> None:
+    clerk = api("clerk")
+    assert [unit["code"] for unit in clerk.get("/api/units").json()] == ["101", "10101"]
+    assert clerk.get("/api/units/102").status_code == 403
+    assert clerk.get("/api/obligations?unit=102").status_code == 403
+    assert clerk.post("/api/events", json={**HEARING, "unit": "102"}).status_code == 403
+    assert api("viewer").post("/api/events", json=HEARING).status_code == 403
+    assert events_in(engine) == 1
+
+
+def test_an_event_is_created_replaced_and_voided_through_the_api(api: Api, engine: Engine) -> None:
+    clerk = api("clerk")
+    created = clerk.post("/api/events", json=HEARING)
+    assert created.status_code == 201
+    event_id = created.json()["id"]
+    replaced = clerk.put(f"/api/events/{event_id}", json={**HEARING, "title": "更正"})
+    assert replaced.status_code == 200 and replaced.json()["title"] == "更正"
+    new_id = replaced.json()["id"]
+    assert clerk.put(f"/api/events/{event_id}", json=HEARING).status_code == 404
+    obligations = clerk.get("/api/obligations?year=2021&unit=101&rule=township-hearing").json()
+    b3 = next(o for o in obligations if o["period"]["label"] == "2021-B3")
+    assert (b3["status"], b3["evidence"]) == ("met", [new_id])
+    assert clerk.post(f"/api/events/{new_id}/void", json={"reason": "错录"}).status_code == 204
+    assert events_in(engine) == 3
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({**HEARING, "date": "2021-02-30"}, "date"),
+        ({**HEARING, "kinds": ["karaoke"]}, "kinds"),
+        ({**HEARING, "attended": ["mayor"]}, "attended"),
+        ({**HEARING, "date": "1999-05-20"}, "date"),
+        ({k: v for k, v in HEARING.items() if k != "kinds"}, "kinds"),
+    ],
+)
+def test_bad_input_is_422_naming_the_field_and_writes_nothing(
+    api: Api, engine: Engine, body: dict[str, object], field: str
+) -> None:
+    answer = api("clerk").post("/api/events", json=body)
+    assert answer.status_code == 422, answer.text
+    assert field in [problem["loc"][-1] for problem in answer.json()["detail"]], answer.text
+    assert events_in(engine) == 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_people_meetings_and_feeds_keep_to_the_scope(api: Api) -> None:
+    clerk = api("clerk")
+    assert {p["unit"] for p in clerk.get("/api/people").json()} == {"101"}
+    assert clerk.get("/api/meetings?year=2021").json() == []
+    meeting = {"unit": "101", "kinds": ["hearing"], "title": "汇报会",
+               "start": "2021-07-05T09:00", "end": "2021-07-05T10:00"}  # fmt: skip
+    assert clerk.post("/api/meetings", json=meeting).status_code == 201
+    assert clerk.post("/api/meetings", json={**meeting, "unit": "102"}).status_code == 403
+    bad = clerk.post("/api/meetings", json={**meeting, "start": "soon"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "start"
+    assert [m["title"] for m in clerk.get("/api/meetings?year=2021").json()] == ["汇报会"]
+    feed = clerk.post("/api/feeds", json={"unit": "101"})
+    assert feed.status_code == 201 and feed.json()["webcal"].startswith("webcal://")
+    assert clerk.post("/api/feeds", json={"unit": "102"}).status_code == 403
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_openapi_schema_lists_the_api(api: Api) -> None:
+    schema = api("admin").get("/api/openapi.json").json()
+    assert {"/api/units", "/api/events", "/api/events/{event_id}", "/api/obligations"} <= set(
+        schema["paths"]
+    )
+
+
+def fuzz(
+    operation: schemathesis.APIOperation, mode: GenerationMode, headers: dict[str, str]
+) -> None:
+    """Call ``operation`` with generated requests; fail on any 5xx answer."""
+
+    @given(case=operation.as_strategy(mode))
+    @settings(
+        max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    def run(case: schemathesis.Case) -> None:
+        response = case.call(headers=headers)
+        assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.text}"
+
+    run()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_fuzzing_the_api_from_its_schema_finds_no_server_error(api: Api, web_app: FastAPI) -> None:
+    headers = {"Authorization": api("admin").headers["Authorization"]}
+    schema = schemathesis.openapi.from_asgi("/api/openapi.json", web_app)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 9
+    for operation in operations:
+        fuzz(operation, GenerationMode.POSITIVE, headers)
+        try:
+            fuzz(operation, GenerationMode.NEGATIVE, headers)
+        except Unsatisfiable:  # nothing to get wrong: an operation without parameters
+            assert not list(operation.iter_parameters()) and not operation.body

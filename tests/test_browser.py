@@ -1,0 +1,151 @@
+"""The pages in a real browser: Playwright for Python driving Debian's chromium against the app
+served by uvicorn on loopback. Saves the screenshots the README shows (docs/screenshots/).
+
+CI needs the Debian packages ``chromium`` and ``fonts-noto-cjk`` (without the fonts, Chinese
+renders as empty boxes in the screenshots).
+"""
+
+from __future__ import annotations
+
+import io
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from openpyxl import load_workbook
+from sqlalchemy import Engine
+
+from scheduler.rules import RuleBook
+from tests.conftest import ROOT
+from tests.countyfacts import load_county
+from tests.webfixtures import PASSWORD, add_users, make_app, settings_for
+
+pytest_plugins = ["tests.webfixtures"]
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+MORE_EVENTS = [
+    ("102", "hearing;research", "2021-01-20", "", "党委会", "", "", "w1"),
+    ("102", "hearing", "2021-04-28", "", "党委会", "", "", "w2"),
+    ("101", "research", "2021-02-03", "", "专题调研", "", "", "r1"),
+    ("101", "study", "2021-03-18", "", "理论学习", "", "", "s1"),
+]
+VILLAGES = [("10102", "西山村", "village", "101", "2000-01-01", "", "")]
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="apt-get install chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def served(
+    engine: Engine, book: RuleBook, database_url: str, tmp_path: Path, cheap_hashes: None
+) -> Iterator[str]:
+    """The app on a loopback port, over real HTTP."""
+    load_county(engine, book, MORE_EVENTS, units=VILLAGES)
+    add_users(engine)
+    app = make_app(engine, book, settings_for(database_url, str(tmp_path)))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)  # waiting for the server to listen, not for time to pass
+    assert server.started
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield launched
+        launched.close()
+
+
+def log_in(page: object, base: str, name: str) -> None:
+    page.goto(f"{base}/")  # type: ignore[attr-defined]
+    page.fill("#username", name)  # type: ignore[attr-defined]
+    page.fill("#password", PASSWORD)  # type: ignore[attr-defined]
+    page.click("main form button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_url(f"{base}/")  # type: ignore[attr-defined]
+
+
+def hearing_cell(page: object, base: str, column: str) -> str:
+    page.goto(f"{base}/?rule=township-hearing&year=2021")  # type: ignore[attr-defined]
+    link = f'a[href="/obligations/101/township-hearing/{column}?year=2021"]'
+    return str(page.inner_text(link)).strip()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_township_clerk_records_a_hearing_and_sees_the_cell_turn_met(
+    served: str, browser: object
+) -> None:
+    page = browser.new_page(accept_downloads=True)  # type: ignore[attr-defined]
+    log_in(page, served, "clerk")
+    assert hearing_cell(page, served, "2021-B3") == "○"
+    page.goto(f"{served}/units/101/events/new")
+    page.check("input[name=kinds][value=hearing]")
+    page.fill("#f-date", "2021-05-20")
+    page.fill("#f-title", "党委听取妇联工作汇报")
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"{served}/units/101*")
+    assert hearing_cell(page, served, "2021-B3") == "✔"
+
+    refused = page.goto(f"{served}/units/102")
+    assert refused is not None and refused.status == 403
+    assert "无权访问" in page.inner_text("h1")
+
+    page.goto(f"{served}/audit?year=2021")
+    with page.expect_download() as download:
+        page.click("#download-xlsx")
+    workbook = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert workbook.sheetnames[0] == "汇总" and "township-hearing" in workbook.sheetnames
+
+    page.goto(f"{served}/")
+    page.click("#lang-switch")
+    page.wait_for_load_state()
+    assert "Compliance" in page.inner_text("h1")
+    assert "✔ met" in page.inner_text(".legend")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_pages_fit_a_phone_and_the_readme_screenshots_are_saved(
+    served: str, browser: object
+) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    desk = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    log_in(desk, served, "admin")
+    desk.goto(f"{served}/?year=2021&rule=township-hearing&open=101")
+    desk.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
+    desk.goto(f"{served}/units/101")
+    desk.screenshot(path=str(SCREENSHOTS / "unit.png"), full_page=True)
+    desk.goto(f"{served}/audit?year=2021&unit=102&rule=township-hearing")
+    desk.screenshot(path=str(SCREENSHOTS / "audit.png"), full_page=True)
+    phone = browser.new_page(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
+    log_in(phone, served, "admin")
+    for path in ("/", "/units/101", "/audit?year=2021", "/scorecard?year=2021"):
+        phone.goto(f"{served}{path}")
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 392, (path, width)
+    assert (SCREENSHOTS / "dashboard.png").stat().st_size > 10_000

@@ -1,0 +1,358 @@
+"""The web pages: every route with each role, login and CSRF, forms that keep nothing on error,
+imports with a preview, and text people typed rendered as text."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import Engine, func, select
+
+from scheduler.database import transaction
+from scheduler.models import Event, Unit, Waiver
+from scheduler.models_calendar import Meeting
+from scheduler.models_web import ChangeRecord
+from scheduler.rules import RuleBook
+from tests.countyfacts import load_county
+from tests.webfixtures import PASSWORD
+
+pytest_plugins = ["tests.webfixtures"]
+
+Login = Callable[[str], tuple[TestClient, str]]
+
+# (path, who may open it): "all" readers, "101" those who read township 101, "change101" …
+READS = [
+    ("/", "all"),
+    ("/?open=101&rule=township-hearing&year=2021", "all"),
+    ("/units/101", "read101"),
+    ("/units/10101", "read101"),
+    ("/units/102", "read102"),
+    ("/obligations/101/township-hearing/2021-B1", "read101"),
+    ("/obligations/102/township-hearing/2021-B1", "read102"),
+    ("/units/101/events/new", "change101"),
+    ("/units/102/events/new", "change102"),
+    ("/units/101/meetings/new", "change101"),
+    ("/scorecard?year=2021", "all"),
+    ("/audit?year=2021", "all"),
+    ("/audit?year=2021&unit=102", "read102"),
+    ("/audit?year=2021&unit=101&format=csv", "read101"),
+    ("/audit?year=2021&format=xlsx", "all"),
+    ("/audit?year=2021&format=html", "all"),
+    ("/outbox", "all"),
+    ("/imports", "writers"),
+]
+ALLOWED = {
+    "admin": {"all", "read101", "read102", "change101", "change102", "writers"},
+    "clerk": {"all", "read101", "change101", "writers"},
+    "viewer": {"all", "read101", "read102"},
+    "other": {"all", "read102", "change102", "writers"},
+}
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("role", sorted(ALLOWED))
+def test_every_page_route_checks_the_scope_of_each_role(client_of: Login, role: str) -> None:
+    client, _ = client_of(role)
+    for path, who in READS:
+        expected = 200 if who in ALLOWED[role] else 403
+        assert client.get(path).status_code == expected, (role, path)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("role", sorted(ALLOWED))
+def test_every_change_route_checks_the_scope_of_each_role(
+    client_of: Login, role: str, engine: Engine
+) -> None:
+    client, csrf = client_of(role)
+    may = "change102" in ALLOWED[role]
+    event = {"csrf": csrf, "kinds": "hearing", "date": "2021-06-01", "title": "汇报"}
+    posts = [
+        ("/units/102/events/new", event),
+        (
+            "/units/102/waive",
+            {
+                "csrf": csrf,
+                "rule": "township-hearing",
+                "period": "2021-B2",
+                "reason": "换届",
+                "by": "孙主席",
+            },
+        ),
+        (
+            "/units/102/meetings/new",
+            {
+                "csrf": csrf,
+                "kinds": "hearing",
+                "title": "汇报会",
+                "start": "2021-07-02T09:00",
+                "end": "2021-07-02T10:00",
+            },
+        ),
+    ]
+    for path, data in posts:
+        answer = client.post(path, data=data, follow_redirects=False)
+        assert answer.status_code == (303 if may else 403), (role, path, answer.text[:300])
+    with transaction(engine) as session:
+        event_id = session.scalar(select(Event.id).join(Unit).where(Unit.code == "102"))
+    if event_id is not None:
+        answer = client.post(
+            f"/events/{event_id}/void",
+            data={"csrf": csrf, "reason": "错录"},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_walk_covers_every_page_route(web_app: FastAPI) -> None:
+    walked = {
+        "/",
+        "/units/{code}",
+        "/obligations/{unit}/{rule}/{column}",
+        "/units/{code}/events/new",
+        "/units/{code}/meetings/new",
+        "/scorecard",
+        "/audit",
+        "/outbox",
+        "/imports",
+        "/units/{code}/waive",
+        "/events/{event_id}/void",
+        "/meetings/{meeting_id}/held",
+        "/units/{code}/feed",
+        "/login",
+        "/logout",
+        "/lang/{lang}",
+    }
+    pages = {
+        route.path
+        for route in web_app.routes
+        if isinstance(route, APIRoute) and not route.path.startswith(("/api", "/cal", "/health"))
+    }
+    assert pages <= walked, pages - walked
+
+
+def test_a_page_without_login_goes_to_the_login_form(web_app: FastAPI) -> None:
+    client = TestClient(web_app, base_url="https://testserver")
+    answer = client.get("/units/101", follow_redirects=False)
+    assert (answer.status_code, answer.headers["location"]) == (303, "/login?next=/units/101")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_wrong_password_or_a_missing_csrf_token_logs_nobody_in(web_app: FastAPI) -> None:
+    client = TestClient(web_app, base_url="https://testserver")
+    token = client.get("/login").text.split('name="csrf" value="')[1].split('"')[0]
+    wrong = client.post("/login", data={"username": "clerk", "password": "nope", "csrf": token})
+    assert wrong.status_code == 401 and "用户名或密码不正确" in wrong.text
+    forged = client.post("/login", data={"username": "clerk", "password": PASSWORD, "csrf": "x"})
+    assert forged.status_code == 401
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_session_cookie_is_secure_http_only_and_ends_at_logout(web_app: FastAPI) -> None:
+    client = TestClient(web_app, base_url="https://testserver")
+    token = client.get("/login").text.split('name="csrf" value="')[1].split('"')[0]
+    answer = client.post(
+        "/login",
+        data={"username": "clerk", "password": PASSWORD, "csrf": token},
+        follow_redirects=False,
+    )
+    cookie = answer.headers["set-cookie"]
+    assert "huiqi_session=" in cookie and "HttpOnly" in cookie and "Secure" in cookie
+    csrf = client.get("/").text.split('name="csrf" value="')[1].split('"')[0]
+    assert client.post("/logout", data={"csrf": "forged"}).status_code == 403
+    client.post("/logout", data={"csrf": csrf})
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_form_posted_without_the_csrf_token_is_refused(client_of: Login, engine: Engine) -> None:
+    client, _ = client_of("clerk")
+    data = {"kinds": "hearing", "date": "2021-06-01", "title": "汇报"}
+    assert client.post("/units/101/events/new", data=data).status_code == 403
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count(Event.id))) == 1
+
+
+def test_recording_a_hearing_turns_the_cell_met(client_of: Login, engine: Engine) -> None:
+    client, csrf = client_of("clerk")
+    cell = "/obligations/101/township-hearing/2021-B3"
+    assert "○" in client.get(cell).text
+    data = {"csrf": csrf, "kinds": "hearing", "date": "2021-05-20", "title": "听取汇报"}
+    answer = client.post("/units/101/events/new", data=data, follow_redirects=False)
+    assert answer.status_code == 303
+    page = client.get(cell).text
+    assert "✔" in page and "听取汇报" in page
+    with transaction(engine) as session:
+        trail = session.scalars(select(ChangeRecord.action)).all()
+    assert "event.add" in trail
+
+
+def test_a_bad_event_comes_back_with_errors_next_to_the_fields(
+    client_of: Login, engine: Engine
+) -> None:
+    client, csrf = client_of("clerk")
+    data = {"csrf": csrf, "kinds": "hearing", "date": "2021-13-40", "title": "汇报"}
+    answer = client.post("/units/101/events/new", data=data)
+    assert answer.status_code == 422
+    error = re.search(r'id="error-date">([^<]+)<', answer.text)
+    assert error is not None and "2021-13-40" in error.group(1)
+    assert 'value="汇报"' in answer.text
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count(Event.id))) == 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_waiving_and_voiding_change_the_obligation_and_leave_a_trail(
+    client_of: Login, engine: Engine
+) -> None:
+    client, csrf = client_of("clerk")
+    waive = {
+        "csrf": csrf,
+        "rule": "township-research",
+        "period": "2021-B1",
+        "reason": "换届",
+        "by": "孙主席",
+    }
+    assert client.post("/units/101/waive", data=waive, follow_redirects=False).status_code == 303
+    again = client.post("/units/101/waive", data=waive)
+    assert again.status_code == 422 and "already waived" in again.text
+    with transaction(engine) as session:
+        event_id = session.scalar(select(Event.id))
+    void = client.post(
+        f"/events/{event_id}/void", data={"csrf": csrf, "reason": "错录"}, follow_redirects=False
+    )
+    assert void.status_code == 303
+    assert "✗" in client.get("/obligations/101/township-hearing/2021-B1").text
+    unit_page = client.get("/units/101").text
+    assert "event.void" in unit_page and "waive" in unit_page
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count(Waiver.id))) == 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_import_shows_a_preview_then_saves_and_refuses_bad_rows(
+    client_of: Login, engine: Engine
+) -> None:
+    client, csrf = client_of("clerk")
+    good = (
+        "unit,kinds,date,time,title,attended,amount,ref\n10101,funding,2021-03-01,,拨款,,500,f1\n"
+    )
+    files = {"file": ("events.csv", good.encode(), "text/csv")}
+    preview = client.post(
+        "/imports", data={"csrf": csrf, "kind": "events", "action": "preview"}, files=files
+    )
+    assert preview.status_code == 200 and "1 created" in preview.text
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count(Event.id))) == 1
+    payload = re.search(r'name="payload" value="([^"]+)"', preview.text)
+    assert payload is not None
+    apply = client.post(
+        "/imports",
+        data={
+            "csrf": csrf,
+            "kind": "events",
+            "action": "apply",
+            "filename": "events.csv",
+            "payload": payload.group(1),
+        },
+    )
+    assert apply.status_code == 200
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count(Event.id))) == 2
+    bad = good.replace("2021-03-01", "someday") + "102,hearing,2021-03-01,,x,,,\n"
+    refused = client.post(
+        "/imports",
+        data={"csrf": csrf, "kind": "events", "action": "preview"},
+        files={"file": ("bad.csv", bad.encode(), "text/csv")},
+    )
+    assert refused.status_code == 422
+    assert "bad.csv:3: unit: outside your units" in refused.text
+
+
+def test_the_audit_download_is_a_workbook_with_a_sheet_per_rule(client_of: Login) -> None:
+    client, _ = client_of("viewer")
+    answer = client.get("/audit?year=2021&rule=township-hearing&format=xlsx")
+    assert answer.headers["content-type"].startswith("application/vnd.openxmlformats")
+    workbook = load_workbook(io.BytesIO(answer.content))
+    assert workbook.sheetnames == ["汇总", "township-hearing", "变更记录"]
+    actions = [row[2] for row in workbook["变更记录"].iter_rows(min_row=2, values_only=True)]
+    assert "user.add" in actions
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_english_is_one_click_away(client_of: Login) -> None:
+    client, _ = client_of("admin")
+    switched = client.get("/lang/en?next=/scorecard", follow_redirects=False)
+    assert switched.headers["location"] == "/scorecard"
+    page = client.get("/scorecard?year=2021").text
+    assert "Scorecard" in page and "<svg" in page
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_unit_named_like_a_script_renders_as_text_everywhere(
+    client_of: Login, engine: Engine, book: RuleBook
+) -> None:
+    evil = "<script>alert(1)</script>"
+    load_county(engine, book, units=[("103", evil, "township", "100", "2000-01-01", "", "")])
+    client, _ = client_of("admin")
+    for path in (
+        "/",
+        "/units/103",
+        "/scorecard?year=2021",
+        "/audit?year=2021",
+        "/obligations/103/township-hearing/2021-B1",
+        "/audit?year=2021&format=html",
+    ):
+        text = client.get(path).text
+        assert evil not in text, path
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text, path
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_planned_meeting_sends_invites_and_once_held_becomes_evidence(
+    client_of: Login, engine: Engine, tmp_path: Path
+) -> None:
+    client, csrf = client_of("clerk")
+    plan = {
+        "csrf": csrf,
+        "kinds": "hearing",
+        "title": "听取妇联工作汇报",
+        "start": "2021-07-05T09:00",
+        "end": "2021-07-05T10:00",
+    }
+    answer = client.post("/units/101/meetings/new", data=plan, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    assert len(list((tmp_path / "mail").glob("*.eml"))) >= 1
+    bad = client.post("/units/101/meetings/new", data={**plan, "start": "someday"})
+    assert bad.status_code == 422 and 'id="error-start"' in bad.text
+    early = {**plan, "start": "2021-06-30T08:00", "end": "2021-06-30T09:00", "title": "党委会"}
+    client.post("/units/101/meetings/new", data=early)
+    with transaction(engine) as session:
+        held_id = session.scalar(select(Meeting.id).where(Meeting.title == "党委会"))
+    done = client.post(
+        f"/meetings/{held_id}/held",
+        data={"csrf": csrf, "attended": "fulian_chair"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert "✔" in client.get("/obligations/101/township-hearing/2021-B3").text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_dashboard_shows_townships_first_and_a_township_opens_onto_its_villages(
+    client_of: Login,
+) -> None:
+    client, _ = client_of("admin")
+    closed = client.get("/?year=2021&rule=village-funding").text
+    assert 'data-unit="10101"' not in closed and "open=101" in closed
+    opened = client.get("/?year=2021&rule=village-funding&open=101").text
+    assert 'data-unit="10101"' in opened
+    hearing = client.get("/?year=2021&rule=township-hearing").text
+    assert 'data-unit="101"' in hearing and 'data-unit="102"' in hearing
+    assert 'href="/obligations/101/township-hearing/2021-B1?year=2021"' in hearing
