@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from scheduler import registry, reports
+from scheduler import demo, registry, reports
 from scheduler.config import ConfigError, Settings, load_settings
 from scheduler.database import is_initialised, make_engine, migrate, transaction
 from scheduler.i18n import format_date, format_rate, status_name, word
@@ -131,6 +131,37 @@ def init(app: App) -> None:
     """Create the database or migrate it to the newest schema."""
     migrate(app.engine)
     click.echo(f"database ready: {app.engine.url.render_as_string(hide_password=True)}")
+
+
+@command(main, "demo")
+@click.option(
+    "--seed",
+    type=int,
+    default=demo.DEFAULT_SEED,
+    show_default=True,
+    help="Seed of the generator: the same seed gives the same county.",
+)
+@click.option("--year", type=int, default=None, help="Demo year (default: 2026).")
+@day_option("--as-of", "Last day with events (default: 15 September of the demo year).")
+@click.option(
+    "--export",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Write units.csv, people.csv, events.csv to this folder instead of loading them.",
+)
+def demo_command(
+    app: App, seed: int, year: int | None, as_of: date | None, export: Path | None
+) -> None:
+    """Load the demo county (invented sample data) into an empty database."""
+    year, as_of = demo.demo_dates(year, as_of)
+    county = demo.generate(seed, year, as_of)
+    if export:
+        click.echo("\n".join(str(path) for path in county.write_csv(export)))
+        return
+    migrate(app.engine)
+    with app.session() as session:
+        loaded = demo.load_demo(session, app.book, county, app.now())
+    click.echo(demo.describe(loaded, app.settings.language))
 
 
 @main.group()
@@ -422,6 +453,9 @@ def scorecard_command(app: App, year: int | None, kind: str | None, as_of: date 
     title = f"{word('scorecard', lang)} {year} ({word('as_of', lang)} {format_date(day, lang)})"
     click.echo(f"{title}\n{render_table(header, body, right=(0, 2, 3, 4, 5, 6, 7))}")
 
+
+# The other capabilities register their commands on `main` when imported.
+from scheduler import cli_calendar, cli_reminders, cli_web  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -51,12 +51,70 @@ class MailSettings(_Section):
     )
 
 
+class ChatSettings(_Section):
+    unit: str = Field(description="Code of the unit whose group chat this robot posts to")
+    kind: Literal["wecom", "dingtalk"] = Field(description="wecom (企业微信) or dingtalk (钉钉)")
+    url_env: str = Field(description="Environment variable holding the robot's webhook URL")
+    secret_env: str | None = Field(
+        None, description="Environment variable holding the DingTalk signing secret (SEC…)"
+    )
+
+
 class ReminderSettings(_Section):
     send_at: time = Field(time(9, 0), description="Local time of the daily reminder sweep")
+    catch_up_days: int = Field(
+        7, ge=0, le=31, description="A stage missed by a sweep is still sent this many days late"
+    )
+    batch_size: int = Field(500, ge=1, description="Digests sent per SMTP connection")
+    max_attempts: int = Field(6, ge=1, description="Delivery attempts before a digest is failed")
+    retry_seconds: float = Field(
+        60, gt=0, description="First retry delay; doubles with each further attempt"
+    )
+    lease_seconds: float = Field(
+        600, gt=0, description="How long a dispatcher owns claimed rows before others retry them"
+    )
+    dispatch_seconds: float = Field(
+        60, gt=0, description="How often the daemon sends pending and retried reminders"
+    )
+    misfire_hours: float = Field(
+        18, gt=0, description="A sweep missed while the daemon was down still runs this late"
+    )
+    leader_poll_seconds: float = Field(
+        15, gt=0, description="How often a waiting daemon tries to become the leader"
+    )
+    chats: list[ChatSettings] = Field([], description="Group-chat robots, one entry per unit")
 
 
 class WebSettings(_Section):
     base_url: str = Field("http://127.0.0.1:8000", description="Public address of the web app")
+    secure_cookies: bool = Field(
+        True, description="Send the login cookie only over HTTPS (browsers allow loopback HTTP)"
+    )
+    session_hours: int = Field(12, ge=1, le=720, description="How long a login lasts")
+    cache_seconds: float = Field(
+        60, ge=0, description="Pages reuse an evaluation this long unless the facts change"
+    )
+
+
+class CalendarSettings(_Section):
+    organizer_name: str = Field("县妇联", description="ORGANIZER name (CN) of invites and feeds")
+    organizer_email: str = Field(
+        "fulian@example.org", description="ORGANIZER address: RSVP replies go here"
+    )
+    uid_domain: str = Field("huiqi", description="Right-hand side of meeting and feed UIDs")
+    alarm_days: int = Field(1, ge=0, description="Invite alarm this many days before (0: none)")
+    feed_past_days: int = Field(
+        90, ge=0, description="Feeds keep meetings that started up to this many days ago"
+    )
+    feed_refresh_minutes: int = Field(
+        60, ge=1, description="REFRESH-INTERVAL and X-PUBLISHED-TTL of feeds"
+    )
+    feed_cache_seconds: int = Field(
+        60,
+        ge=0,
+        description="A web process reuses a rendered feed this long unless events, "
+        "meetings or waivers are added (0: render every request); voided events show after it",
+    )
 
 
 class WorkdaySettings(_Section):
@@ -85,6 +143,7 @@ class Settings(BaseSettings):
     reminders: ReminderSettings = Field(ReminderSettings(), description="Reminder sweep")
     web: WebSettings = Field(WebSettings(), description="Web app")
     workdays: WorkdaySettings = Field(WorkdaySettings(), description="Official workday overrides")
+    calendar: CalendarSettings = Field(CalendarSettings(), description="Invites and feeds")
     base_dir: str = Field(".", exclude=True, description="Directory relative paths are read from")
 
     @field_validator("rules", mode="before")

@@ -51,9 +51,7 @@ def import_units(session: Session, book: RuleBook, table: Table) -> ImportSummar
     """Create or update units by code; parents may come from the file or the database."""
     parent = aliased(Unit)
     existing_parents = dict(
-        session.execute(select(Unit.code, parent.code).outerjoin(parent, Unit.parent))
-        .tuples()
-        .all()
+        session.execute(select(Unit.code, parent.code).outerjoin(parent, Unit.parent)).all()
     )
     rows = parse_units(table, book.unit_kinds, existing_parents)
     units = {unit.code: unit for unit in session.scalars(select(Unit))}

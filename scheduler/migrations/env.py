@@ -3,9 +3,9 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+# Model modules of other capabilities register their tables on Base when imported here.
+from scheduler import models_calendar, models_reminders, models_web  # noqa: F401
 from scheduler.models import Base
-
-# Model modules of other capabilities register their tables on Base when imported here:
 
 config = context.config
 

@@ -1,0 +1,38 @@
+# huiqi: two commands from a fresh clone.
+#   make demo   creates .venv, loads the demo county into var/demo.db and shows its compliance
+#   make test   creates .venv, runs ruff, mypy and the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint format system install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+system:
+	sh scripts/system-packages.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check scheduler tests bench
+	$(BIN)/ruff format --check scheduler tests bench
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format scheduler tests bench
+	$(BIN)/ruff check --fix scheduler tests bench
+
+test: $(STAMP) system lint
+	$(BIN)/pytest
+
+demo: $(STAMP)
+	sh scripts/demo.sh
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
