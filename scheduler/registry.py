@@ -167,23 +167,23 @@ def import_events(
     unit_ids = {code: unit_id for code, (unit_id, _) in units.items()}
     current = _current_by_ref(session, [row for row in rows if row.ref], unit_ids)
     created = updated = unchanged = 0
-    ids = []
+    recorded: list[tuple[Event | None, Event]] = []  # (replaced version, current version)
     for row in rows:
         old = current.get((unit_ids[row.unit], row.ref)) if row.ref else None
         if old is not None and _same_event(old, row):
             unchanged += 1
-            ids.append(old.id)
+            recorded.append((None, old))
             continue
         new = _new_event(unit_ids[row.unit], row, table.filename, recorded_by, now)
         session.add(new)
-        session.flush()
-        ids.append(new.id)
+        recorded.append((old, new))
+        updated += old is not None
+        created += old is None
+    session.flush()
+    for old, new in recorded:
         if old is not None:
             old.superseded_by = new.id
-            updated += 1
-        else:
-            created += 1
-    return ImportSummary(created, updated, unchanged, tuple(ids))
+    return ImportSummary(created, updated, unchanged, tuple(new.id for _, new in recorded))
 
 
 def add_event(

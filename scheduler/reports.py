@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from scheduler.compliance import Obligation, UnitFacts, evaluate
+from scheduler.gcpause import gc_paused
 from scheduler.problems import single
 from scheduler.rules import Rule, RuleBook
 from scheduler.store import event_facts, unit_facts, waiver_facts
@@ -89,7 +90,13 @@ def evaluate_selection(
 
 def status_rows(session: Session, book: RuleBook, selection: Selection) -> list[StatusRow]:
     """Obligations whose period overlaps ``[first, last]``, by unit code, rule and period."""
-    units, rules, obligations = evaluate_selection(session, book, selection)
+    with gc_paused():
+        return _status_rows(*evaluate_selection(session, book, selection))
+
+
+def _status_rows(
+    units: list[UnitFacts], rules: list[Rule], obligations: list[Obligation]
+) -> list[StatusRow]:
     by_id = {unit.id: unit for unit in units}
     by_rule = {rule.id: rule for rule in rules}
     order = {rule.id: position for position, rule in enumerate(rules)}
