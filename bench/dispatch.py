@@ -47,7 +47,8 @@ from scheduler.dispatch import dispatch  # noqa: E402
 from scheduler.mail import OutgoingMail, SmtpMailer, envelope_sender, render  # noqa: E402
 from scheduler.models_reminders import PENDING, OutboxEntry  # noqa: E402
 from scheduler.outbox import sweep, utc  # noqa: E402
-from scheduler.rules import RuleBook, parse_rulebook  # noqa: E402
+from scheduler.ruleparse import parse_rulebook  # noqa: E402
+from scheduler.rules import RuleBook  # noqa: E402
 from scheduler.tables import Table  # noqa: E402
 
 NOW = datetime(2026, 10, 16, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
-from scheduler.rules import RuleBook, RuleProblem, RulesError, parse_rulebook
+from scheduler.ruleparse import parse_rulebook
+from scheduler.rules import RuleBook, RuleProblem, RulesError
 
 
 def read_rulebook(paths: Sequence[Path], term_starts: Mapping[str, date] | None = None) -> RuleBook:

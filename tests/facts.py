@@ -16,7 +16,8 @@ from scheduler.compliance import (
     WaiverKey,
     evaluate,
 )
-from scheduler.rules import Rule, parse_rulebook
+from scheduler.ruleparse import parse_rulebook
+from scheduler.rules import Rule
 
 LONG_AGO = date(2000, 1, 1)
 COUNTY = UnitFacts(

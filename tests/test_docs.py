@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from scheduler.cli import main
 from scheduler.config import Settings
-from scheduler.rules import RulesetSpec, RuleSpec
+from scheduler.ruleschema import RulesetSpec, RuleSpec
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -18,6 +18,8 @@ from tests.conftest import ROOT
 CORE = (
     "periods",
     "rules",
+    "ruleschema",
+    "ruleparse",
     "compliance",
     "summaries",
     "yamlsource",
@@ -25,6 +27,7 @@ CORE = (
     "records",
     "workdays",
     "reminders",
+    "access",
 )
 PRESENT = [name for name in CORE if importlib.util.find_spec(f"scheduler.{name}") is not None]
 FORBIDDEN = (

@@ -9,7 +9,8 @@ from textwrap import dedent
 import pytest
 
 from scheduler.periods import Duration, TermCadence
-from scheduler.rules import RuleProblem, RulesError, parse_rulebook
+from scheduler.ruleparse import parse_rulebook
+from scheduler.rules import RuleProblem, RulesError
 
 HEADER = """\
 ruleset: sample
