@@ -15,13 +15,12 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
 from scheduler.audit import AuditListing, AuditRow, Evidence
 from scheduler.compliance import Status
 from scheduler.i18n import format_date, format_rate, status_name
 from scheduler.reports import json_number
 from scheduler.summaries import SEVERITY, SYMBOLS
+from scheduler.templating import page_environment
 
 LABELS = {
     "zh": {
@@ -227,20 +226,9 @@ def filters_text(listing: AuditListing, lang: str) -> list[tuple[str, str]]:
     ]
 
 
-def template_environment(folder: Path) -> Environment:
-    """Jinja2 over the templates folder: autoescaped .html, strict about missing variables."""
-    return Environment(
-        loader=FileSystemLoader(str(folder)),
-        autoescape=select_autoescape(["html", "xml"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def to_html(listing: AuditListing, templates: Path, context: HtmlContext) -> bytes:
     """The print-ready page (``templates/audit/listing.html``), A4 landscape when printed."""
-    env = template_environment(templates)
+    env = page_environment(str(templates))
     page = env.get_template("audit/listing.html").render(**html_variables(listing, context))
     return page.encode("utf-8")
 

@@ -17,6 +17,7 @@ from scheduler.problems import single
 from scheduler.records import split_list
 from scheduler.store import unit_facts
 from scheduler.textout import render_table
+from scheduler.unittree import subtree as units_under
 
 if TYPE_CHECKING:
     from scheduler.meetings import Change
@@ -170,15 +171,13 @@ def _row(meeting: Meeting, unit: Unit, app: App) -> dict[str, Any]:
 
 
 def _unit_ids(session: Any, code: str | None, subtree: bool) -> list[int] | None:
-    from scheduler import feed_content
-
     if code is None:
         return None
     units = unit_facts(session)
     root = next((unit for unit in units if unit.code == code), None)
     if root is None:
         raise single(f"unknown unit {code!r}", "meetings list", field="--unit")
-    return [unit.id for unit in (feed_content.subtree(units, root) if subtree else [root])]
+    return [unit.id for unit in (units_under(units, root) if subtree else [root])]
 
 
 def _report(app: App, change: Change, what: str, now: datetime) -> None:

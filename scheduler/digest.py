@@ -15,10 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from scheduler.config import Settings
 from scheduler.i18n import format_date
@@ -26,6 +23,7 @@ from scheduler.mail import OutgoingMail
 from scheduler.reminders import ESCALATE
 from scheduler.reports import json_number
 from scheduler.rules import RuleBook
+from scheduler.templating import mail_environment
 
 CHAT_LIMIT = 4000  # bytes: WeCom refuses markdown over 4096 bytes
 
@@ -150,16 +148,5 @@ def chat_of(digest: Digest, name: str, book: RuleBook, settings: Settings) -> tu
 
 def render(settings: Settings, name: str, variables: Mapping[str, Any]) -> str:
     """Render ``templates/mail/<name>``."""
-    environment = _environment(str(settings.path(settings.templates)))
+    environment = mail_environment(str(settings.path(settings.templates)))
     return environment.get_template(f"mail/{name}").render(variables)
-
-
-@lru_cache(maxsize=8)
-def _environment(folder: str) -> Environment:
-    return Environment(
-        loader=FileSystemLoader(folder),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-        auto_reload=False,  # templates are read once per process
-    )

@@ -20,7 +20,7 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from scheduler import ics
+from scheduler import ics, unittree
 from scheduler.compliance import Obligation, Status, UnitFacts, evaluate
 from scheduler.config import Settings
 from scheduler.i18n import format_date, status_name
@@ -60,7 +60,7 @@ def _scope(
     """The units a feed covers (only those are loaded, but a subtree needs the whole tree)."""
     if feed.scope == "subtree":
         everybody = unit_facts(session)
-        return subtree(everybody, next(u for u in everybody if u.id == feed.unit_id)), None
+        return unittree.subtree(everybody, next(u for u in everybody if u.id == feed.unit_id)), None
     if feed.scope == "unit":
         return _units_where(session, Unit.id == feed.unit_id), None
     person = session.get_one(Person, feed.person_id)
@@ -77,19 +77,6 @@ def _units_where(session: Session, condition: ColumnElement[bool]) -> list[UnitF
                Unit.active_to, Unit.attributes)  # fmt: skip
     rows = session.execute(select(*columns).where(condition).order_by(Unit.code))
     return [UnitFacts(*row) for row in rows]
-
-
-def subtree(units: Sequence[UnitFacts], root: UnitFacts) -> list[UnitFacts]:
-    """``root`` and every unit under it, by code."""
-    children: dict[int | None, list[UnitFacts]] = {}
-    for unit in units:
-        children.setdefault(unit.parent_id, []).append(unit)
-    found, stack = [], [root]
-    while stack:
-        unit = stack.pop()
-        found.append(unit)
-        stack.extend(children.get(unit.id, ()))
-    return sorted(found, key=lambda unit: unit.code)
 
 
 def _name(feed: CalendarFeed, units: list[UnitFacts], person: Person | None, lang: str) -> str:

@@ -18,10 +18,8 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -35,6 +33,7 @@ from scheduler.meetings import Notice
 from scheduler.models import Unit
 from scheduler.models_calendar import Meeting, MeetingAttendee, as_utc
 from scheduler.rules import Rule, RuleBook
+from scheduler.templating import mail_environment
 
 WORDS = {
     "zh": {"agenda": "议程：", "serves": "本次会议可作为以下义务的记录：", "page": "单位页面：",
@@ -174,22 +173,12 @@ def _message_id(uid: str, notice: Notice, email: str) -> str:
 
 def render(settings: Settings, name: str, context: dict[str, Any]) -> tuple[str, str, str]:
     """Subject, text and HTML of ``templates/mail/NAME.LANG.*``."""
-    environment = _environment(str(settings.path(settings.templates)))
+    environment = mail_environment(str(settings.path(settings.templates)))
     base = f"mail/{name}.{settings.language}"
     subject = environment.get_template(f"{base}.subject.txt").render(context)
     text = environment.get_template(f"{base}.txt").render(context)
     html = environment.get_template(f"{base}.html").render(context)
     return " ".join(subject.split()), text, html
-
-
-@lru_cache(maxsize=8)
-def _environment(folder: str) -> Environment:
-    return Environment(
-        loader=FileSystemLoader(folder),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-    )
 
 
 # ----------------------------------------------------------------------------------------------

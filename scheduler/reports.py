@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from scheduler import unittree
 from scheduler.compliance import Obligation, UnitFacts, evaluate
 from scheduler.gcpause import gc_paused
 from scheduler.problems import single
@@ -152,14 +153,4 @@ def _units(units: Sequence[UnitFacts], code: str | None, subtree: bool) -> list[
     root = next((unit for unit in units if unit.code == code), None)
     if root is None:
         raise single(f"unknown unit {code!r}", "--unit")
-    if not subtree:
-        return [root]
-    children: dict[int | None, list[UnitFacts]] = {}
-    for unit in units:
-        children.setdefault(unit.parent_id, []).append(unit)
-    selected, stack = [], [root]
-    while stack:
-        unit = stack.pop()
-        selected.append(unit)
-        stack.extend(children.get(unit.id, ()))
-    return sorted(selected, key=lambda unit: unit.code)
+    return unittree.subtree(units, root) if subtree else [root]

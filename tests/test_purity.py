@@ -28,6 +28,7 @@ CORE = (
     "workdays",
     "reminders",
     "access",
+    "unittree",
 )
 PRESENT = [name for name in CORE if importlib.util.find_spec(f"scheduler.{name}") is not None]
 FORBIDDEN = (

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ from scheduler.database import transaction
 from scheduler.i18n import format_date, format_rate, status_name
 from scheduler.models import Unit
 from scheduler.summaries import SEVERITY, SYMBOLS
+from scheduler.templating import page_environment
 from scheduler.web.context import WebContext, web_context
 from scheduler.web.words import page_words
 
@@ -125,15 +126,10 @@ def scope_code(session: Session, user: Principal) -> str | None:
 
 @lru_cache(maxsize=8)
 def environment(folder: str) -> Environment:
-    """Jinja2 over the templates folder: autoescaped .html, strict about missing variables."""
-    env = Environment(
-        loader=FileSystemLoader(folder),
-        autoescape=select_autoescape(["html", "xml", "svg"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.globals.update(symbols=SYMBOLS, severity=SEVERITY, rate=format_rate, quote=quote)
+    """The page environment (`scheduler.templating`) with the helpers every page uses."""
+    env = page_environment(folder).overlay()
+    helpers = {"symbols": SYMBOLS, "severity": SEVERITY, "rate": format_rate, "quote": quote}
+    env.globals = {**env.globals, **helpers}  # an overlay shares its parent's dict otherwise
     return env
 
 
