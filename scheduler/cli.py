@@ -312,6 +312,22 @@ def status(
         click.echo(_status_csv(rows), nl=False)
     else:
         click.echo(_status_table(rows, app.settings.language))
+    for line in _unmeasurable(rows):
+        click.echo(line, err=True)
+
+
+def _unmeasurable(rows: list[reports.StatusRow]) -> list[str]:
+    """Warnings for obligations whose amount depends on a unit attribute the unit lacks."""
+    missing = {
+        (row.unit.code, row.rule.id, getattr(row.rule.requirement, "per", None))
+        for row in rows
+        if row.obligation.required is None
+    }
+    return [
+        f"warning: unit {code} has no numeric {attribute!r}: rule {rule} cannot be met "
+        f"(add the column to the units file)"
+        for code, rule, attribute in sorted(missing)
+    ]
 
 
 def _status_csv(rows: list[reports.StatusRow]) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EVENT_HEADER, ROOT, HuiqiRunner, write_csv
+from tests.conftest import EVENT_HEADER, ROOT, UNIT_HEADER, HuiqiRunner, write_csv
 
 STATUS_FIELDS = {
     "unit",
@@ -290,3 +290,19 @@ def _command_paths(group: object, prefix: tuple[str, ...] = ()) -> list[tuple[st
         if isinstance(sub, click.Group):
             paths.extend(_command_paths(sub, (*prefix, name)))
     return paths
+
+
+def test_a_unit_without_the_attribute_a_rule_needs_is_warned_about(
+    huiqi: HuiqiRunner, tmp_path: Path
+) -> None:
+    huiqi("init")
+    units = [("100", "示例县", "county", "", "2000-01-01", "", "")]
+    huiqi("units", "import", str(write_csv(tmp_path / "u.csv", UNIT_HEADER, units)))
+    result = huiqi(
+        "status", "--as-of", "2021-05-10", "--rule", "county-funding", "--format", "json"
+    )
+    assert json.loads(result.stdout)[0]["required"] is None
+    assert result.stderr.splitlines() == [
+        "warning: unit 100 has no numeric 'female_population': rule county-funding cannot be met "
+        "(add the column to the units file)"
+    ]
