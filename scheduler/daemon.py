@@ -18,6 +18,7 @@ import fcntl
 import logging
 import signal
 import threading
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -79,8 +80,15 @@ class PostgresLeadership:
         return True
 
     def release(self) -> None:
-        """Close the connection for good (not back to the pool): the lock goes with it."""
+        """Unlock, then close the connection for good (not back to the pool).
+
+        Closing alone also frees the lock, but only once the server has ended the session,
+        which happens a moment later; unlocking first makes a handover immediate."""
         if self.connection is not None:
+            with suppress(Exception):  # a dead connection has lost the lock already
+                unlock = text("SELECT pg_advisory_unlock(:key, hashtext(current_schema()))")
+                self.connection.execute(unlock, {"key": LOCK_KEY})
+                self.connection.commit()
             self.connection.invalidate()
             self.connection.close()
             self.connection = None
