@@ -5,9 +5,9 @@ next to its field and nothing saved."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from scheduler import feeds, invites, meetings, registry, trail
@@ -19,14 +19,13 @@ from scheduler.web.kit import (
     NotFound,
     PageRoute,
     Visit,
+    VisitDep,
     checked_form,
-    current_visit,
     page,
     unit_for,
 )
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-VisitDep = Annotated[Visit, Depends(current_visit)]
 EVENT_FIELDS = ("date", "time", "title", "amount", "ref")
 MEETING_FIELDS = ("start", "end", "title", "location", "agenda", "attendees")
 
@@ -53,38 +52,45 @@ def _redirect(target: str) -> RedirectResponse:
 def event_form(request: Request, visit: VisitDep, code: str) -> HTMLResponse:
     with transaction(visit.context.engine) as session:
         unit = unit_for(session, visit.user, code, change=True)
-    return _event_page(request, visit, unit, {"date": visit.today.isoformat()}, [], [], {})
+    values = {"date": visit.today.isoformat()}
+    return _form_page(
+        request, visit, "event_form.html", unit, {}, values=values, kinds=[], attended=[]
+    )
 
 
-def _event_page(
+def _form_page(
     request: Request,
     visit: Visit,
+    template: str,
     unit: Unit,
-    values: Mapping[str, str],
-    kinds: list[str],
-    attended: list[str],
     errors: Mapping[str, str],
+    **values: Any,
 ) -> HTMLResponse:
+    """A record or plan form, with the values given and errors next to their fields (422)."""
+    status_code = 422 if errors else 200
     return page(
         request,
         visit,
         visit.context,
-        "event_form.html",
+        template,
         unit=unit,
-        values=values,
-        kinds=kinds,
-        attended=attended,
         errors=errors,
         book=visit.context.book,
-        status_code=422 if errors else 200,
+        status_code=status_code,
+        **values,
     )
+
+
+def _posted(form: Any, name: str) -> list[str]:
+    """The values of a multi-valued form field (checkboxes)."""
+    return [str(value) for value in form.getlist(name)]
 
 
 @router.post("/units/{code}/events/new")
 async def record_event(request: Request, visit: VisitDep, code: str) -> Response:
     form = await checked_form(request, visit)
-    kinds = [str(k) for k in form.getlist("kinds")]  # type: ignore[attr-defined]
-    attended = [str(r) for r in form.getlist("attended")]  # type: ignore[attr-defined]
+    kinds = _posted(form, "kinds")
+    attended = _posted(form, "attended")
     values = {key: str(form.get(key, "")).strip() for key in EVENT_FIELDS}
     cells = {**values, "unit": code, "kinds": ";".join(kinds), "attended": ";".join(attended)}
     try:
@@ -106,7 +112,16 @@ async def record_event(request: Request, visit: VisitDep, code: str) -> Response
     except InputError as error:
         with transaction(visit.context.engine) as session:
             unit = unit_for(session, visit.user, code, change=True)
-        return _event_page(request, visit, unit, values, kinds, attended, field_errors(error))
+        return _form_page(
+            request,
+            visit,
+            "event_form.html",
+            unit,
+            field_errors(error),
+            values=values,
+            kinds=kinds,
+            attended=attended,
+        )
     return _redirect(f"/units/{code}#event-{event_id}")
 
 
@@ -197,36 +212,14 @@ async def waive(request: Request, visit: VisitDep, code: str) -> Response:
 def meeting_form(request: Request, visit: VisitDep, code: str) -> HTMLResponse:
     with transaction(visit.context.engine) as session:
         unit = unit_for(session, visit.user, code, change=True)
-    return _meeting_page(request, visit, unit, {}, [], {})
-
-
-def _meeting_page(
-    request: Request,
-    visit: Visit,
-    unit: Unit,
-    values: Mapping[str, str],
-    kinds: list[str],
-    errors: Mapping[str, str],
-) -> HTMLResponse:
-    return page(
-        request,
-        visit,
-        visit.context,
-        "meeting_form.html",
-        unit=unit,
-        values=values,
-        kinds=kinds,
-        errors=errors,
-        book=visit.context.book,
-        status_code=422 if errors else 200,
-    )
+    return _form_page(request, visit, "meeting_form.html", unit, {}, values={}, kinds=[])
 
 
 @router.post("/units/{code}/meetings/new")
 async def plan_meeting(request: Request, visit: VisitDep, code: str) -> Response:
     form = await checked_form(request, visit)
     context = visit.context
-    kinds = [str(k) for k in form.getlist("kinds")]  # type: ignore[attr-defined]
+    kinds = _posted(form, "kinds")
     values = {key: str(form.get(key, "")).strip() for key in MEETING_FIELDS}
     raw: dict[str, str | None] = {**values, "unit": code, "kinds": ";".join(kinds)}
     raw = {key: (value or None) for key, value in raw.items()}
@@ -255,7 +248,15 @@ async def plan_meeting(request: Request, visit: VisitDep, code: str) -> Response
     except InputError as error:
         with transaction(context.engine) as session:
             unit = unit_for(session, visit.user, code, change=True)
-        return _meeting_page(request, visit, unit, values, kinds, field_errors(error))
+        return _form_page(
+            request,
+            visit,
+            "meeting_form.html",
+            unit,
+            field_errors(error),
+            values=values,
+            kinds=kinds,
+        )
     _send(visit, change.notices)
     return _redirect(f"/units/{code}")
 
@@ -277,7 +278,7 @@ def _send(visit: Visit, notices: Any) -> None:
 @router.post("/meetings/{meeting_id}/held")
 async def mark_held(request: Request, visit: VisitDep, meeting_id: int) -> Response:
     form = await checked_form(request, visit)
-    attended = [str(r) for r in form.getlist("attended")]  # type: ignore[attr-defined]
+    attended = _posted(form, "attended")
     context = visit.context
     with transaction(context.engine) as session:
         try:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request
@@ -82,6 +82,10 @@ def current_visit(request: Request, context: WebContext = Depends(web_context)) 
     if found is None:
         raise LoginRequired
     return Visit(context, found[0], found[1], language(request, context), now)
+
+
+VisitDep = Annotated[Visit, Depends(current_visit)]
+"""A route parameter: the logged-in visit (login page or refusal otherwise)."""
 
 
 async def checked_form(request: Request, visit: Visit) -> Mapping[str, Any]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,8 +30,8 @@ from scheduler.web.kit import (
     PageRoute,
     Refused,
     Visit,
+    VisitDep,
     checked_form,
-    current_visit,
     page,
     parents,
     scope_code,
@@ -39,7 +39,6 @@ from scheduler.web.kit import (
 )
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-VisitDep = Annotated[Visit, Depends(current_visit)]
 Year = Annotated[int | None, Query(ge=2000, le=2100)]
 MAX_UPLOAD = 5_000_000
 TYPES = {

@@ -31,9 +31,8 @@ from scheduler.web.kit import (
     SESSION_COOKIE,
     NotFound,
     PageRoute,
-    Visit,
+    VisitDep,
     checked_form,
-    current_visit,
     page,
     parents,
     scope_code,
@@ -42,7 +41,6 @@ from scheduler.web.kit import (
 from scheduler.web.memo import fingerprint, memo_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-VisitDep = Annotated[Visit, Depends(current_visit)]
 ContextDep = Annotated[WebContext, Depends(web_context)]
 Year = Annotated[int | None, Query(ge=2000, le=2100)]
 
