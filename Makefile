@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format system install clean
+.PHONY: demo test lint format messages system install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +23,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check scheduler tests bench
 	$(BIN)/ruff format --check scheduler tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format scheduler tests bench
 	$(BIN)/ruff check --fix scheduler tests bench
+
+# The interface words: scheduler/locale/<lang>/LC_MESSAGES/huiqi.po, compiled to huiqi.mo.
+messages: $(STAMP)
+	$(BIN)/pybabel compile --statistics -d scheduler/locale -D huiqi
 
 test: $(STAMP) system lint
 	$(BIN)/pytest

@@ -40,16 +40,18 @@ sys.path.insert(0, str(ROOT))
 from aiosmtpd.controller import Controller  # noqa: E402
 from sqlalchemy import Engine, func, select, update  # noqa: E402
 
-from scheduler import registry  # noqa: E402
 from scheduler.config import MailSettings, ReminderSettings, Settings  # noqa: E402
-from scheduler.database import make_engine, migrate, transaction  # noqa: E402
-from scheduler.dispatch import dispatch  # noqa: E402
-from scheduler.mail import OutgoingMail, SmtpMailer, envelope_sender, render  # noqa: E402
-from scheduler.models_reminders import PENDING, OutboxEntry  # noqa: E402
-from scheduler.outbox import sweep, utc  # noqa: E402
-from scheduler.ruleparse import parse_rulebook  # noqa: E402
-from scheduler.rules import RuleBook  # noqa: E402
-from scheduler.tables import Table  # noqa: E402
+from scheduler.core.records import Table  # noqa: E402
+from scheduler.core.ruleparse import parse_rulebook  # noqa: E402
+from scheduler.core.rules import RuleBook  # noqa: E402
+from scheduler.reminders.dispatch import dispatch  # noqa: E402
+from scheduler.reminders.sweep import sweep, utc  # noqa: E402
+from scheduler.store import registry  # noqa: E402
+from scheduler.store.database import make_engine, migrate, transaction  # noqa: E402
+from scheduler.store.models_reminders import PENDING, OutboxEntry  # noqa: E402
+from scheduler.transports.chats import ChatRobots  # noqa: E402
+from scheduler.transports.delivery import Transports  # noqa: E402
+from scheduler.transports.mail import OutgoingMail, SmtpMailer, envelope_sender, render  # noqa: E402
 
 NOW = datetime(2026, 10, 16, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 RULESET = """\
@@ -201,7 +203,7 @@ def run(engine: Engine, book: RuleBook, settings: Settings, repeat: int) -> None
         mailer.sent = []
         reset(engine)
         start = time.perf_counter()
-        outcome = dispatch(engine, book, settings, mailer, NOW)
+        outcome = dispatch(engine, book, settings, Transports(mailer, ChatRobots()), NOW)
         best_dispatch = min(best_dispatch, time.perf_counter() - start)
         rendered = [(mail.to[0], render(mail, settings.mail.sender, NOW)) for mail in mailer.sent]
         best_floor = min(best_floor, floor(settings, rendered))

@@ -6,16 +6,16 @@ usage: python bench/evaluate.py [--counties 86] [--townships 1300] [--villages 1
 
 --keep FILE keeps the database; when FILE exists it is reused as it is (no new province).
 
-Builds a province with the demo's generator (`scheduler.demo`: the same tree, people, rates and
-habits as ``huiqi demo``; 86 counties, 1,300 townships, 17,000 villages, and communities and
-workshops at the demo's rates per township), one year of events (2026, as of 2026-12-31), in a
-temporary SQLite database: the schema by the migrations, the rows checked by the importers'
-validation (`scheduler.records`) and written with SQLAlchemy Core bulk inserts for speed. Then,
-in the same run, it times
+Builds a province with the demo's generator (`scheduler.demo.county`: the same tree, people,
+rates and habits as ``huiqi demo``; 86 counties, 1,300 townships, 17,000 villages, and
+communities and workshops at the demo's rates per township), one year of events (2026, as of
+2026-12-31), in a temporary SQLite database: the schema by the migrations, the rows checked by
+the importers' validation (`scheduler.core.records`) and written with SQLAlchemy Core bulk
+inserts for speed. Then, in the same run, it times
 
 * the floor: ``SELECT unit_id, count(*) FROM events GROUP BY unit_id`` over the same table;
-* a full-province ``status`` (`scheduler.reports.status_rows` for the year), best of --repeat,
-  split into loading the facts (`scheduler.store`), the pure evaluation and building rows;
+* a full-province ``status`` (`scheduler.store.reports.status_rows` for the year), best of --repeat,
+  split into loading the facts (`scheduler.store.facts`), the pure evaluation and building rows;
 * the SQL statements one evaluation runs, and its peak memory (tracemalloc, a separate run).
 
 The target is the whole province in under 5 seconds.
@@ -42,11 +42,8 @@ from sqlalchemy import Connection, Engine, event, insert, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scheduler import demo  # noqa: E402
-from scheduler.compliance import evaluate  # noqa: E402
-from scheduler.database import make_engine, migrate, transaction  # noqa: E402
-from scheduler.models import Base  # noqa: E402
-from scheduler.records import (  # noqa: E402
+from scheduler.core.compliance import evaluate  # noqa: E402
+from scheduler.core.records import (  # noqa: E402
     EventRow,
     PersonRow,
     UnitRow,
@@ -55,10 +52,13 @@ from scheduler.records import (  # noqa: E402
     parse_people,
     parse_units,
 )
-from scheduler.reports import Selection, evaluate_selection, status_rows  # noqa: E402
+from scheduler.core.rules import RuleBook  # noqa: E402
+from scheduler.demo import county as demo  # noqa: E402
 from scheduler.rulefiles import read_rulebook  # noqa: E402
-from scheduler.rules import RuleBook  # noqa: E402
-from scheduler.store import event_facts, unit_facts, waiver_facts  # noqa: E402
+from scheduler.store.database import make_engine, migrate, transaction  # noqa: E402
+from scheduler.store.facts import event_facts, unit_facts, waiver_facts  # noqa: E402
+from scheduler.store.models import Base  # noqa: E402
+from scheduler.store.reports import Selection, evaluate_selection, status_rows  # noqa: E402
 
 T = TypeVar("T")
 
@@ -240,7 +240,7 @@ def phases(engine: Engine, book: RuleBook) -> dict[str, Timing]:
         "units (1 statement)": unit_s._replace(rows=len(units)),
         "events with kinds and attendance (2)": event_s._replace(rows=len(events)),
         "waivers (1)": waiver_s._replace(rows=len(waivers)),
-        "pure evaluation (scheduler.compliance)": pure_s._replace(rows=len(found)),
+        "pure evaluation (scheduler.core.compliance)": pure_s._replace(rows=len(found)),
     }
 
 

@@ -78,8 +78,8 @@ def create_feeds(url: str) -> dict[str, str]:
     """Tokens of a township feed and of the county (subtree) feed."""
     from sqlalchemy import select
 
-    from scheduler.database import make_engine, transaction
-    from scheduler.models import Unit
+    from scheduler.store.database import make_engine, transaction
+    from scheduler.store.models import Unit
 
     with transaction(make_engine(url)) as session:
         county = session.scalar(select(Unit.code).where(Unit.kind == "county").order_by(Unit.code))
@@ -101,7 +101,7 @@ def serve(url: str, port: int, static: str, cache_seconds: int) -> None:
     from fastapi.staticfiles import StaticFiles
 
     from scheduler.config import load_settings
-    from scheduler.web import create_app
+    from scheduler.web.app import create_app
 
     os.environ["HUIQI_DATABASE_URL"] = url
     os.environ["HUIQI_CALENDAR__FEED_CACHE_SECONDS"] = str(cache_seconds)

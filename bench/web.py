@@ -10,7 +10,7 @@ builds them, it serves the app with uvicorn on loopback, logs an admin in, and t
 ``GET /?year=2026`` requests (all rules: the county and its townships, 12 rule blocks): requests
 per second, p50 and p95 latency, after a first, cold request reported on its own (later requests
 reuse the evaluation while the facts are unchanged). In the same run it times the floor: the
-evaluation alone (`scheduler.reports.evaluate_selection` of the same year, facts loading
+evaluation alone (`scheduler.store.reports.evaluate_selection` of the same year, facts loading
 included), best of the same number of runs. Target: the demo county's dashboard under 100 ms at p95.
 """
 
@@ -37,12 +37,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import evaluate as province_bench  # noqa: E402
 
-from scheduler import accounts, demo, reports  # noqa: E402
-from scheduler.access import Role  # noqa: E402
 from scheduler.config import Settings  # noqa: E402
-from scheduler.database import make_engine, migrate, transaction  # noqa: E402
+from scheduler.core.access import Role  # noqa: E402
+from scheduler.core.rules import RuleBook  # noqa: E402
+from scheduler.demo import county as demo  # noqa: E402
 from scheduler.rulefiles import read_rulebook  # noqa: E402
-from scheduler.rules import RuleBook  # noqa: E402
+from scheduler.store import accounts, reports  # noqa: E402
+from scheduler.store.database import make_engine, migrate, transaction  # noqa: E402
 from scheduler.web.app import create_app  # noqa: E402
 from scheduler.web.context import WebContext  # noqa: E402
 from scheduler.web.kit import SESSION_COOKIE  # noqa: E402

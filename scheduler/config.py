@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-from scheduler.yamlsource import YamlSourceError, parse_yaml
+from scheduler.core.yamlsource import YamlSourceError, parse_yaml
 
 DEFAULT_CONFIG = Path("config.yaml")
 

@@ -1,4 +1,4 @@
-"""Reading the configured ruleset files (the I/O around `scheduler.rules`)."""
+"""Reading the configured ruleset files (the I/O around `scheduler.core.rules`)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
-from scheduler.ruleparse import parse_rulebook
-from scheduler.rules import RuleBook, RuleProblem, RulesError
+from scheduler.core.ruleparse import parse_rulebook
+from scheduler.core.rules import RuleBook, RuleProblem, RulesError
 
 
 def read_rulebook(paths: Sequence[Path], term_starts: Mapping[str, date] | None = None) -> RuleBook:

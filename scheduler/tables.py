@@ -9,31 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from scheduler.problems import InputError, Problem
-
-
-@dataclass(frozen=True)
-class Table:
-    """The rows of one file: ``rows`` pairs each row's number with its cells by column name."""
-
-    filename: str
-    columns: tuple[str, ...]
-    rows: tuple[tuple[int, dict[str, str]], ...]
-
-    def problem(self, row: int, field: str | None, message: str) -> Problem:
-        return Problem(self.filename, row, field, message)
-
-    def require_columns(self, required: tuple[str, ...]) -> None:
-        missing = [column for column in required if column not in self.columns]
-        if missing:
-            raise InputError(
-                [self.problem(1, missing[0], f"missing column {missing[0]!r} in the header row")]
-            )
+from scheduler.core.problems import InputError, Problem
+from scheduler.core.records import Table
 
 
 def read_table(path: Path) -> Table:

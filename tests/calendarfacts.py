@@ -15,10 +15,10 @@ import vobject
 from icalendar import Calendar
 from sqlalchemy import Engine
 
-from scheduler import meetings
+from scheduler.calendar import meetings
 from scheduler.config import Settings
-from scheduler.database import transaction
-from scheduler.rules import RuleBook
+from scheduler.core.rules import RuleBook
+from scheduler.store.database import transaction
 from tests.conftest import ROOT
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -21,9 +21,9 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from scheduler.database import make_engine, migrate
+from scheduler.core.rules import RuleBook
 from scheduler.rulefiles import read_rulebook
-from scheduler.rules import RuleBook
+from scheduler.store.database import make_engine, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_RULES = ROOT / "rules" / "xihe-fulian.yaml"

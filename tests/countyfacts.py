@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from scheduler import registry
-from scheduler.database import transaction
-from scheduler.rules import RuleBook
-from scheduler.tables import Table
+from scheduler.core.records import Table
+from scheduler.core.rules import RuleBook
+from scheduler.store import registry
+from scheduler.store.database import transaction
 from tests.conftest import COUNTY_PEOPLE, COUNTY_UNITS, EVENT_HEADER, PEOPLE_HEADER, UNIT_HEADER
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from itertools import count
 
-from scheduler.compliance import (
+from scheduler.core.compliance import (
     EventFacts,
     Obligation,
     Status,
@@ -16,8 +16,8 @@ from scheduler.compliance import (
     WaiverKey,
     evaluate,
 )
-from scheduler.ruleparse import parse_rulebook
-from scheduler.rules import Rule
+from scheduler.core.ruleparse import parse_rulebook
+from scheduler.core.rules import Rule
 
 LONG_AGO = date(2000, 1, 1)
 COUNTY = UnitFacts(

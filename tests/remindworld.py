@@ -13,15 +13,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select, update
 
-from scheduler import registry
 from scheduler.config import MailSettings, ReminderSettings, Settings
-from scheduler.database import transaction
-from scheduler.dispatch import DispatchResult, dispatch
-from scheduler.mail import make_mailer
-from scheduler.models import Unit
-from scheduler.models_reminders import OutboxEntry
-from scheduler.outbox import SweepResult, sweep
-from scheduler.rules import RuleBook
+from scheduler.core.rules import RuleBook
+from scheduler.reminders.dispatch import DispatchResult, dispatch
+from scheduler.reminders.sweep import SweepResult, sweep
+from scheduler.store import registry
+from scheduler.store.database import transaction
+from scheduler.store.models import Unit
+from scheduler.store.models_reminders import OutboxEntry
+from scheduler.transports.delivery import make_transports
 from tests.conftest import BUNDLED_RULES, PEOPLE_HEADER, ROOT
 from tests.countyfacts import load_county, table
 
@@ -69,7 +69,7 @@ def run_sweep(
 def run_dispatch(
     engine: Engine, book: RuleBook, settings: Settings, now: datetime = DAY
 ) -> DispatchResult:
-    return dispatch(engine, book, settings, make_mailer(settings), now)
+    return dispatch(engine, book, settings, make_transports(settings), now)
 
 
 def rows(engine: Engine) -> list[OutboxEntry]:

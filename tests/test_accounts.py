@@ -9,13 +9,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, select
 
-from scheduler import accounts, trail
-from scheduler.access import Principal, Role, can_change, can_read, lineage, readable_units
-from scheduler.database import transaction
-from scheduler.models import Base
-from scheduler.models_web import ApiToken, ChangeRecord, User
-from scheduler.problems import InputError
-from scheduler.rules import RuleBook
+from scheduler.core.access import Principal, Role, can_change, can_read, lineage, readable_units
+from scheduler.core.problems import InputError
+from scheduler.core.rules import RuleBook
+from scheduler.store import accounts, trail
+from scheduler.store.database import transaction
+from scheduler.store.models import Base, ChangeRecord
+from scheduler.store.models_accounts import ApiToken, User
 from tests.conftest import HuiqiRunner
 from tests.countyfacts import SHANGHAI, load_county
 

@@ -14,9 +14,9 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from sqlalchemy import Engine, func, select
 
-from scheduler import accounts
-from scheduler.database import transaction
-from scheduler.models import Event
+from scheduler.store import accounts
+from scheduler.store.database import transaction
+from scheduler.store.models import Event
 
 pytest_plugins = ["tests.webfixtures"]
 Api = Callable[[str], TestClient]

@@ -11,11 +11,14 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine, event
 
-from scheduler import audit, audit_export, audit_xlsx
-from scheduler.audit import AuditQuery, Change
-from scheduler.compliance import Status
-from scheduler.database import transaction
-from scheduler.rules import RuleBook
+from scheduler.audit import export as audit_export
+from scheduler.audit import listing as audit
+from scheduler.audit import xlsx as audit_xlsx
+from scheduler.audit.listing import AuditQuery
+from scheduler.core.compliance import Status
+from scheduler.core.rules import RuleBook
+from scheduler.store.database import transaction
+from scheduler.store.trail import Change
 from tests.conftest import EVENT_HEADER, ROOT, HuiqiRunner, write_csv
 from tests.countyfacts import SHANGHAI, load_county
 

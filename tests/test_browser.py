@@ -19,7 +19,7 @@ import uvicorn
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
-from scheduler.rules import RuleBook
+from scheduler.core.rules import RuleBook
 from tests.conftest import ROOT
 from tests.countyfacts import load_county
 from tests.webfixtures import PASSWORD, add_users, make_app, settings_for

@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import Engine
 
 from scheduler.config import ChatSettings
-from scheduler.digest import CHAT_LIMIT, Digest, Line, chat_of
-from scheduler.rules import RuleBook
+from scheduler.core.rules import RuleBook
+from scheduler.reminders.digest import CHAT_LIMIT, Digest, Line, chat_of
 from tests.remindworld import DAY, load, rows, run_dispatch, run_sweep, settings_for, url_of
 
 SECRET = "SEC0123456789abcdef"

@@ -271,7 +271,7 @@ def test_a_bad_date_option_is_refused(county: HuiqiRunner) -> None:
 def test_every_command_has_help() -> None:
     from click.testing import CliRunner
 
-    from scheduler.cli import main
+    from scheduler.cli.records import main
 
     runner = CliRunner()
     for path in _command_paths(main):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from scheduler.rules import RuleBook
+from scheduler.core.rules import RuleBook
 from tests.conftest import HuiqiRunner
 from tests.mailsink import free_port
 from tests.remindworld import load

@@ -1,12 +1,12 @@
-"""The compliance engine (scheduler.compliance), fed plain facts: R1–R12 of the bundled ruleset,
-then the allocation contract of DESIGN.md ("Which obligation an event serves")."""
+"""The compliance engine (scheduler.core.compliance), fed plain facts: R1–R12 of the bundled
+ruleset, then the allocation contract of DESIGN.md ("Which obligation an event serves")."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from scheduler.compliance import Status, UnitFacts
-from scheduler.rules import RuleBook
+from scheduler.core.compliance import Status, UnitFacts
+from scheduler.core.rules import RuleBook
 from tests.facts import (
     BIMONTHLY_HEARING_WITH_GRACE,
     COUNTY,

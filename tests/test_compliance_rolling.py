@@ -1,4 +1,5 @@
-"""Rolling windows (``within: D``) and the allocation rule as properties (scheduler.compliance)."""
+"""Rolling windows (``within: D``) and the allocation rule as properties
+(scheduler.core.compliance)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.compliance import EventFacts, Obligation, Status, UnitFacts, evaluate
-from scheduler.periods import CalendarCadence, Duration
-from scheduler.rules import CountRequirement, Rule
+from scheduler.core.compliance import EventFacts, Obligation, Status, UnitFacts, evaluate
+from scheduler.core.periods import CalendarCadence, Duration
+from scheduler.core.rules import CountRequirement, Rule
 from tests.facts import EAST, event, obligations, rule_of
 
 MONTHLY_VISIT = """

@@ -1,12 +1,12 @@
-"""Which obligations exist (scheduler.compliance): effective dates, the active life of units,
+"""Which obligations exist (scheduler.core.compliance): effective dates, the active life of units,
 waivers, and events that carry several kinds."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from scheduler.compliance import Status, UnitFacts, WaiverFacts, evaluate
-from scheduler.rules import RuleBook
+from scheduler.core.compliance import Status, UnitFacts, WaiverFacts, evaluate
+from scheduler.core.rules import RuleBook
 from tests.facts import (
     EAST,
     HALF_YEAR_REPORT,

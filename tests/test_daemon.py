@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from scheduler.daemon import SWEEP_JOB, PostgresLeadership, missed_run
-from scheduler.rules import RuleBook
+from scheduler.core.rules import RuleBook
+from scheduler.reminders.daemon import SWEEP_JOB, PostgresLeadership, missed_run
 from tests.conftest import BUNDLED_RULES, POSTGRES, ROOT, huiqi_executable
 from tests.mailsink import MailSink
 from tests.remindworld import DAY, add_people, load, rows, run_dispatch, run_sweep, settings_for
@@ -205,7 +205,7 @@ def test_a_daemon_back_after_missing_the_morning_sweep_runs_it_once(
     before = Yesterday(jobstores={"default": SQLAlchemyJobStore(engine=county)})
     before.start(paused=True)  # the daemon of yesterday, whose next sweep was due 2 hours ago
     before.add_job(
-        "scheduler.daemon:sweep_job", "cron", hour=9, id=SWEEP_JOB, args=[None],
+        "scheduler.reminders.daemon:sweep_job", "cron", hour=9, id=SWEEP_JOB, args=[None],
         next_run_time=datetime.now(UTC) - timedelta(hours=2),
     )  # fmt: skip
     before.shutdown()

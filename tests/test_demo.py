@@ -15,14 +15,14 @@ import chinese_calendar
 import pytest
 from sqlalchemy import Engine, func, select
 
-from scheduler import demo
-from scheduler.compliance import EventFacts, Obligation, UnitFacts, WaiverFacts, evaluate
-from scheduler.database import transaction
-from scheduler.models import Event, Person, RoleAssignment, Unit, Waiver
-from scheduler.periods import Duration
-from scheduler.problems import InputError
-from scheduler.reports import status_rows, year_selection
-from scheduler.rules import RuleBook
+from scheduler.core.compliance import EventFacts, Obligation, UnitFacts, WaiverFacts, evaluate
+from scheduler.core.periods import Duration
+from scheduler.core.problems import InputError
+from scheduler.core.rules import RuleBook
+from scheduler.demo import county as demo
+from scheduler.store.database import transaction
+from scheduler.store.models import Event, Person, RoleAssignment, Unit, Waiver
+from scheduler.store.reports import status_rows, year_selection
 from scheduler.tables import read_table
 from tests.conftest import HuiqiRunner
 

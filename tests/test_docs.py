@@ -6,9 +6,9 @@ import click
 import pytest
 from pydantic import BaseModel
 
-from scheduler.cli import main
+from scheduler.cli.records import main
 from scheduler.config import Settings
-from scheduler.ruleschema import RulesetSpec, RuleSpec
+from scheduler.core.ruleschema import RulesetSpec, RuleSpec
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""scheduler.feeds: tokens, what a feed holds, and when its Last-Modified moves."""
+"""scheduler.calendar.feeds: tokens, what a feed holds, and when its Last-Modified moves."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import Engine, text
 
-from scheduler import feeds, registry
+from scheduler.calendar import feeds
+from scheduler.calendar.feeds import Published
 from scheduler.config import Settings
-from scheduler.database import transaction
-from scheduler.feeds import Published
-from scheduler.models_calendar import CalendarFeed
-from scheduler.problems import InputError
-from scheduler.rules import RuleBook
+from scheduler.core.problems import InputError
+from scheduler.core.rules import RuleBook
+from scheduler.store import registry
+from scheduler.store.database import transaction
+from scheduler.store.models_calendar import CalendarFeed
 from scheduler.web.feeds import FeedCache, not_modified
 from tests.calendarfacts import NOW, SHANGHAI, calendar_settings, check_golden, parse_both, plan
 from tests.countyfacts import load_county
@@ -155,7 +156,7 @@ def test_a_person_feed_holds_their_units_and_the_meetings_they_are_invited_to(
 def test_cancelled_meetings_leave_the_feed(
     county_db: Engine, book: RuleBook, settings: Settings
 ) -> None:
-    from scheduler import meetings
+    from scheduler.calendar import meetings
 
     change = plan(county_db, book)
     with transaction(county_db) as session:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from scheduler.gcpause import gc_paused
+from scheduler.core.gcpause import gc_paused
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""scheduler.ics: invites and feeds from plain data, read back by two independent parsers."""
+"""scheduler.calendar.ics: invites and feeds from plain data, read back by two independent
+parsers."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from icalendar import Calendar
 
-from scheduler import ics
+from scheduler.calendar import ics
 from tests.calendarfacts import GOLDEN, NOW, SHANGHAI, fold, parse_both
 
 ORGANIZER = ics.Address("fulian@example.org", "西和县妇联")

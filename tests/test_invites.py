@@ -1,4 +1,4 @@
-"""scheduler.invites: invite mails received by a real SMTP server, and golden invites."""
+"""scheduler.calendar.invites: invite mails received by a real SMTP server, and golden invites."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import Engine
 
-from scheduler import invites, meetings
+from scheduler.calendar import invites, meetings
 from scheduler.config import Settings
-from scheduler.database import transaction
-from scheduler.mail import make_mailer
-from scheduler.models_calendar import Meeting
-from scheduler.rules import RuleBook
+from scheduler.core.rules import RuleBook
+from scheduler.store.database import transaction
+from scheduler.store.models_calendar import Meeting
+from scheduler.transports.mail import make_mailer
 from tests.calendarfacts import NOW, SHANGHAI, calendar_settings, check_golden, parse_both, plan
 from tests.countyfacts import load_county
 from tests.mailsink import MailSink

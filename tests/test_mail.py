@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from scheduler.config import MailSettings, Settings
-from scheduler.mail import (
+from scheduler.transports.base import TransportError
+from scheduler.transports.mail import (
     Attachment,
     CalendarPart,
     FolderMailer,
-    MailError,
     OutgoingMail,
     SmtpMailer,
     eml_name,
@@ -108,7 +108,7 @@ def test_a_refused_recipient_fails_permanently_and_the_rest_of_the_batch_arrives
     sink.refuse = {"nobody@example.org"}
     mails = [a_mail("nobody@example.org", 1), a_mail("liu@example.org", 2)]
     first, second = SmtpMailer(smtp_settings(sink.port), None).send_batch(mails)
-    assert isinstance(first, MailError)
+    assert isinstance(first, TransportError)
     assert first.permanent
     assert "nobody@example.org: 550" in first.reason
     assert second is None
@@ -123,7 +123,7 @@ def test_one_refused_recipient_of_several_is_reported_and_the_others_get_it(
         ("liu@example.org", "nobody@example.org"), "s", "t", "<p>t</p>", "<m@huiqi>"
     )
     (result,) = SmtpMailer(smtp_settings(sink.port), None).send_batch([mail])
-    assert isinstance(result, MailError)
+    assert isinstance(result, TransportError)
     assert result.permanent
     assert "nobody@example.org" in result.reason
     assert sink.envelopes[0].rcpt_tos == ["liu@example.org"]
@@ -132,14 +132,14 @@ def test_one_refused_recipient_of_several_is_reported_and_the_others_get_it(
 def test_a_server_that_is_down_fails_every_mail_of_the_batch_for_a_retry() -> None:
     mailer = SmtpMailer(smtp_settings(free_port()), None)
     results = mailer.send_batch([a_mail(number=1), a_mail(number=2)])
-    assert all(isinstance(r, MailError) and not r.permanent for r in results)
+    assert all(isinstance(r, TransportError) and not r.permanent for r in results)
     assert "Connection refused" in str(results[0])
 
 
 def test_a_login_without_password_fails_without_connecting(sink: MailSink) -> None:
     mailer = SmtpMailer(smtp_settings(sink.port, user="clerk@example.org"), None)
     (result,) = mailer.send_batch([a_mail()])
-    assert isinstance(result, MailError)
+    assert isinstance(result, TransportError)
     assert "HUIQI_SMTP_PASSWORD" in result.reason
     assert sink.sessions == 0
 

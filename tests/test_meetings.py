@@ -1,4 +1,5 @@
-"""scheduler.meetings: planning, updating, cancelling and holding meetings on a real database."""
+"""scheduler.calendar.meetings: planning, updating, cancelling and holding meetings on a real
+database."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, select
 
-from scheduler import meetings, reports
-from scheduler.database import transaction
-from scheduler.models import Event
-from scheduler.models_calendar import Meeting, as_utc
-from scheduler.problems import InputError
-from scheduler.rules import RuleBook
+from scheduler.calendar import meetings
+from scheduler.core.problems import InputError
+from scheduler.core.rules import RuleBook
+from scheduler.store import reports
+from scheduler.store.database import transaction
+from scheduler.store.models import Event
+from scheduler.store.models_calendar import Meeting, as_utc
 from tests.calendarfacts import NOW, SHANGHAI, plan
 from tests.countyfacts import load_county
 

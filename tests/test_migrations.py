@@ -7,9 +7,9 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from scheduler import models_calendar, models_reminders, models_web  # noqa: F401
-from scheduler.database import alembic_config, migrate
-from scheduler.models import Base
+from scheduler.store import models_accounts, models_calendar, models_reminders  # noqa: F401
+from scheduler.store.database import alembic_config, migrate
+from scheduler.store.models import Base
 
 
 def test_the_migrated_database_matches_the_models(engine: Engine) -> None:

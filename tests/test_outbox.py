@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from scheduler.database import transaction
-from scheduler.dispatch import claim, deliver
-from scheduler.mail import make_mailer
-from scheduler.rules import RuleBook
+from scheduler.core.rules import RuleBook
+from scheduler.reminders.dispatch import claim, deliver
+from scheduler.store.database import transaction
+from scheduler.transports.delivery import make_transports
 from tests.mailsink import MailSink, free_port
 from tests.remindworld import (
     DAY,
@@ -203,7 +203,7 @@ def test_a_crash_between_acceptance_and_commit_repeats_the_mail_once_with_its_id
     with transaction(county) as session:  # the dispatcher claims and sends, then dies
         claimed = claim(session, DAY, "crashed", settings)
     with transaction(county) as session:
-        deliver(session, claimed, book, settings, make_mailer(settings), DAY, lambda *_: None)
+        deliver(session, claimed, book, settings, make_transports(settings))
     assert len(sink.envelopes) == 3
     assert run_dispatch(county, book, settings, DAY + timedelta(seconds=60)).sent == 0
     later = run_dispatch(county, book, settings, DAY + timedelta(seconds=301))

@@ -1,4 +1,5 @@
-"""Calendar arithmetic: durations, calendar buckets, terms and their labels (scheduler.periods)."""
+"""Calendar arithmetic: durations, calendar buckets, terms and their labels
+(scheduler.core.periods)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduler.periods import (
+from scheduler.core.periods import (
     CalendarCadence,
     Duration,
     Period,

@@ -10,12 +10,12 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import Engine, func, select
 
-from scheduler import registry
-from scheduler.database import transaction
-from scheduler.models import Event, Person, RoleAssignment, Unit, Waiver
-from scheduler.problems import InputError
-from scheduler.reports import Selection, status_rows
-from scheduler.rules import RuleBook
+from scheduler.core.problems import InputError
+from scheduler.core.rules import RuleBook
+from scheduler.store import registry
+from scheduler.store.database import transaction
+from scheduler.store.models import Event, Person, RoleAssignment, Unit, Waiver
+from scheduler.store.reports import Selection, status_rows
 from scheduler.tables import read_table
 from tests.conftest import (
     COUNTY_PEOPLE,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from scheduler.compliance import EventFacts
-from scheduler.reminders import ESCALATE, Holder, Reminder, escalation_day, plan, stage_days
-from scheduler.rules import Rule
-from scheduler.workdays import Workdays
+from scheduler.core.compliance import EventFacts
+from scheduler.core.reminders import ESCALATE, Holder, Reminder, escalation_day, plan, stage_days
+from scheduler.core.rules import Rule
+from scheduler.core.workdays import Workdays
 from tests.facts import COUNTY, EAST, UNITS, WEST, event, obligations, rule_of
 
 MONTHLY = rule_of("""

@@ -1,4 +1,5 @@
-"""The rule language (scheduler.rules): the bundled ruleset, and every validation error located."""
+"""The rule language (scheduler.core.rules): the bundled ruleset, and every validation error
+located."""
 
 from __future__ import annotations
 
@@ -8,15 +9,15 @@ from decimal import Decimal
 
 import pytest
 
-from scheduler.periods import CalendarCadence, Duration, TermCadence
-from scheduler.rulefiles import read_rulebook
-from scheduler.rules import (
+from scheduler.core.periods import CalendarCadence, Duration, TermCadence
+from scheduler.core.rules import (
     AttendRequirement,
     CountRequirement,
     RemindStage,
     RuleBook,
     SumRequirement,
 )
+from scheduler.rulefiles import read_rulebook
 from tests.conftest import BUNDLED_RULES, SHARED
 
 # ----------------------------------------------------------------------------------------------

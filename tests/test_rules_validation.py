@@ -1,4 +1,4 @@
-"""Validation of rulesets (scheduler.rules): every error names the file, the line and the rule,
+"""Validation of rulesets (scheduler.core.rules): every error names the file, the line and the rule,
 and nothing is loaded."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from textwrap import dedent
 
 import pytest
 
-from scheduler.periods import Duration, TermCadence
-from scheduler.ruleparse import parse_rulebook
-from scheduler.rules import RuleProblem, RulesError
+from scheduler.core.periods import Duration, TermCadence
+from scheduler.core.ruleparse import parse_rulebook
+from scheduler.core.rules import RuleProblem, RulesError
 
 HEADER = """\
 ruleset: sample

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, event, insert
 
-from scheduler.database import transaction
-from scheduler.models import Event, EventAttendance, EventKind, Unit
-from scheduler.reports import Selection, status_rows
-from scheduler.rules import RuleBook
+from scheduler.core.rules import RuleBook
+from scheduler.store.database import transaction
+from scheduler.store.models import Event, EventAttendance, EventKind, Unit
+from scheduler.store.reports import Selection, status_rows
 
 NOW = datetime(2021, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
 KINDS = ("hearing", "research", "study", "report", "party_meeting", "funding")

@@ -15,11 +15,10 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import Engine, func, select
 
-from scheduler.database import transaction
-from scheduler.models import Event, Unit, Waiver
-from scheduler.models_calendar import Meeting
-from scheduler.models_web import ChangeRecord
-from scheduler.rules import RuleBook
+from scheduler.core.rules import RuleBook
+from scheduler.store.database import transaction
+from scheduler.store.models import ChangeRecord, Event, Unit, Waiver
+from scheduler.store.models_calendar import Meeting
 from tests.countyfacts import load_county
 from tests.webfixtures import PASSWORD
 

@@ -19,9 +19,10 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import Engine
 
-from scheduler import feeds, registry
-from scheduler.database import transaction
-from scheduler.rules import RuleBook
+from scheduler.calendar import feeds
+from scheduler.core.rules import RuleBook
+from scheduler.store import registry
+from scheduler.store.database import transaction
 from tests.calendarfacts import NOW, SHANGHAI, calendar_settings
 from tests.conftest import BUNDLED_RULES, ROOT, huiqi_executable
 from tests.countyfacts import load_county

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduler.workdays import Workdays, covers, uncovered_years
+from scheduler.core.workdays import Workdays, covers, uncovered_years
 
 OFFICIAL = Workdays()
 

@@ -12,10 +12,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from scheduler import accounts
 from scheduler.config import Settings
-from scheduler.database import transaction
-from scheduler.rules import RuleBook
+from scheduler.core.rules import RuleBook
+from scheduler.store import accounts
+from scheduler.store.database import transaction
 from scheduler.web.app import create_app
 from scheduler.web.context import WebContext
 from tests.conftest import BUNDLED_RULES, ROOT

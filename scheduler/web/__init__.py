@@ -1,5 +1,5 @@
-"""The HTTP app (FastAPI, served by uvicorn): `create_app(settings)` in `scheduler.web.app`."""
+"""The web face (FastAPI, served by uvicorn; `scheduler.web.app.create_app`): pages, forms,
+imports, the JSON API, calendar feeds and logins.
 
-from scheduler.web.app import create_app
-
-__all__ = ["create_app"]
+Imports every layer below it (capabilities, store, transports, readers, core); never the CLI.
+"""

@@ -13,14 +13,15 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler import accounts, feeds, invites, meetings, registry, reports, trail
-from scheduler.access import Principal, can_change, can_read, lineage
-from scheduler.database import transaction
-from scheduler.mail import make_mailer
-from scheduler.models import Event, Person, RoleAssignment, Unit
-from scheduler.models_calendar import as_utc
-from scheduler.problems import InputError, single
-from scheduler.store import CURRENT
+from scheduler.calendar import feeds, invites, meetings
+from scheduler.core.access import Principal, can_change, can_read, lineage
+from scheduler.core.problems import InputError, single
+from scheduler.store import accounts, registry, reports, trail
+from scheduler.store.database import transaction
+from scheduler.store.facts import CURRENT
+from scheduler.store.models import Event, Person, RoleAssignment, Unit
+from scheduler.store.models_calendar import as_utc
+from scheduler.transports.mail import make_mailer
 from scheduler.web.api_models import (
     Code,
     EventIn,

@@ -8,8 +8,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from scheduler.config import Settings
-from scheduler.database import make_engine
 from scheduler.rulefiles import read_rulebook
+from scheduler.store.database import make_engine
 from scheduler.web import api as web_api
 from scheduler.web import feeds
 from scheduler.web import forms as web_forms

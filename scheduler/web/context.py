@@ -9,7 +9,7 @@ from fastapi import Request
 from sqlalchemy import Engine
 
 from scheduler.config import Settings
-from scheduler.rules import RuleBook
+from scheduler.core.rules import RuleBook
 
 
 @dataclass(frozen=True)

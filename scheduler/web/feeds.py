@@ -5,7 +5,7 @@ An unknown, malformed or revoked token gets the same plain ``404 Not Found`` (no
 apart). ``If-None-Match`` is answered 304 when it names the current ETag (or ``*``); otherwise
 ``If-Modified-Since`` is answered 304 only when the content has not changed since that date
 (Last-Modified only moves when the content does). A rendered feed is reused while the facts'
-fingerprint (`scheduler.feeds.data_version`) and the local day stay the same, for at most
+fingerprint (`scheduler.calendar.feeds.data_version`) and the local day stay the same, for at most
 ``calendar.feed_cache_seconds``; revocation is checked on every request.
 """
 
@@ -21,10 +21,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 
-from scheduler import feeds
-from scheduler.database import transaction
-from scheduler.feeds import Published
-from scheduler.models_calendar import CalendarFeed
+from scheduler.calendar import feeds
+from scheduler.calendar.feeds import Published
+from scheduler.store.database import transaction
+from scheduler.store.models_calendar import CalendarFeed
 from scheduler.web.context import WebContext, web_context
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"

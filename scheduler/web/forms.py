@@ -10,11 +10,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from scheduler import feeds, invites, meetings, registry, trail
-from scheduler.database import transaction
-from scheduler.mail import make_mailer
-from scheduler.models import Event, Unit
-from scheduler.problems import InputError
+from scheduler.calendar import feeds, invites, meetings
+from scheduler.core.problems import InputError
+from scheduler.store import registry, trail
+from scheduler.store.database import transaction
+from scheduler.store.models import Event, Unit
+from scheduler.transports.mail import make_mailer
 from scheduler.web.kit import (
     NotFound,
     PageRoute,

@@ -23,16 +23,15 @@ from jinja2 import Environment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler import accounts
-from scheduler.access import Principal, can_change, can_read, lineage
-from scheduler.compliance import Status
-from scheduler.database import transaction
-from scheduler.i18n import format_date, format_rate, status_name
-from scheduler.models import Unit
-from scheduler.summaries import SEVERITY, SYMBOLS
+from scheduler.core.access import Principal, can_change, can_read, lineage
+from scheduler.core.compliance import Status
+from scheduler.core.summaries import SEVERITY, SYMBOLS
+from scheduler.core.words import format_date, format_rate, status_name, words
+from scheduler.store import accounts
+from scheduler.store.database import transaction
+from scheduler.store.models import Unit
 from scheduler.templating import page_environment
 from scheduler.web.context import WebContext, web_context
-from scheduler.web.words import page_words
 
 SESSION_COOKIE = "huiqi_session"
 LOGIN_CSRF_COOKIE = "huiqi_login_csrf"
@@ -150,7 +149,7 @@ def page(
         user=visit.user if visit else None,
         csrf=visit.csrf if visit else "",
         lang=lang,
-        t=page_words(lang),
+        t=words(lang, "page."),
         date=lambda day: format_date(day, lang) if day else "",
         status_name=lambda status: status_name(status, lang),
         status_class=lambda status: f"s-{Status(status).value}" if status else "s-none",
@@ -180,15 +179,15 @@ class PageRoute(APIRoute):
 def _refusal(request: Request, refused: bool) -> HTMLResponse:
     context = web_context(request)
     key = "refused" if refused else "not_found"
-    words = page_words(language(request, context))
+    names = words(language(request, context), "page.")
     return page(
         request,
         None,
         context,
         "refused.html",
         status_code=403 if refused else 404,
-        heading=words[key],
-        text=words["refused_text"] if refused else "",
+        heading=names[key],
+        text=names["refused_text"] if refused else "",
     )
 
 

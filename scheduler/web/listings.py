@@ -16,15 +16,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from scheduler import audit, audit_export, audit_xlsx, registry, reports, trail
-from scheduler.access import Role, can_change, lineage
-from scheduler.database import transaction
-from scheduler.models import Unit
-from scheduler.models_calendar import as_utc
-from scheduler.models_reminders import OutboxEntry
-from scheduler.problems import InputError, single
-from scheduler.summaries import build_scorecard
-from scheduler.tables import Table, read_table
+from scheduler.audit import export as audit_export
+from scheduler.audit import listing as audit
+from scheduler.audit import xlsx as audit_xlsx
+from scheduler.core.access import Role, can_change, lineage
+from scheduler.core.problems import InputError, single
+from scheduler.core.records import Table
+from scheduler.core.summaries import build_scorecard
+from scheduler.store import registry, reports, trail
+from scheduler.store.database import transaction
+from scheduler.store.models import Unit
+from scheduler.store.models_calendar import as_utc
+from scheduler.store.models_reminders import OutboxEntry
+from scheduler.tables import read_table
 from scheduler.web import views
 from scheduler.web.kit import (
     PageRoute,
@@ -120,7 +124,7 @@ def audit_page(
 
 
 def _download(
-    visit: Visit, listing: audit.AuditListing, fmt: str, changes: list[audit.Change]
+    visit: Visit, listing: audit.AuditListing, fmt: str, changes: list[trail.Change]
 ) -> Response:
     settings, lang, zone = visit.context.settings, visit.lang, visit.context.settings.zone
     if fmt == "csv":

@@ -18,8 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from scheduler.models import Event, Unit, Waiver
-from scheduler.models_web import ChangeRecord
+from scheduler.store.models import ChangeRecord, Event, Unit, Waiver
 
 T = TypeVar("T")
 

@@ -13,16 +13,17 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler import accounts, meetings, reports, trail
-from scheduler.access import Principal, can_change, lineage
-from scheduler.audit_export import local_time
-from scheduler.compliance import Status
-from scheduler.database import transaction
-from scheduler.i18n import status_name
-from scheduler.models import Event, Person, RoleAssignment, Unit
-from scheduler.models_calendar import as_utc
-from scheduler.store import CURRENT
-from scheduler.summaries import SYMBOLS
+from scheduler.audit.export import local_time
+from scheduler.calendar import meetings
+from scheduler.core.access import Principal, can_change, lineage
+from scheduler.core.compliance import Status
+from scheduler.core.summaries import SYMBOLS
+from scheduler.core.words import status_name
+from scheduler.store import accounts, reports, trail
+from scheduler.store.database import transaction
+from scheduler.store.facts import CURRENT
+from scheduler.store.models import Event, Person, RoleAssignment, Unit
+from scheduler.store.models_calendar import as_utc
 from scheduler.web import views
 from scheduler.web.context import WebContext, web_context
 from scheduler.web.kit import (

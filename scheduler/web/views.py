@@ -9,11 +9,11 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from scheduler import reports
-from scheduler.compliance import Obligation, Status, UnitFacts
-from scheduler.reports import Selection
-from scheduler.rules import AttendRequirement, CountRequirement, Rule, RuleBook
-from scheduler.summaries import Matrix, build_matrix, on_time_rate
+from scheduler.core.compliance import Obligation, Status, UnitFacts
+from scheduler.core.rules import AttendRequirement, CountRequirement, Rule, RuleBook
+from scheduler.core.summaries import Matrix, build_matrix, on_time_rate
+from scheduler.store import reports
+from scheduler.store.reports import Selection
 
 
 @dataclass(frozen=True)

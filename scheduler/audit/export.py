@@ -1,0 +1,173 @@
+"""The audit listing as files: CSV (UTF-8 with BOM, for Excel), XLSX and print-ready HTML.
+
+Headers and words are Chinese by default, English with ``lang="en"``. CSV dates are ISO
+(sortable); XLSX dates are real date cells shown as 2021年3月31日; HTML writes them as people do.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from scheduler.audit.listing import AuditListing, AuditRow, Evidence
+from scheduler.core.compliance import Status
+from scheduler.core.summaries import SEVERITY, SYMBOLS
+from scheduler.core.words import Words, format_date, format_rate, status_name, words
+from scheduler.store.reports import json_number
+from scheduler.templating import page_environment
+
+CSV_COLUMNS = (
+    "unit_code",
+    "unit",
+    "rule",
+    "rule_title",
+    "cite",
+    "period",
+    "start",
+    "end",
+    "due",
+    "status",
+    "required",
+    "actual",
+    "evidence_ids",
+    "evidence_dates",
+    "evidence_titles",
+    "recorded_by",
+    "recorded_at",
+    "waiver_reason",
+    "waiver_by",
+)
+
+
+def labels(lang: str) -> Words:
+    """The words of the listing's columns, headings and filters."""
+    return words(lang, "audit.")
+
+
+def status_text(status: Status, lang: str) -> str:
+    """A status with its symbol, never colour alone: ``✔ 按时完成``."""
+    return f"{SYMBOLS[status]} {status_name(status, lang)}"
+
+
+def local_time(moment: datetime, zone: ZoneInfo) -> datetime:
+    """A stored time in the local zone (SQLite hands back naive local times)."""
+    return moment if moment.tzinfo is None else moment.astimezone(zone)
+
+
+def format_moment(moment: datetime, lang: str, zone: ZoneInfo) -> str:
+    local = local_time(moment, zone)
+    return f"{format_date(local.date(), lang)} {local:%H:%M}"
+
+
+def number_text(value: Decimal | None) -> str:
+    return "" if value is None else str(json_number(value))
+
+
+# ----------------------------------------------------------------------------------------------
+# CSV
+
+
+def _csv_cells(row: AuditRow, lang: str, zone: ZoneInfo) -> list[str]:
+    o, evidence = row.obligation, row.evidence
+    waiver = o.waiver
+    return [
+        row.unit.code,
+        row.unit.name,
+        row.rule.id,
+        row.rule.title(lang),
+        row.rule.cite,
+        o.period.label,
+        o.period.start.isoformat(),
+        o.period.end.isoformat(),
+        o.due.isoformat(),
+        status_text(o.status, lang),
+        number_text(o.required),
+        number_text(o.actual),
+        "; ".join(str(e.event_id) for e in evidence),
+        "; ".join(e.day.isoformat() for e in evidence),
+        "; ".join(e.title for e in evidence),
+        "; ".join(e.recorded_by for e in evidence),
+        "; ".join(f"{local_time(e.recorded_at, zone):%Y-%m-%d %H:%M}" for e in evidence),
+        waiver.reason if waiver else "",
+        waiver.approved_by if waiver else "",
+    ]
+
+
+def to_csv(listing: AuditListing, lang: str, zone: ZoneInfo) -> bytes:
+    """The listing as CSV bytes: UTF-8 with a BOM so that Excel reads the Chinese."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    words = labels(lang)
+    writer.writerow([words[column] for column in CSV_COLUMNS])
+    for row in listing.rows:
+        writer.writerow(_csv_cells(row, lang, zone))
+    return out.getvalue().encode("utf-8-sig")
+
+
+# ----------------------------------------------------------------------------------------------
+# HTML
+
+
+@dataclass(frozen=True)
+class HtmlContext:
+    """What the print template needs beyond the listing."""
+
+    lang: str
+    zone: ZoneInfo
+    generated: datetime
+    filters: Sequence[tuple[str, str]]
+
+
+def filters_text(listing: AuditListing, lang: str) -> list[tuple[str, str]]:
+    """The listing's filters as (label, value) pairs, for the page and the summary sheet."""
+    words, query = labels(lang), listing.query
+    return [
+        (words["scope"], query.scope),
+        (words["filter_unit"], query.unit or words["all"]),
+        (words["filter_rule"], query.rule or words["all"]),
+        (words["filter_status"], status_text(query.status, lang) if query.status else words["all"]),
+        (words["as_of"], format_date(query.as_of, lang)),
+    ]
+
+
+def to_html(listing: AuditListing, templates: Path, context: HtmlContext) -> bytes:
+    """The print-ready page (``templates/audit/listing.html``), A4 landscape when printed."""
+    env = page_environment(str(templates))
+    page = env.get_template("audit/listing.html").render(**html_variables(listing, context))
+    return page.encode("utf-8")
+
+
+def html_variables(listing: AuditListing, context: HtmlContext) -> dict[str, object]:
+    lang, zone = context.lang, context.zone
+    return {
+        "lang": lang,
+        "t": labels(lang),
+        "listing": listing,
+        "summaries": listing.summaries(),
+        "filters": context.filters,
+        "generated": format_moment(context.generated, lang, zone),
+        "statuses": SEVERITY,
+        "status_text": lambda status: status_text(status, lang),
+        "status_name": lambda status: status_name(status, lang),
+        "date": lambda day: format_date(day, lang),
+        "moment": lambda moment: format_moment(moment, lang, zone),
+        "number": number_text,
+        "rate": format_rate,
+        "evidence_line": _evidence_line(lang, zone),
+    }
+
+
+def _evidence_line(lang: str, zone: ZoneInfo) -> Callable[[Evidence], str]:
+    words = labels(lang)
+
+    def line(e: Evidence) -> str:
+        when = format_moment(e.recorded_at, lang, zone)
+        return f"{format_date(e.day, lang)} {e.title} ({words['by']} {e.recorded_by}, {when})"
+
+    return line

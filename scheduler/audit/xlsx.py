@@ -1,0 +1,222 @@
+"""The audit listing as an XLSX workbook (openpyxl).
+
+A summary sheet (the filters and one line per rule), one sheet per rule with a row per
+obligation, and, when given, a sheet of the change trail. Every table has a bold header row that
+stays frozen when scrolling and repeats on each printed page; columns have set widths; pages
+print A4 landscape, fitted to the page width. Dates are real date cells shown as 2021年3月31日.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from scheduler.audit.export import filters_text, format_moment, labels, local_time, status_text
+from scheduler.audit.listing import AuditListing, AuditRow
+from scheduler.core.compliance import Status
+from scheduler.core.summaries import SEVERITY
+from scheduler.core.words import format_date, format_rate, status_name
+from scheduler.store.reports import json_number
+from scheduler.store.trail import Change
+
+ZH_DATE = 'yyyy"年"m"月"d"日"'
+EN_DATE = "d mmm yyyy"
+HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
+STATUS_FILLS = {
+    Status.MET: "D8F0D8",
+    Status.MET_LATE: "FFF1C2",
+    Status.OVERDUE: "FFD8B0",
+    Status.MISSED: "F8C8C8",
+    Status.EXEMPT: "E4E4E4",
+}
+RULE_COLUMNS = (
+    ("unit_code", 10),
+    ("unit", 16),
+    ("period", 12),
+    ("start", 14),
+    ("end", 14),
+    ("due", 14),
+    ("status", 12),
+    ("required", 9),
+    ("actual", 9),
+    ("evidence_dates", 14),
+    ("evidence_titles", 30),
+    ("recorded_by", 12),
+    ("recorded_at", 18),
+    ("waiver", 24),
+)
+
+
+def to_xlsx(
+    listing: AuditListing,
+    lang: str,
+    zone: ZoneInfo,
+    generated: datetime,
+    trail: Sequence[Change] = (),
+) -> bytes:
+    """The workbook as bytes: summary, one sheet per rule, and the change trail if given."""
+    book = Workbook()
+    summary = book.active
+    assert summary is not None
+    _summary_sheet(summary, listing, lang, generated, zone)
+    for rule in listing.rules:
+        sheet = book.create_sheet(_sheet_name(rule.id))
+        _rule_sheet(sheet, listing.rows_of(rule), lang, zone)
+    if trail:
+        _trail_sheet(book.create_sheet(labels(lang)["trail"]), trail, lang, zone)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _sheet_name(text: str) -> str:
+    """Excel sheet names: at most 31 characters, none of []:*?/\\."""
+    cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in text)
+    return cleaned[:31]
+
+
+def _summary_sheet(
+    sheet: Worksheet, listing: AuditListing, lang: str, generated: datetime, zone: ZoneInfo
+) -> None:
+    words = labels(lang)
+    sheet.title = words["summary"]
+    sheet.append([words["title"]])
+    sheet["A1"].font = Font(bold=True, size=14)
+    for label, value in [*filters_text(listing, lang), (words["generated"], "")]:
+        sheet.append([label, value])
+    sheet.cell(sheet.max_row, 2).value = format_moment(generated, lang, zone)
+    sheet.append([])
+    header_row = sheet.max_row + 1
+    statuses = [status_name(status, lang) for status in SEVERITY]
+    sheet.append(
+        [
+            words["rule"],
+            words["rule_title"],
+            words["cite"],
+            words["total"],
+            *statuses,
+            words["rate"],
+        ]
+    )
+    for line in listing.summaries():
+        counts = [line.counts.get(status, 0) for status in SEVERITY]
+        sheet.append(
+            [
+                line.rule.id,
+                line.rule.title(lang),
+                line.rule.cite,
+                line.total,
+                *counts,
+                format_rate(line.rate),
+            ]
+        )
+    _style_header(sheet, header_row)
+    sheet.freeze_panes = sheet.cell(header_row + 1, 1)
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    _widths(sheet, [26, 30, 40, 9, *([10] * len(SEVERITY)), 9])
+    _print_setup(sheet)
+
+
+def _rule_sheet(sheet: Worksheet, rows: Sequence[AuditRow], lang: str, zone: ZoneInfo) -> None:
+    words = labels(lang)
+    sheet.append([words[key] for key, _ in RULE_COLUMNS])
+    for row in rows:
+        sheet.append(_rule_cells(row, lang, zone))
+        fill = STATUS_FILLS.get(row.status)
+        if fill:
+            sheet.cell(sheet.max_row, 7).fill = PatternFill("solid", fgColor=fill)
+    date_format = ZH_DATE if lang != "en" else EN_DATE
+    for cells in sheet.iter_rows(min_row=2, min_col=4, max_col=6):
+        for cell in cells:
+            cell.number_format = date_format
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            cell.alignment = Alignment(vertical="top", wrap_text=True)
+    _style_header(sheet, 1)
+    sheet.freeze_panes = "A2"
+    sheet.print_title_rows = "1:1"
+    _widths(sheet, [width for _, width in RULE_COLUMNS])
+    _print_setup(sheet)
+
+
+def _rule_cells(row: AuditRow, lang: str, zone: ZoneInfo) -> list[object]:
+    o, words = row.obligation, labels(lang)
+    waiver = (
+        f"{o.waiver.reason} ({words['approved_by']} {o.waiver.approved_by})" if o.waiver else ""
+    )
+    evidence = row.evidence
+    return [
+        row.unit.code,
+        row.unit.name,
+        o.period.label,
+        o.period.start,
+        o.period.end,
+        o.due,
+        status_text(o.status, lang),
+        json_number(o.required),
+        json_number(o.actual),
+        "\n".join(_date_text(e.day, lang) for e in evidence),
+        "\n".join(e.title for e in evidence),
+        "\n".join(e.recorded_by for e in evidence),
+        "\n".join(f"{local_time(e.recorded_at, zone):%Y-%m-%d %H:%M}" for e in evidence),
+        waiver,
+    ]
+
+
+def _date_text(day: date, lang: str) -> str:
+    return format_date(day, lang)
+
+
+def _trail_sheet(sheet: Worksheet, trail: Sequence[Change], lang: str, zone: ZoneInfo) -> None:
+    words = labels(lang)
+    keys = ("changed_at", "changed_by", "action", "unit_code", "subject", "before", "after")
+    sheet.append([words[key] for key in keys])
+    for change in trail:
+        when = local_time(change.at, zone).replace(tzinfo=None)
+        sheet.append(
+            [
+                when,
+                change.actor,
+                change.action,
+                change.unit_code or "",
+                change.subject,
+                change.before,
+                change.after,
+            ]
+        )
+        sheet.cell(sheet.max_row, 1).number_format = "yyyy-mm-dd hh:mm"
+    _style_header(sheet, 1)
+    sheet.freeze_panes = "A2"
+    sheet.print_title_rows = "1:1"
+    _widths(sheet, [18, 14, 14, 10, 24, 40, 40])
+    _print_setup(sheet)
+
+
+def _style_header(sheet: Worksheet, row: int) -> None:
+    for cell in sheet[row]:
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+
+
+def _widths(sheet: Worksheet, widths: Sequence[int]) -> None:
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+
+
+def _print_setup(sheet: Worksheet) -> None:
+    """A4 landscape, fitted to one page wide, as many pages tall as needed."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4

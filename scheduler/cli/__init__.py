@@ -1,0 +1,11 @@
+"""The ``huiqi`` command, the CLI face: one module of commands per capability.
+
+``kit`` holds what every command shares (the ``main`` group, ``--config``, one-line failures);
+each other module registers its commands on ``main`` when imported, and only this file imports
+them, so no command module imports another. The CLI may import every layer below it.
+"""
+
+from scheduler.cli import audit, calendar, demo, records, reminders, status, web  # noqa: F401
+from scheduler.cli.kit import main
+
+__all__ = ["main"]

@@ -1,0 +1,107 @@
+"""``huiqi audit``: the audit listing (台账) as CSV, XLSX or print-ready HTML."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from sqlalchemy.orm import Session
+
+from scheduler.audit import export as audit_export
+from scheduler.audit import listing as audit
+from scheduler.cli.kit import DAY, App, command, main
+from scheduler.core.problems import single
+from scheduler.store import trail
+
+
+@command(main, "audit")
+@click.option("--year", type=int, default=None, help="Year (default: the as-of year).")
+@click.option("--period", default=None, help="A period label instead of a year, e.g. 2021-Q1.")
+@click.option("--unit", default=None, help="Only this unit and the units under it.")
+@click.option("--rule", default=None, help="Only this rule.")
+@click.option("--status", default=None, help="Only this status: met, met_late, missed, …")
+@click.option("--as-of", "as_of", type=DAY, default=None, help="Status day (default: today).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx", "html"]), required=True, help="File type."
+)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Language.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True)
+def audit_command(
+    app: App,
+    year: int | None,
+    period: str | None,
+    as_of: date | None,
+    fmt: str,
+    lang: str | None,
+    output: Path,
+    **filters: str | None,
+) -> None:
+    """Write the audit listing (台账) of a year or period as CSV, XLSX or print-ready HTML."""
+    day = as_of or app.today()
+    query = _query(year, period, day, filters)
+    with app.session() as session:
+        listing = audit.audit_listing(session, app.book, query)
+        changes = listing_trail(session, listing, app.settings.zone) if fmt == "xlsx" else []
+    data = render(app, listing, fmt, lang or app.settings.language, changes)
+    write_atomically(output, data)
+    click.echo(f"{output}: {len(listing.rows)} obligations")
+
+
+def _query(
+    year: int | None, period: str | None, day: date, filters: dict[str, str | None]
+) -> audit.AuditQuery:
+    if year is not None and period is not None:
+        raise single("give --year or --period, not both", "--period")
+    status = audit.parse_status(filters.get("status"))
+    unit, rule = filters.get("unit"), filters.get("rule")
+    if period is not None:
+        return audit.AuditQuery.for_period(period, day, unit=unit, rule=rule, status=status)
+    return audit.AuditQuery.for_year(year or day.year, day, unit=unit, rule=rule, status=status)
+
+
+def listing_trail(
+    session: Session, listing: audit.AuditListing, zone: ZoneInfo
+) -> list[trail.Change]:
+    """The changes to the listing's units during its dates (every change without a unit
+    filter), for the XLSX's trail sheet."""
+    query = listing.query
+    unit_ids = None if query.unit is None else [unit.id for unit in listing.units]
+    return trail.changes(session, unit_ids, query.first, query.last, zone)
+
+
+def render(
+    app: App, listing: audit.AuditListing, fmt: str, lang: str, changes: list[trail.Change]
+) -> bytes:
+    """The listing as the bytes of a ``fmt`` file."""
+    zone = app.settings.zone
+    if fmt == "csv":
+        return audit_export.to_csv(listing, lang, zone)
+    if fmt == "xlsx":
+        from scheduler.audit import (
+            xlsx as audit_xlsx,  # openpyxl is slow to import: only when needed
+        )
+
+        return audit_xlsx.to_xlsx(listing, lang, zone, app.now(), changes)
+    context = audit_export.HtmlContext(
+        lang, zone, app.now(), audit_export.filters_text(listing, lang)
+    )
+    return audit_export.to_html(listing, app.settings.path(app.settings.templates), context)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file: never a half-written file."""
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise single("no such folder", str(folder), field="--output")
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,114 @@
+"""What every ``huiqi`` command shares: the ``main`` group, the ``--config`` option, one-line
+failures, the lazily opened settings, rules and database (`App`) and the date option type.
+
+Every command takes ``--config PATH`` (default ./config.yaml). Bad input prints one line per
+problem on stderr, naming the file, row and field, and exits 1 with nothing written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property, wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
+
+from scheduler.config import ConfigError, Settings, load_settings
+from scheduler.core.problems import InputError
+from scheduler.core.records import parse_day
+from scheduler.core.rules import RuleBook, RulesError
+from scheduler.rulefiles import read_rulebook
+from scheduler.store.database import is_initialised, make_engine, transaction
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Failure(click.ClickException):
+    """Bad input or configuration: printed as is on stderr, exit code 1."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.message, err=True)
+
+
+@dataclass
+class App:
+    """What a command needs, opened lazily: settings, rules, database."""
+
+    settings: Settings
+
+    @cached_property
+    def book(self) -> RuleBook:
+        return read_rulebook(self.settings.rule_paths, self.settings.term_starts)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.resolved_database_url)
+
+    def today(self) -> date:
+        return datetime.now(self.settings.zone).date()
+
+    def now(self) -> datetime:
+        return datetime.now(self.settings.zone)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        if not is_initialised(self.engine):
+            raise Failure("the database is not initialised: run 'huiqi init' first")
+        with transaction(self.engine) as session:
+            yield session
+
+
+def command(group: click.Group, name: str | None = None) -> Callable[[F], F]:
+    """Register a command taking ``--config`` whose failures print one line each and exit 1."""
+
+    def decorate(function: F) -> F:
+        @wraps(function)
+        def run(config: Path | None, **options: Any) -> Any:
+            try:
+                return function(App(load_settings(config)), **options)
+            except (InputError, RulesError, ConfigError) as error:
+                raise Failure(str(error)) from None
+            except (OperationalError, ProgrammingError) as error:
+                raise Failure(f"database error: {error.orig}") from None
+
+        run = click.option(
+            "--config",
+            type=click.Path(path_type=Path, dir_okay=False),
+            default=None,
+            help="Configuration file (default: ./config.yaml).",
+        )(run)
+        return group.command(name)(run)  # type: ignore[return-value]
+
+    return decorate
+
+
+def day_option(name: str, help: str) -> Callable[[F], F]:
+    return click.option(name, type=DAY, default=None, help=help)
+
+
+class DayType(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return parse_day(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+DAY = DayType()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="huiqi")
+def main() -> None:
+    """huiqi (会期): meeting and reporting cadences as rules, obligations and evidence."""

@@ -1,0 +1,137 @@
+"""Commands that keep the record: ``huiqi init``, ``rules check``, ``units|people|events
+import``, ``events add|void`` and ``waive``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from scheduler.cli.kit import App, command, main
+from scheduler.rulefiles import read_rulebook
+from scheduler.store import registry
+from scheduler.store.database import migrate
+from scheduler.tables import read_table
+
+
+@command(main, "init")
+def init(app: App) -> None:
+    """Create the database or migrate it to the newest schema."""
+    migrate(app.engine)
+    click.echo(f"database ready: {app.engine.url.render_as_string(hide_password=True)}")
+
+
+@main.group()
+def rules() -> None:
+    """Rulesets: check them."""
+
+
+@command(rules, "check")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
+def rules_check(app: App, files: tuple[Path, ...]) -> None:
+    """Validate ruleset files (default: the configured ones) and summarise them."""
+    book = read_rulebook(list(files) or app.settings.rule_paths, app.settings.term_starts)
+    lines = [
+        f"{len(book.rules)} rules in {', '.join(book.names)}; "
+        f"{len(book.event_kinds)} event kinds, {len(book.roles)} roles, "
+        f"{len(book.unit_kinds)} unit kinds"
+    ]
+    for rule in book.rules:
+        lines.append(f"  {rule.id:28} {_cadence_text(rule)}  {rule.title.zh}")
+    click.echo("\n".join(lines))
+
+
+def _cadence_text(rule: Any) -> str:
+    if rule.is_attend:
+        return "every event"
+    if rule.rolling:
+        return f"within {rule.rolling}"
+    cadence = rule.cadence
+    if hasattr(cadence, "years") and hasattr(cadence, "name"):
+        return f"term {cadence.name} ({cadence.years} years from {cadence.start})"
+    return f"every {cadence.months} month(s)"
+
+
+# ----------------------------------------------------------------------------------------------
+# Imports and evidence
+
+
+def _import(kind: str, service: Callable[..., registry.ImportSummary]) -> None:
+    group = main.commands[kind]
+    assert isinstance(group, click.Group)
+
+    @command(group, "import")
+    @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+    def run(app: App, file: Path) -> None:
+        table = read_table(file)
+        with app.session() as session:
+            if kind == "events":
+                summary = service(session, app.book, table, "import", app.now())
+            else:
+                summary = service(session, app.book, table)
+        click.echo(f"{file}: {summary}")
+
+    run.help = f"Import {kind} from a CSV or XLSX file (one transaction)."  # type: ignore[attr-defined]
+
+
+@main.group()
+def units() -> None:
+    """The unit tree: code,name,kind,parent,active_from,active_to plus attribute columns."""
+
+
+@main.group()
+def people() -> None:
+    """People and their roles: name,email,phone,unit,role,from,to."""
+
+
+@main.group()
+def events() -> None:
+    """Evidence: unit,kinds,date,time,title,attended,amount,ref."""
+
+
+_import("units", registry.import_units)
+_import("people", registry.import_people)
+_import("events", registry.import_events)
+
+
+@command(events, "add")
+@click.option("--unit", required=True, help="Unit code.")
+@click.option("--kinds", required=True, help="Event kinds, ';'-separated.")
+@click.option("--date", "day", required=True, help="Date, YYYY-MM-DD.")
+@click.option("--time", default="", help="Time, HH:MM.")
+@click.option("--title", default="", help="Title.")
+@click.option("--attended", default="", help="Roles that attended, ';'-separated.")
+@click.option("--amount", default="", help="Amount in yuan.")
+@click.option("--ref", default="", help="Your reference; an existing (unit, ref) is replaced.")
+@click.option("--by", default="cli", help="Who records it.")
+def events_add(app: App, by: str, day: str, **cells: str) -> None:
+    """Record one event."""
+    with app.session() as session:
+        event_id = registry.add_event(session, app.book, {**cells, "date": day}, by, app.now())
+    click.echo(f"event {event_id} recorded")
+
+
+@command(events, "void")
+@click.argument("event_id", type=int)
+@click.option("--reason", required=True, help="Why the event no longer counts.")
+@click.option("--by", default="cli", help="Who voids it.")
+def events_void(app: App, event_id: int, reason: str, by: str) -> None:
+    """Void an event: it stays in the history but no longer counts."""
+    with app.session() as session:
+        registry.void_event(session, event_id, reason, by, app.now())
+    click.echo(f"event {event_id} void")
+
+
+@command(main, "waive")
+@click.option("--unit", required=True, help="Unit code.")
+@click.option("--rule", required=True, help="Rule id.")
+@click.option("--period", required=True, help="Period label, e.g. 2021-B1.")
+@click.option("--reason", required=True, help="Why the obligation is exempt.")
+@click.option("--by", required=True, help="Who approved the waiver.")
+def waive(app: App, unit: str, rule: str, period: str, reason: str, by: str) -> None:
+    """Exempt one obligation (unit, rule, period)."""
+    with app.session() as session:
+        registry.waive(session, app.book, unit, rule, period, reason, by, app.now())
+    click.echo(f"{unit} {rule} {period}: exempt")

@@ -1,0 +1,151 @@
+"""Reminder commands: ``huiqi remind``, ``huiqi outbox``, ``huiqi run``, ``huiqi doctor``."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.cli.kit import App, Failure, command, day_option, main
+from scheduler.cli.textout import render_table
+from scheduler.core.reminders import ESCALATE
+from scheduler.core.words import format_date, word, words
+from scheduler.reminders import daemon, doctor
+from scheduler.reminders.dispatch import dispatch
+from scheduler.reminders.sweep import SweepResult, sweep
+from scheduler.store.models import Person, Unit
+from scheduler.store.models_reminders import STATUSES, OutboxEntry
+from scheduler.transports.delivery import make_transports
+
+
+def _word(app: App, key: str) -> str:
+    return word(f"outbox.{key}", app.settings.language)
+
+
+_BEFORE = re.compile(r"^(\d+) (day|week|month|year)s? before$")
+
+
+def stage_name(stage: str, language: str) -> str:
+    """A stage as people read it: 截止前14天, 截止当日, 逾期上报 (or the English words)."""
+    names = words(language, "stage.")
+    if stage == ESCALATE:
+        return names["escalate"]
+    if stage == "on due":
+        return names["on_due"]
+    match = _BEFORE.match(stage)
+    if match:
+        unit = names[f"unit.{match.group(2)}"]
+        return names["before"].format(count=match.group(1), unit=unit, stage=stage)
+    return stage
+
+
+@command(main, "remind")
+@day_option("--as-of", "Day to sweep (default: today).")
+@click.option("--dry-run", is_flag=True, help="Print what the sweep would write; write nothing.")
+def remind(app: App, as_of: date | None, dry_run: bool) -> None:
+    """Run one sweep for a day and one dispatch now, as the daemon would."""
+    day = as_of or app.today()
+    with app.session() as session:
+        result = sweep(session, app.book, app.settings, day, app.now(), dry_run=dry_run)
+        names = _recipient_names(session, result)
+    key = "would_write" if dry_run else "written"
+    when = format_date(day, app.settings.language)
+    heading = _word(app, key).format(day=when, count=len(result.reminders))
+    if dry_run:
+        click.echo(f"{heading}\n{_planned_table(app, result, names)}")
+        return
+    click.echo(heading)
+    outcome = dispatch(app.engine, app.book, app.settings, make_transports(app.settings), app.now())
+    click.echo(_word(app, "dispatched").format(**vars(outcome)))
+    for error in outcome.errors:
+        click.echo(f"  {error}", err=True)
+    if app.settings.mail.transport == "folder" and outcome.sent:
+        click.echo(_word(app, "folder").format(folder=app.settings.path(app.settings.mail.folder)))
+
+
+def _recipient_names(session: Session, result: SweepResult) -> dict[str, str]:
+    ids = {r.person_id for r in result.reminders if r.person_id is not None}
+    rows = session.execute(select(Person.id, Person.name, Person.email).where(Person.id.in_(ids)))
+    names = {f"person:{pid}": f"{name} <{email or '—'}>" for pid, name, email in rows}
+    for unit in result.units.values():
+        names[f"chat:{unit.id}"] = f"# {unit.name}"
+    return names
+
+
+def _planned_table(app: App, result: SweepResult, names: dict[str, str]) -> str:
+    lang = app.settings.language
+    header = [_word(app, k) for k in ("unit", "rule", "period", "due", "stage", "recipient")]
+    body = []
+    for reminder in result.reminders:
+        o = reminder.obligation
+        unit = result.units[o.unit_id]
+        body.append(
+            [
+                f"{unit.code} {unit.name}",
+                o.rule_id,
+                o.period.label,
+                format_date(o.due, lang),
+                stage_name(reminder.stage, lang),
+                names.get(reminder.recipient, reminder.recipient),
+            ]
+        )
+    return render_table(header, body, right=())
+
+
+@command(main, "outbox")
+@click.option("--status", type=click.Choice(STATUSES), default=None, help="Only this status.")
+@day_option("--since", "Only reminders of this day or later.")
+def outbox(app: App, status: str | None, since: date | None) -> None:
+    """List the reminders: sent, pending and failed, with attempts and reasons."""
+    query = (
+        select(OutboxEntry, Unit.code, Person.name)
+        .join(Unit, Unit.id == OutboxEntry.unit_id)
+        .outerjoin(Person, Person.id == OutboxEntry.person_id)
+        .order_by(OutboxEntry.day, OutboxEntry.recipient, OutboxEntry.id)
+    )
+    if status:
+        query = query.where(OutboxEntry.status == status)
+    if since:
+        query = query.where(OutboxEntry.day >= since)
+    with app.session() as session:
+        rows = session.execute(query).all()
+    if not rows:
+        click.echo(_word(app, "empty"))
+        return
+    lang = app.settings.language
+    keys = ("day", "unit", "rule", "period", "stage", "recipient", "status", "attempts", "detail")
+    states = words(lang, "outbox.status.")
+    body = [
+        [
+            e.day.isoformat(), code, e.rule_id, e.period_label, stage_name(e.stage, lang),
+            name or e.recipient, states.get(e.status, e.status), str(e.attempts),
+            e.last_error or e.message_id or "",
+        ]
+        for e, code, name in rows
+    ]  # fmt: skip
+    click.echo(render_table([_word(app, k) for k in keys], body, right=(7,)))
+
+
+@command(main, "run")
+def run(app: App) -> None:
+    """Start the reminder daemon in the foreground (stop it with Ctrl-C or SIGTERM)."""
+    context = click.get_current_context()
+    config = context.params.get("config")
+    try:
+        daemon.run(app.settings, Path(config) if config else None)
+    except daemon.DaemonError as error:
+        raise Failure(str(error)) from None
+
+
+@command(main, "doctor")
+def doctor_command(app: App) -> None:
+    """Check the configuration, the database, the mail transport and the workday calendar."""
+    findings = doctor.examine(app.settings, app.today())
+    for finding in findings:
+        click.echo(str(finding))
+    if any(not finding.ok for finding in findings):
+        raise SystemExit(1)

@@ -1,0 +1,206 @@
+"""Compliance commands: ``huiqi status``, ``matrix`` and ``scorecard``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+
+import click
+
+from scheduler.cli.kit import App, command, day_option, main
+from scheduler.cli.textout import render_table
+from scheduler.core.summaries import SYMBOLS, Matrix
+from scheduler.core.words import format_date, format_rate, status_name, word
+from scheduler.store import reports
+
+
+@command(main, "status")
+@day_option("--as-of", "Day the status is computed for (default: today).")
+@day_option("--from", "First day of the range (default: 1 January of the as-of year).")
+@day_option("--to", "Last day of the range (default: 31 December of the as-of year).")
+@click.option("--unit", default=None, help="Only this unit.")
+@click.option("--subtree", is_flag=True, help="With --unit: the unit and every unit under it.")
+@click.option("--rule", default=None, help="Only this rule.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
+def status(
+    app: App,
+    as_of: date | None,
+    unit: str | None,
+    subtree: bool,
+    rule: str | None,
+    fmt: str,
+    **bounds: date | None,
+) -> None:
+    """Obligations whose period overlaps [from, to], with their status on the as-of day."""
+    day = as_of or app.today()
+    first = bounds["from"] or date(day.year, 1, 1)
+    last = bounds["to"] or date(day.year, 12, 31)
+    selection = reports.Selection(day, first, last, unit, subtree, rule)
+    with app.session() as session:
+        rows = reports.status_rows(session, app.book, selection)
+    if fmt == "json":
+        click.echo(json.dumps([row.to_json() for row in rows], ensure_ascii=False, indent=1))
+    elif fmt == "csv":
+        click.echo(_status_csv(rows), nl=False)
+    else:
+        click.echo(_status_table(rows, app.settings.language))
+    for line in _unmeasurable(rows):
+        click.echo(line, err=True)
+
+
+def _unmeasurable(rows: list[reports.StatusRow]) -> list[str]:
+    """Warnings for obligations whose amount depends on a unit attribute the unit lacks."""
+    missing = {
+        (row.unit.code, row.rule.id, getattr(row.rule.requirement, "per", None))
+        for row in rows
+        if row.obligation.required is None
+    }
+    return [
+        f"warning: unit {code} has no numeric {attribute!r}: rule {rule} cannot be met "
+        f"(add the column to the units file)"
+        for code, rule, attribute in sorted(missing)
+    ]
+
+
+def _status_csv(rows: list[reports.StatusRow]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "unit",
+            "unit_name",
+            "rule",
+            "period",
+            "start",
+            "end",
+            "due",
+            "status",
+            "required",
+            "actual",
+            "evidence",
+            "days_left",
+        ]
+    )
+    for row in rows:
+        item = row.to_json()
+        period = item.pop("period")
+        writer.writerow(
+            [
+                item["unit"],
+                item["unit_name"],
+                item["rule"],
+                period["label"],
+                period["start"],
+                period["end"],
+                item["due"],
+                item["status"],
+                item["required"],
+                item["actual"],
+                ";".join(str(e) for e in item["evidence"]),
+                "" if item["days_left"] is None else item["days_left"],
+            ]
+        )
+    return out.getvalue()
+
+
+def _status_table(rows: list[reports.StatusRow], lang: str) -> str:
+    if not rows:
+        return word("cli.no_rows", lang)
+    header = [
+        word(f"cli.{key}", lang)
+        for key in ("unit", "rule", "period", "due", "status", "required", "actual", "days_left")
+    ]
+    body = []
+    for row in rows:
+        o = row.obligation
+        body.append(
+            [
+                f"{row.unit.code} {row.unit.name}",
+                row.rule.title(lang),
+                o.period.label,
+                format_date(o.due, lang),
+                f"{SYMBOLS[o.status]} {status_name(o.status, lang)}",
+                str(reports.json_number(o.required) if o.required is not None else "?"),
+                str(reports.json_number(o.actual)),
+                "" if o.days_left is None else str(o.days_left),
+            ]
+        )
+    return render_table(header, body, right=(5, 6, 7))
+
+
+@command(main, "matrix")
+@click.option("--year", type=int, default=None, help="Year (default: the as-of year).")
+@click.option("--rule", default=None, help="Only this rule (default: every rule).")
+@click.option("--unit", default=None, help="Only this unit and the units under it.")
+@day_option("--as-of", "Day the status is computed for (default: today).")
+def matrix(
+    app: App, year: int | None, rule: str | None, unit: str | None, as_of: date | None
+) -> None:
+    """Units × periods, one symbol per obligation, and each unit's on-time rate."""
+    day = as_of or app.today()
+    selection = reports.year_selection(year or day.year, day, unit, rule)
+    with app.session() as session:
+        found = reports.matrices(session, app.book, selection)
+    lang = app.settings.language
+    blocks = [_matrix_text(block, lang) for block in found if block.rows]
+    click.echo("\n\n".join([*blocks, _legend(lang)]))
+
+
+def _matrix_text(block: Matrix, lang: str) -> str:
+    title = f"{block.rule.id}  {block.rule.title(lang)}  —  {block.rule.cite}"
+    header = [word("cli.unit", lang), *block.columns, word("cli.rate", lang)]
+    body = [
+        [
+            f"{row.unit.code} {row.unit.name}",
+            *(SYMBOLS[cell] if cell else "" for cell in row.cells),
+            format_rate(row.rate),
+        ]
+        for row in block.rows
+    ]
+    totals = block.totals()
+    summary = "  ".join(f"{SYMBOLS[s]} {status_name(s, lang)} {n}" for s, n in totals.items())
+    right = tuple(range(1, len(header)))
+    return f"{title}\n{render_table(header, body, right)}\n{word('cli.totals', lang)}: {summary}"
+
+
+def _legend(lang: str) -> str:
+    entries = "  ".join(
+        f"{symbol} {status_name(status, lang)}" for status, symbol in SYMBOLS.items()
+    )
+    return f"{word('cli.legend', lang)}: {entries}"
+
+
+@command(main, "scorecard")
+@click.option("--year", type=int, default=None, help="Year (default: the as-of year).")
+@click.option("--kind", default=None, help="Only units of this kind, e.g. township.")
+@day_option("--as-of", "Day the status is computed for (default: today).")
+def scorecard_command(app: App, year: int | None, kind: str | None, as_of: date | None) -> None:
+    """Units ranked by the points of the obligations they met on time."""
+    day = as_of or app.today()
+    year = year or day.year
+    with app.session() as session:
+        scores = reports.scorecard(session, app.book, reports.year_selection(year, day), kind)
+    lang = app.settings.language
+    header = [
+        word(f"cli.{key}", lang)
+        for key in ("rank", "unit", "points", "possible", "rate", "met", "late", "missed")
+    ]
+    body = [
+        [
+            str(s.rank),
+            f"{s.unit.code} {s.unit.name}",
+            str(reports.json_number(s.earned)),
+            str(reports.json_number(s.possible)),
+            format_rate(s.rate),
+            str(s.met),
+            str(s.late),
+            str(s.missed),
+        ]
+        for s in scores
+    ]
+    title = (
+        f"{word('cli.scorecard', lang)} {year} ({word('cli.as_of', lang)} {format_date(day, lang)})"
+    )
+    click.echo(f"{title}\n{render_table(header, body, right=(0, 2, 3, 4, 5, 6, 7))}")

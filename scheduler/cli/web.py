@@ -1,0 +1,97 @@
+"""Commands of the web face: ``huiqi serve``, ``huiqi users …`` and ``huiqi tokens …``."""
+
+from __future__ import annotations
+
+import click
+
+from scheduler.cli.kit import App, Failure, command, main
+from scheduler.store.database import is_initialised
+
+
+@command(main, "serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--access-log", is_flag=True, help="Log every request.")
+def serve(app: App, host: str, port: int, access_log: bool) -> None:
+    """Run the web app (feeds, health) with uvicorn until interrupted."""
+    import uvicorn
+
+    from scheduler.web.app import create_app
+
+    if not is_initialised(app.engine):
+        raise Failure("the database is not initialised: run 'huiqi init' first")
+    web = create_app(app.settings)
+    click.echo(f"huiqi serving on http://{host}:{port} (base_url {app.settings.web.base_url})")
+    uvicorn.run(web, host=host, port=port, access_log=access_log, log_level="warning")
+
+
+@main.group()
+def users() -> None:
+    """People who log in to the web app: admin, clerk or viewer of a unit subtree."""
+
+
+PASSWORD = click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="HUIQI_PASSWORD",
+    help="The password (asked when not given; or from HUIQI_PASSWORD).",
+)
+
+
+@command(users, "add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "clerk", "viewer"]), required=True)
+@click.option("--unit", default=None, help="Unit code (clerk and viewer: their subtree).")
+@click.option("--name", "display_name", default="", help="Name shown in the trail.")
+@PASSWORD
+def users_add(
+    app: App, username: str, role: str, unit: str | None, display_name: str, password: str
+) -> None:
+    """Create a user."""
+    from scheduler.store import accounts  # argon2 only for these commands
+
+    with app.session() as session:
+        accounts.add_user(session, username, role, unit, password, app.now(), display_name)
+    click.echo(f"user {username} added ({role}{' of ' + unit if unit else ''})")
+
+
+@command(users, "passwd")
+@click.argument("username")
+@PASSWORD
+def users_passwd(app: App, username: str, password: str) -> None:
+    """Set a user's password (their browser sessions end)."""
+    from scheduler.store import accounts  # argon2 only for these commands
+
+    with app.session() as session:
+        accounts.set_password(session, username, password, app.now())
+    click.echo(f"password of {username} changed")
+
+
+@command(users, "disable")
+@click.argument("username")
+def users_disable(app: App, username: str) -> None:
+    """Disable a user: sessions end, tokens stop working; the history keeps the name."""
+    from scheduler.store import accounts  # argon2 only for these commands
+
+    with app.session() as session:
+        accounts.disable_user(session, username, app.now())
+    click.echo(f"user {username} disabled")
+
+
+@main.group()
+def tokens() -> None:
+    """Bearer tokens of the JSON API."""
+
+
+@command(tokens, "create")
+@click.argument("username")
+@click.option("--name", default="", help="What the token is for.")
+def tokens_create(app: App, username: str, name: str) -> None:
+    """Create an API token acting as USERNAME; it is printed once."""
+    from scheduler.store import accounts
+
+    with app.session() as session:
+        token = accounts.create_token(session, username, name, app.now())
+    click.echo(token)

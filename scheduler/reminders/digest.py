@@ -1,0 +1,152 @@
+"""The digest: one recipient's reminders of one day, as a mail and as a group-chat message.
+
+Templates (``templates/mail/``, language from ``settings.language``):
+``reminder.<lang>.subject.txt``, ``.txt``, ``.html`` for mails and ``reminder.<lang>.md`` for
+group chats (WeCom/DingTalk markdown).
+Each item lists the unit, the rule's title and cited clause, the period, the due date, the days
+left (negative: overdue, counted from the digest's day), what is required and what is recorded
+so far, and a link to the unit's page under ``web.base_url``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from scheduler.config import Settings
+from scheduler.core.reminders import ESCALATE
+from scheduler.core.rules import RuleBook
+from scheduler.core.words import format_date
+from scheduler.store.reports import json_number
+from scheduler.templating import mail_environment
+from scheduler.transports.mail import OutgoingMail
+
+CHAT_LIMIT = 4000  # bytes: WeCom refuses markdown over 4096 bytes
+
+
+@dataclass(frozen=True)
+class Line:
+    """One outbox row as the digest needs it."""
+
+    id: int
+    unit_code: str
+    unit_name: str
+    rule_id: str
+    period_label: str
+    period_start: date
+    period_end: date
+    stage: str
+    due: date
+    required: Decimal | None
+    actual: Decimal
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The rows one recipient gets on one day; ``recipient`` is ``person:ID`` or ``chat:ID``."""
+
+    recipient: str
+    day: date
+    lines: tuple[Line, ...]
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        return tuple(sorted(line.id for line in self.lines))
+
+    @property
+    def message_id(self) -> str:
+        """Derived from the rows it carries: a resend of the same rows has the same id."""
+        seed = "|".join([self.recipient, self.day.isoformat(), *map(str, self.ids)])
+        digest = hashlib.sha256(seed.encode()).hexdigest()[:24]
+        return f"<reminder.{self.day:%Y%m%d}.{digest}@huiqi>"
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One obligation as the templates show it (an object: attribute lookups are fast)."""
+
+    unit_code: str
+    unit_name: str
+    rule_id: str
+    rule_title: str
+    cite: str
+    period: str
+    period_start: str
+    period_end: str
+    due: str
+    days: int  # left until the due date; negative: overdue
+    required: str
+    actual: str
+    escalation: bool
+    link: str
+
+
+def context(digest: Digest, name: str, book: RuleBook, settings: Settings) -> dict[str, Any]:
+    """The template variables of a digest addressed to ``name``."""
+    lang = settings.language
+    items = [_item(line, digest.day, book, settings) for line in digest.lines]
+    items.sort(key=lambda item: (item.days, item.unit_code, item.rule_id))
+    overdue = sum(1 for item in items if item.days < 0)
+    return {"name": name, "day": format_date(digest.day, lang), "items": items, "overdue": overdue}
+
+
+def _item(line: Line, day: date, book: RuleBook, settings: Settings) -> Item:
+    lang = settings.language
+    rule = book.rule(line.rule_id) if book.has_rule(line.rule_id) else None
+    return Item(
+        unit_code=line.unit_code,
+        unit_name=line.unit_name,
+        rule_id=line.rule_id,
+        rule_title=rule.title(lang) if rule else line.rule_id,
+        cite=rule.cite if rule else "",
+        period=line.period_label,
+        period_start=format_date(line.period_start, lang),
+        period_end=format_date(line.period_end, lang),
+        due=format_date(line.due, lang),
+        days=(line.due - day).days,
+        required=_number(line.required),
+        actual=_number(line.actual),
+        escalation=line.stage == ESCALATE,
+        link=f"{settings.web.base_url.rstrip('/')}/units/{line.unit_code}",
+    )
+
+
+def _number(value: Decimal | None) -> str:
+    return "?" if value is None else str(json_number(value))
+
+
+def mail_of(digest: Digest, to: str, name: str, book: RuleBook, settings: Settings) -> OutgoingMail:
+    """The digest as a mail to ``to``."""
+    variables = context(digest, name, book, settings)
+    subject, text, html = (
+        render(settings, f"reminder.{settings.language}.{suffix}", variables)
+        for suffix in ("subject.txt", "txt", "html")
+    )
+    return OutgoingMail((to,), " ".join(subject.split()), text, html, digest.message_id)
+
+
+def chat_of(digest: Digest, name: str, book: RuleBook, settings: Settings) -> tuple[str, str]:
+    """The digest as (title, markdown) for a group robot, cut to fit WeCom's limit."""
+    variables = context(digest, name, book, settings)
+    items: Sequence[Item] = variables["items"]
+    template = f"reminder.{settings.language}.md"
+    title = " ".join(
+        render(settings, f"reminder.{settings.language}.subject.txt", variables).split()
+    )
+    text = ""
+    for keep in range(len(items), 0, -1):
+        more = len(items) - keep
+        text = render(settings, template, {**variables, "items": items[:keep], "more": more})
+        if len(text.encode()) <= CHAT_LIMIT:
+            break
+    return title, text.encode()[:CHAT_LIMIT].decode("utf-8", "ignore")
+
+
+def render(settings: Settings, name: str, variables: Mapping[str, Any]) -> str:
+    """Render ``templates/mail/<name>``."""
+    environment = mail_environment(str(settings.path(settings.templates)))
+    return environment.get_template(f"mail/{name}").render(variables)

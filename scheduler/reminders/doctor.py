@@ -1,0 +1,160 @@
+"""``huiqi doctor``: check what the reminders depend on and say what is wrong.
+
+Checks the rulesets, the database (reachable, migrated), the mail transport (folder writable, or
+the SMTP server answering and accepting the login), the group-chat robots' environment
+variables, role holders without a mail address, and whether the official workday calendar
+covers this year and the next (weekends only otherwise).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from sqlalchemy import func, inspect, select
+
+from scheduler.config import Settings
+from scheduler.core.workdays import uncovered_years
+from scheduler.rulefiles import read_rulebook
+from scheduler.store.database import make_engine
+from scheduler.store.models import Person, RoleAssignment
+from scheduler.transports.base import TransportError
+from scheduler.transports.mail import PASSWORD_VARIABLE, SmtpMailer
+
+Level = Literal["ok", "warning", "error"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One check's verdict."""
+
+    level: Level
+    topic: str
+    detail: str
+
+    @property
+    def ok(self) -> bool:
+        return self.level != "error"
+
+    def __str__(self) -> str:
+        mark = {"ok": "✓", "warning": "!", "error": "✗"}[self.level]
+        return f"{mark} {self.topic}: {self.detail}"
+
+
+def examine(settings: Settings, today: date) -> list[Finding]:
+    """Every check, in order; none raises."""
+    checks: list[Callable[[], Finding]] = [
+        lambda: _rules(settings),
+        lambda: _database(settings),
+        lambda: _mail(settings),
+        lambda: _workdays(today),
+    ]
+    findings = [_guarded(check) for check in checks]
+    findings.extend(_chats(settings))
+    if findings[1].level == "ok":
+        findings.append(_guarded(lambda: _addresses(settings)))
+    return findings
+
+
+def _guarded(check: Callable[[], Finding]) -> Finding:
+    try:
+        return check()
+    except Exception as error:  # a check that crashes is a finding, not a traceback
+        return Finding("error", check.__name__, f"{type(error).__name__}: {error}")
+
+
+def _rules(settings: Settings) -> Finding:
+    try:
+        book = read_rulebook(settings.rule_paths, settings.term_starts)
+    except (ValueError, OSError) as error:
+        return Finding("error", "rules", str(error).splitlines()[0])
+    return Finding("ok", "rules", f"{len(book.rules)} rules in {', '.join(book.names)}")
+
+
+def _database(settings: Settings) -> Finding:
+    engine = make_engine(settings.resolved_database_url)
+    shown = engine.url.render_as_string(hide_password=True)
+    try:
+        tables = set(inspect(engine).get_table_names())
+    except Exception as error:
+        return Finding("error", "database", f"{shown}: {error}")
+    finally:
+        engine.dispose()
+    if "alembic_version" not in tables:
+        return Finding("error", "database", f"{shown}: not initialised, run 'huiqi init'")
+    if "reminder_outbox" not in tables:
+        return Finding("error", "database", f"{shown}: outdated schema, run 'huiqi init'")
+    return Finding("ok", "database", shown)
+
+
+def _mail(settings: Settings) -> Finding:
+    if settings.mail.transport == "folder":
+        folder = settings.path(settings.mail.folder)
+        probe = folder / f".doctor-{uuid.uuid4().hex}"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as error:
+            return Finding("error", "mail", f"folder {folder} is not writable: {error}")
+        return Finding("ok", "mail", f"folder transport: mails are written to {folder}")
+    return _smtp(settings)
+
+
+def _smtp(settings: Settings) -> Finding:
+    where = f"SMTP {settings.mail.host}:{settings.mail.port} ({settings.mail.security})"
+    mailer = SmtpMailer(settings.mail, os.environ.get(PASSWORD_VARIABLE))
+    try:
+        client = mailer.connect()
+    except TransportError as error:
+        return Finding("error", "mail", error.reason)
+    client.close()
+    login = f", logged in as {settings.mail.user}" if settings.mail.user else ""
+    return Finding("ok", "mail", f"{where} answers{login}")
+
+
+def _workdays(today: date) -> Finding:
+    missing = uncovered_years([today.year, today.year + 1])
+    if missing:
+        years = ", ".join(map(str, missing))
+        return Finding(
+            "warning",
+            "workdays",
+            f"no official holiday calendar for {years}: weekends only (plus workdays: overrides "
+            "in config.yaml); add that year's holidays and adjusted workdays there",
+        )
+    return Finding("ok", "workdays", f"official calendar covers {today.year}–{today.year + 1}")
+
+
+def _chats(settings: Settings) -> list[Finding]:
+    findings = []
+    for chat in settings.reminders.chats:
+        names = [chat.url_env, *([chat.secret_env] if chat.secret_env else [])]
+        unset = [name for name in names if not os.environ.get(name)]
+        if unset:
+            detail = f"unit {chat.unit} ({chat.kind}): {', '.join(unset)} not set"
+            findings.append(Finding("error", "chat", detail))
+        else:
+            findings.append(Finding("ok", "chat", f"unit {chat.unit} ({chat.kind}) configured"))
+    return findings
+
+
+def _addresses(settings: Settings) -> Finding:
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with engine.connect() as connection:
+            count = connection.execute(
+                select(func.count(func.distinct(Person.id)))
+                .join(RoleAssignment, RoleAssignment.person_id == Person.id)
+                .where((Person.email.is_(None)) | (Person.email == ""))
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    if count:
+        detail = f"{count} role holders have no mail address: their reminders are undeliverable"
+        return Finding("warning", "people", detail)
+    return Finding("ok", "people", "every role holder has a mail address")

@@ -1,0 +1,156 @@
+"""Compliance reads: status of obligations, the matrix and the scorecard, from the database.
+
+One evaluation runs a fixed number of statements (units, events with their kinds, attendance,
+waivers) whatever the size of the county, then hands plain facts to `scheduler.core.compliance`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from scheduler.core import unittree
+from scheduler.core.compliance import Obligation, UnitFacts, evaluate
+from scheduler.core.gcpause import gc_paused
+from scheduler.core.problems import single
+from scheduler.core.rules import Rule, RuleBook
+from scheduler.core.summaries import Matrix, Score, build_matrix, build_scorecard
+from scheduler.store.facts import event_facts, unit_facts, waiver_facts
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    """One obligation with the unit and rule it belongs to."""
+
+    obligation: Obligation
+    unit: UnitFacts
+    rule: Rule
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of ``huiqi status --format json`` (DESIGN.md's CLI contract)."""
+        o = self.obligation
+        return {
+            "unit": self.unit.code,
+            "unit_name": self.unit.name,
+            "rule": self.rule.id,
+            "period": {
+                "label": o.period.label,
+                "start": o.period.start.isoformat(),
+                "end": o.period.end.isoformat(),
+            },
+            "due": o.due.isoformat(),
+            "status": o.status.value,
+            "required": json_number(o.required),
+            "actual": json_number(o.actual),
+            "evidence": list(o.evidence),
+            "days_left": o.days_left,
+        }
+
+
+def json_number(value: Decimal | None) -> int | float | None:
+    """A Decimal as a JSON number: an integer when it has no fraction."""
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which obligations a read is about."""
+
+    as_of: date
+    first: date
+    last: date
+    unit: str | None = None
+    subtree: bool = False
+    rule: str | None = None
+
+
+def evaluate_selection(
+    session: Session, book: RuleBook, selection: Selection
+) -> tuple[list[UnitFacts], list[Rule], list[Obligation]]:
+    """The units, rules and obligations of a selection, evaluated on ``selection.as_of``."""
+    rules = _rules(book, selection.rule)
+    all_units = unit_facts(session)
+    units = _units(all_units, selection.unit, selection.subtree)
+    kinds = {rule.requirement.kind for rule in rules}
+    earliest = min((rule.effective_from for rule in rules), default=selection.first)
+    unit_ids = [unit.id for unit in units] if selection.unit else None
+    events = event_facts(session, kinds, earliest, selection.as_of, unit_ids)
+    waivers = waiver_facts(session)
+    obligations = evaluate(
+        rules, units, events, waivers, selection.as_of, selection.first, selection.last
+    )
+    return units, rules, obligations
+
+
+def status_rows(session: Session, book: RuleBook, selection: Selection) -> list[StatusRow]:
+    """Obligations whose period overlaps ``[first, last]``, by unit code, rule and period."""
+    with gc_paused():
+        return _status_rows(*evaluate_selection(session, book, selection))
+
+
+def _status_rows(
+    units: list[UnitFacts], rules: list[Rule], obligations: list[Obligation]
+) -> list[StatusRow]:
+    by_id = {unit.id: unit for unit in units}
+    by_rule = {rule.id: rule for rule in rules}
+    order = {rule.id: position for position, rule in enumerate(rules)}
+    rows = [StatusRow(o, by_id[o.unit_id], by_rule[o.rule_id]) for o in obligations]
+    rows.sort(
+        key=lambda row: (
+            row.unit.code,
+            order[row.rule.id],
+            row.obligation.period.start,
+            row.obligation.evidence,
+        )
+    )
+    return rows
+
+
+def year_selection(
+    year: int,
+    as_of: date,
+    unit: str | None = None,
+    rule: str | None = None,
+) -> Selection:
+    return Selection(as_of, date(year, 1, 1), date(year, 12, 31), unit, unit is not None, rule)
+
+
+def matrices(session: Session, book: RuleBook, selection: Selection) -> list[Matrix]:
+    """One matrix per selected rule."""
+    units, rules, obligations = evaluate_selection(session, book, selection)
+    return [build_matrix(rule, units, obligations) for rule in rules]
+
+
+def scorecard(
+    session: Session, book: RuleBook, selection: Selection, kind: str | None = None
+) -> list[Score]:
+    """The annual ranking: obligations whose period ends inside ``[first, last]``."""
+    units, rules, obligations = evaluate_selection(session, book, selection)
+    if kind:
+        units = [unit for unit in units if unit.kind == kind]
+    inside = [o for o in obligations if selection.first <= o.period.end <= selection.last]
+    return build_scorecard(rules, units, inside)
+
+
+def _rules(book: RuleBook, rule_id: str | None) -> list[Rule]:
+    if rule_id is None:
+        return list(book.rules)
+    if not book.has_rule(rule_id):
+        raise single(f"unknown rule {rule_id!r}", "--rule")
+    return [book.rule(rule_id)]
+
+
+def _units(units: Sequence[UnitFacts], code: str | None, subtree: bool) -> list[UnitFacts]:
+    if code is None:
+        return list(units)
+    root = next((unit for unit in units if unit.code == code), None)
+    if root is None:
+        raise single(f"unknown unit {code!r}", "--unit")
+    return unittree.subtree(units, root) if subtree else [root]
