@@ -7,7 +7,12 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from scheduler.store import models_accounts, models_calendar, models_reminders  # noqa: F401
+from scheduler.store import (  # noqa: F401
+    models_accounts,
+    models_calendar,
+    models_reminders,
+    models_workdays,
+)
 from scheduler.store.database import alembic_config, migrate
 from scheduler.store.models import Base
 

@@ -1,24 +1,29 @@
-"""Official Chinese workdays: the State Council's calendar plus the deployment's overrides.
+"""Official Chinese workdays: where each year's schedule comes from, and the deployment's overrides.
 
-Semantics:
+Semantics, for one local date, the first source that speaks wins:
 
-* A day is a workday when chinese-calendar says so: Monday to Friday minus public holidays,
-  plus the weekend days made workdays in exchange (调休, e.g. Saturday 2026-10-10 after National
-  Day).
-* ``workdays.holidays`` in config.yaml adds days off; ``workdays.workdays`` adds working days.
-  An override wins over the official calendar; a day in both lists is a workday.
-* For a year chinese-calendar does not cover (it ships 2004–2026), Monday to Friday are workdays
-  and the overrides still apply; `uncovered_years` names such years so that start-up and
-  ``huiqi doctor`` can warn that the official schedule is missing.
+1. ``workdays.workdays`` / ``workdays.holidays`` in config.yaml (source ``override``): an extra
+   working day or day off; a day in both lists is a workday.
+2. An imported notice of that year (source ``notice``, ``huiqi workdays import``): the State
+   Council's arrangement as published, its days off and its adjusted working weekends (调休);
+   every other day of that year is a workday from Monday to Friday.
+3. chinese-calendar's table (source ``official``), which ships 2004–2026: Monday to Friday minus
+   public holidays, plus the weekend days made workdays in exchange (Saturday 2026-10-10).
+4. Beyond that table (source ``rules``): Monday to Friday minus the statutory holidays the
+   ``holidays`` package computes by rule for China (Spring Festival with its Eve, Tomb-Sweeping,
+   Labour Day, Dragon Boat, Mid-Autumn, National Day). The adjusted working weekends are only
+   known once the State Council publishes them, so such a year is named by `rule_only_years`
+   and start-up and ``huiqi doctor`` warn until its notice is imported.
 
-Pure: no clock, no I/O (chinese-calendar is a table in memory).
+Pure: no clock, no I/O (both calendars are tables or rules in memory).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from enum import StrEnum
 from functools import lru_cache
 
 import chinese_calendar
@@ -26,26 +31,89 @@ import chinese_calendar
 _LONGEST_BREAK = 60  # no run of days off is this long; a guard against bad overrides
 
 
+class Source(StrEnum):
+    """Where a day's or a year's schedule comes from, strongest first."""
+
+    OVERRIDE = "override"
+    NOTICE = "notice"
+    OFFICIAL = "official"
+    RULES = "rules"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A year's official arrangement as published: its days off and working weekends."""
+
+    year: int
+    title: str
+    days_off: frozenset[date]
+    workdays: frozenset[date]
+
+
+@dataclass(frozen=True)
+class DayOfNote:
+    """A day that breaks the weekday rule: a weekday off or a working weekend day."""
+
+    day: date
+    working: bool
+    source: Source
+
+
 @dataclass(frozen=True)
 class Workdays:
-    """The official workday calendar with extra ``holidays`` and extra ``workdays``."""
+    """The workday calendar: overrides, imported notices, the official table, the rules."""
 
     holidays: frozenset[date] = frozenset()
     workdays: frozenset[date] = frozenset()
+    notices: tuple[Notice, ...] = ()
+    _by_year: dict[int, Notice] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_year", {notice.year: notice for notice in self.notices})
 
     @classmethod
-    def of(cls, holidays: Iterable[date] = (), workdays: Iterable[date] = ()) -> Workdays:
-        return cls(frozenset(holidays), frozenset(workdays))
+    def of(
+        cls,
+        holidays: Iterable[date] = (),
+        workdays: Iterable[date] = (),
+        notices: Iterable[Notice] = (),
+    ) -> Workdays:
+        return cls(frozenset(holidays), frozenset(workdays), tuple(notices))
 
     def is_workday(self, day: date) -> bool:
         """True when people work on ``day`` (a local date)."""
+        return self.day_source(day)[0]
+
+    def day_source(self, day: date) -> tuple[bool, Source]:
+        """Whether ``day`` is a workday, and which source says so."""
         if day in self.workdays:
-            return True
+            return True, Source.OVERRIDE
         if day in self.holidays:
-            return False
+            return False, Source.OVERRIDE
+        notice = self._by_year.get(day.year)
+        if notice is not None:
+            return _by_notice(notice, day), Source.NOTICE
         if covers(day.year):
-            return bool(chinese_calendar.is_workday(day))
-        return day.weekday() < 5
+            return bool(chinese_calendar.is_workday(day)), Source.OFFICIAL
+        return day.weekday() < 5 and day not in statutory_holidays(day.year), Source.RULES
+
+    def year_source(self, year: int) -> Source:
+        """Where ``year``'s schedule comes from (overrides aside)."""
+        if year in self._by_year:
+            return Source.NOTICE
+        return Source.OFFICIAL if covers(year) else Source.RULES
+
+    def notice_of(self, year: int) -> Notice | None:
+        return self._by_year.get(year)
+
+    def days_of_note(self, year: int) -> list[DayOfNote]:
+        """``year``'s weekdays off and working weekend days, in date order."""
+        return [
+            DayOfNote(day, working, source)
+            for day in _days_of(year)
+            for working, source in [self.day_source(day)]
+            if working != (day.weekday() < 5)
+        ]
 
     def previous_workday(self, day: date) -> date:
         """``day`` itself when it is a workday, else the last workday before it."""
@@ -63,6 +131,23 @@ class Workdays:
                 return candidate
         raise ValueError(f"no workday in the {_LONGEST_BREAK} days from {day}")
 
+    def rule_only_years(self, years: Iterable[int]) -> list[int]:
+        """The ``years`` that rest on the ``holidays`` package's rules alone, ascending."""
+        return sorted(year for year in set(years) if self.year_source(year) is Source.RULES)
+
+
+def _by_notice(notice: Notice, day: date) -> bool:
+    if day in notice.workdays:
+        return True
+    return day.weekday() < 5 and day not in notice.days_off
+
+
+def _days_of(year: int) -> Iterator[date]:
+    day = date(year, 1, 1)
+    while day.year == year:
+        yield day
+        day += timedelta(days=1)
+
 
 @lru_cache(maxsize=256)
 def covers(year: int) -> bool:
@@ -74,6 +159,36 @@ def covers(year: int) -> bool:
     return True
 
 
+@lru_cache(maxsize=64)
+def statutory_holidays(year: int) -> frozenset[date]:
+    """China's statutory days off in ``year`` by the ``holidays`` package's rules (with the
+    observed days it adds after a holiday that falls on a weekend)."""
+    import holidays  # only for years beyond chinese-calendar's table: it is slow to import
+
+    return frozenset(holidays.country_holidays("CN", years=year))
+
+
+SOURCE_TEXT = {
+    Source.NOTICE: "the imported notice",
+    Source.OFFICIAL: "chinese-calendar's official table",
+    Source.RULES: "the holidays package's statutory holidays only (adjusted working weekends "
+    "unknown)",
+}
+
+
+def coverage_lines(workdays: Workdays, years: Iterable[int]) -> tuple[list[str], list[int]]:
+    """One line per year saying where its workdays come from, and the years resting on the
+    ``holidays`` package's rules alone (whose notice should be imported)."""
+    years = sorted(set(years))
+    lines = []
+    for year in years:
+        notice = workdays.notice_of(year)
+        source = workdays.year_source(year)
+        detail = f"{SOURCE_TEXT[source]} ({notice.title})" if notice else SOURCE_TEXT[source]
+        lines.append(f"{year}: {detail}")
+    return lines, workdays.rule_only_years(years)
+
+
 def uncovered_years(years: Iterable[int]) -> list[int]:
-    """The ``years`` whose official schedule is missing (weekends only there), ascending."""
+    """The ``years`` chinese-calendar's table does not hold, ascending."""
     return sorted(year for year in set(years) if not covers(year))

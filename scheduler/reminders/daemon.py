@@ -31,11 +31,12 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Connection, Engine, inspect, text
 
 from scheduler.config import ConfigError, Settings, load_settings
-from scheduler.core.workdays import uncovered_years
+from scheduler.core.workdays import coverage_lines
 from scheduler.reminders.dispatch import dispatch
 from scheduler.reminders.sweep import sweep
 from scheduler.rulefiles import read_rulebook
 from scheduler.store.database import is_initialised, make_engine, transaction
+from scheduler.store.workdays import load_workdays
 from scheduler.transports.delivery import make_transports
 
 log = logging.getLogger("huiqi.daemon")
@@ -195,15 +196,24 @@ class Daemon:
         try:
             if not self._lead(leadership):
                 return
-            this_year = datetime.now(self.settings.zone).year
-            for year in uncovered_years([this_year, this_year + 1]):
-                log.warning("workdays: no official calendar for %d: weekends only", year)
+            self._report_workdays()
             self.scheduler = self._scheduler(leadership)
             if not self.stopping.is_set():
                 self.scheduler.start()
         finally:
             self.finished.set()
             leadership.release()
+
+    def _report_workdays(self) -> None:
+        """Say where this year's and next year's workdays come from; warn on rules alone."""
+        this_year = datetime.now(self.settings.zone).year
+        with transaction(self.engine) as session:
+            workdays = load_workdays(session, self.settings)
+        lines, rule_only = coverage_lines(workdays, [this_year, this_year + 1])
+        for line in lines:
+            log.info("workdays: %s", line)
+        for year in rule_only:
+            log.warning("workdays: no official arrangement for %d yet: import it", year)
 
     def _lead(self, leadership: Leadership) -> bool:
         if leadership.acquire():

@@ -2,8 +2,9 @@
 
 Checks the rulesets, the database (reachable, migrated), the mail transport (folder writable, or
 the SMTP server answering and accepting the login), the group-chat robots' environment
-variables, role holders without a mail address, and whether the official workday calendar
-covers this year and the next (weekends only otherwise).
+variables, role holders without a mail address, and where this year's and the next year's
+workdays come from (an imported notice, chinese-calendar's table, or the holidays package's
+rules alone, which is a warning).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from typing import Literal
 from sqlalchemy import func, inspect, select
 
 from scheduler.config import Settings
-from scheduler.core.workdays import uncovered_years
+from scheduler.core.workdays import coverage_lines
 from scheduler.rulefiles import read_rulebook
-from scheduler.store.database import make_engine
+from scheduler.store.database import make_engine, transaction
 from scheduler.store.models import Person, RoleAssignment
+from scheduler.store.workdays import load_workdays
 from scheduler.transports.base import TransportError
 from scheduler.transports.mail import PASSWORD_VARIABLE, SmtpMailer
 
@@ -51,7 +53,7 @@ def examine(settings: Settings, today: date) -> list[Finding]:
         lambda: _rules(settings),
         lambda: _database(settings),
         lambda: _mail(settings),
-        lambda: _workdays(today),
+        lambda: _workdays(settings, today),
     ]
     findings = [_guarded(check) for check in checks]
     findings.extend(_chats(settings))
@@ -117,17 +119,20 @@ def _smtp(settings: Settings) -> Finding:
     return Finding("ok", "mail", f"{where} answers{login}")
 
 
-def _workdays(today: date) -> Finding:
-    missing = uncovered_years([today.year, today.year + 1])
-    if missing:
-        years = ", ".join(map(str, missing))
-        return Finding(
-            "warning",
-            "workdays",
-            f"no official holiday calendar for {years}: weekends only (plus workdays: overrides "
-            "in config.yaml); add that year's holidays and adjusted workdays there",
-        )
-    return Finding("ok", "workdays", f"official calendar covers {today.year}–{today.year + 1}")
+def _workdays(settings: Settings, today: date) -> Finding:
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with transaction(engine) as session:
+            workdays = load_workdays(session, settings)
+    finally:
+        engine.dispose()
+    lines, rule_only = coverage_lines(workdays, [today.year, today.year + 1])
+    detail = "; ".join(lines)
+    if rule_only:
+        years = ", ".join(map(str, rule_only))
+        advice = f"import the State Council's arrangement for {years} (huiqi workdays import)"
+        return Finding("warning", "workdays", f"{detail}; {advice}")
+    return Finding("ok", "workdays", detail)
 
 
 def _chats(settings: Settings) -> list[Finding]:

@@ -20,10 +20,10 @@ from scheduler.config import Settings
 from scheduler.core.compliance import UnitFacts
 from scheduler.core.reminders import Holder, Reminder, plan
 from scheduler.core.rules import Rule, RuleBook
-from scheduler.core.workdays import Workdays
 from scheduler.store.models import RoleAssignment
 from scheduler.store.models_reminders import PENDING, OutboxEntry
 from scheduler.store.reports import Selection, evaluate_selection
+from scheduler.store.workdays import load_workdays
 
 KEY = ("unit_id", "rule_id", "period_label", "stage", "recipient")
 _SHIFT_SLACK = 31  # days a stage can move to a workday, with room to spare
@@ -38,11 +38,6 @@ class SweepResult:
     units: dict[int, UnitFacts]
     rules: dict[str, Rule]
     written: int
-
-
-def workdays_of(settings: Settings) -> Workdays:
-    """The official workday calendar with the configured overrides."""
-    return Workdays.of(settings.workdays.holidays, settings.workdays.workdays)
 
 
 def utc(moment: datetime) -> datetime:
@@ -65,9 +60,8 @@ def sweep(
     by_id = {unit.id: unit for unit in units}
     chats = chat_unit_ids(settings, units)
     rule_map = {rule.id: rule for rule in rules}
-    due = plan(
-        rule_map, obligations, by_id, holders(session), chats, day, workdays_of(settings), catch_up
-    )
+    workdays = load_workdays(session, settings)
+    due = plan(rule_map, obligations, by_id, holders(session), chats, day, workdays, catch_up)
     fresh = _new(session, due, day - timedelta(days=catch_up + _SHIFT_SLACK))
     if fresh and not dry_run:
         insert_ignoring_duplicates(session, [_row(r, day, utc(now)) for r in fresh])
