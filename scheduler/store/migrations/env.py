@@ -4,7 +4,12 @@ from alembic import context
 from sqlalchemy import create_engine
 
 # Model modules of other capabilities register their tables on Base when imported here.
-from scheduler.store import models_accounts, models_calendar, models_reminders  # noqa: F401
+from scheduler.store import (  # noqa: F401
+    models_accounts,
+    models_calendar,
+    models_reminders,
+    models_waivers,
+)
 from scheduler.store.models import Base
 
 config = context.config
