@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scheduler.core.access import Principal, Role, can_approve, can_change, lineage
@@ -70,6 +71,7 @@ def waive(
     waiver = Waiver(unit_id=unit.id, rule_id=rule_id, period_label=label, reason=reason,
                     approved_by=by, created_at=now)  # fmt: skip
     session.add(waiver)
+    _flush(session, f"{unit_code} {rule_id} {label} is already waived", where)
     after = {"reason": reason}
     trail.record(session, by, "waiver.grant", f"{rule_id} {label}", now, unit.id, None, after)
     return waiver
@@ -92,16 +94,16 @@ def request(
         raise single(f"unit {unit_code} is outside your units", where, field="unit")
     if not reason.strip():
         raise single("a reason is required", where, field="reason")
+    already = f"a waiver of {unit_code} {rule_id} {label} is requested already"
     if _pending(session, unit.id, rule_id, label) is not None:
-        message = f"a waiver of {unit_code} {rule_id} {label} is requested already"
-        raise single(message, where, field="period")
+        raise single(already, where, field="period")
     asked = WaiverRequest(
         unit_id=unit.id, rule_id=rule_id, period_label=label, reason=reason.strip(),
         status=PENDING, requested_by=actor.name,
         requested_by_user=actor.user.user_id if actor.user else None, requested_at=now,
     )  # fmt: skip
     session.add(asked)
-    session.flush()
+    _flush(session, already, where)
     subject, after = f"{rule_id} {label}", {"reason": asked.reason}
     trail.record(session, actor.name, "waiver.request", subject, now, unit.id, None, after)
     return asked
@@ -128,6 +130,7 @@ def decide(
         session.add(Waiver(unit_id=asked.unit_id, rule_id=asked.rule_id,
                            period_label=asked.period_label, reason=asked.reason,
                            approved_by=actor.name, created_at=now))  # fmt: skip
+        _flush(session, f"{asked.rule_id} {asked.period_label} is waived already", where)
     action = "waiver.approve" if approve else "waiver.refuse"
     subject = f"{asked.rule_id} {asked.period_label}"
     after = {"reason": asked.reason, "requested_by": asked.requested_by, "comment": comment}
@@ -155,6 +158,14 @@ def decision_problem(
     if _waived(session, asked.unit_id, asked.rule_id, asked.period_label):
         return f"{asked.rule_id} {asked.period_label} is waived already"
     return None
+
+
+def _flush(session: Session, message: str, where: str) -> None:
+    """Write now; a row another transaction saved meanwhile trips a unique index: one line."""
+    try:
+        session.flush()
+    except IntegrityError:
+        raise single(message, where, field="period") from None
 
 
 def _own(asked: WaiverRequest, actor: Actor) -> bool:
