@@ -101,9 +101,10 @@ def load_county(engine: Engine, book: RuleBook, townships: int) -> None:
             people.append((f"{who}{n}", f"{who}{n}@example.org", "", code, role, "", ""))
     with transaction(engine) as session:
         unit_columns = ("code", "name", "kind", "parent", "active_from", "active_to")
-        registry.import_units(session, book, table("units.csv", unit_columns, units))
+        registry.import_units(session, book, table("units.csv", unit_columns, units), "bench", NOW)
         person_columns = ("name", "email", "phone", "unit", "role", "from", "to")
-        registry.import_people(session, book, table("people.csv", person_columns, people))
+        people_table = table("people.csv", person_columns, people)
+        registry.import_people(session, book, people_table, "bench", NOW)
 
 
 class Sink:

@@ -173,6 +173,7 @@ def _event(number: int, row: EventRow, ids: dict[str, int]) -> dict[str, Any]:
         "title": row.title,
         "amount": row.amount,
         "ref": row.ref,
+        "key": row.key,
         "source": "bench",
         "recorded_by": "bench",
         "recorded_at": NOW,

@@ -106,7 +106,9 @@ def serve(url: str, book: RuleBook) -> tuple[uvicorn.Server, threading.Thread, s
     app = create_app(settings)
     app.state.huiqi = BenchClock(settings, book, app.state.huiqi.engine)
     with transaction(app.state.huiqi.engine) as session:
-        user = accounts.add_user(session, "bench", Role.ADMIN.value, None, "bench-password", NOW)
+        user = accounts.add_user(
+            session, "bench", Role.ADMIN.value, None, "bench-password", NOW, "bench"
+        )
         cookie = accounts.open_session(session, user, NOW).cookie
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
     server = uvicorn.Server(config)

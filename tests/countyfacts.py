@@ -35,10 +35,10 @@ def load_county(
 ) -> None:
     """Units 100/101/102/10101 (plus ``units``), their people, and ``events`` rows."""
     with transaction(engine) as session:
-        registry.import_units(
-            session, book, table("units.csv", UNIT_HEADER, [*COUNTY_UNITS, *units])
-        )
-        registry.import_people(session, book, table("people.csv", PEOPLE_HEADER, COUNTY_PEOPLE))
+        units_table = table("units.csv", UNIT_HEADER, [*COUNTY_UNITS, *units])
+        registry.import_units(session, book, units_table, "县妇联", RECORDED)
+        people_table = table("people.csv", PEOPLE_HEADER, COUNTY_PEOPLE)
+        registry.import_people(session, book, people_table, "县妇联", RECORDED)
         if events:
             registry.import_events(
                 session, book, table("events.csv", EVENT_HEADER, events), "刘主席", RECORDED

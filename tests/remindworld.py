@@ -23,7 +23,7 @@ from scheduler.store.models import Unit
 from scheduler.store.models_reminders import OutboxEntry
 from scheduler.transports.delivery import make_transports
 from tests.conftest import BUNDLED_RULES, PEOPLE_HEADER, ROOT
-from tests.countyfacts import load_county, table
+from tests.countyfacts import RECORDED, load_county, table
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY = datetime(2026, 10, 16, 9, 0, tzinfo=SHANGHAI)
@@ -51,7 +51,8 @@ def load(engine: Engine, book: RuleBook) -> None:
 
 def add_people(engine: Engine, book: RuleBook, *rows: tuple[str, ...]) -> None:
     with transaction(engine) as session:
-        registry.import_people(session, book, table("more.csv", PEOPLE_HEADER, rows))
+        people = table("more.csv", PEOPLE_HEADER, rows)
+        registry.import_people(session, book, people, "县妇联", RECORDED)
 
 
 def rename_unit(engine: Engine, code: str, name: str) -> None:

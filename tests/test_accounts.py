@@ -14,7 +14,7 @@ from scheduler.core.problems import InputError
 from scheduler.core.rules import RuleBook
 from scheduler.store import accounts, trail
 from scheduler.store.database import transaction
-from scheduler.store.models import Base, ChangeRecord
+from scheduler.store.models import Base
 from scheduler.store.models_accounts import ApiToken, User
 from tests.conftest import HuiqiRunner
 from tests.countyfacts import SHANGHAI, load_county
@@ -67,7 +67,7 @@ def county_db(engine: Engine, book: RuleBook) -> Engine:
 
 def test_a_user_logs_in_with_the_right_password_only(county_db: Engine) -> None:
     with transaction(county_db) as session:
-        accounts.add_user(session, "liu", "clerk", "101", "correct horse", NOW, "刘主席")
+        accounts.add_user(session, "liu", "clerk", "101", "correct horse", NOW, "cli", "刘主席")
     with transaction(county_db) as session:
         stored = session.scalar(select(User.password_hash))
         assert stored is not None and stored.startswith("$argon2id$")
@@ -91,7 +91,7 @@ def test_a_bad_user_is_refused_naming_the_field(
     county_db: Engine, role: str, unit: str | None, password: str, field: str, message: str
 ) -> None:
     with pytest.raises(InputError) as caught, transaction(county_db) as session:
-        accounts.add_user(session, "x", role, unit, password, NOW)
+        accounts.add_user(session, "x", role, unit, password, NOW, "cli")
     assert str(caught.value) == f"users add: {field}: {message}"
     with transaction(county_db) as session:
         assert session.scalar(select(User.id)) is None
@@ -99,46 +99,46 @@ def test_a_bad_user_is_refused_naming_the_field(
 
 def test_a_session_expires_and_a_password_change_ends_it(county_db: Engine) -> None:
     with transaction(county_db) as session:
-        liu = accounts.add_user(session, "liu", "clerk", "101", "correct horse", NOW)
+        liu = accounts.add_user(session, "liu", "clerk", "101", "correct horse", NOW, "cli")
         opened = accounts.open_session(session, liu, NOW)
     with transaction(county_db) as session:
         found = accounts.session_user(session, opened.cookie, NOW + timedelta(hours=1))
         assert found == (liu, opened.csrf)
         assert accounts.session_user(session, opened.cookie, NOW + timedelta(days=1)) is None
-        accounts.set_password(session, "liu", "battery staple", NOW)
+        accounts.set_password(session, "liu", "battery staple", NOW, "cli")
     with transaction(county_db) as session:
         assert accounts.session_user(session, opened.cookie, NOW) is None
 
 
 def test_a_token_is_stored_hashed_and_stops_when_its_user_is_disabled(county_db: Engine) -> None:
     with transaction(county_db) as session:
-        accounts.add_user(session, "api", "viewer", "100", "correct horse", NOW)
-        token = accounts.create_token(session, "api", "sync", NOW)
+        accounts.add_user(session, "api", "viewer", "100", "correct horse", NOW, "cli")
+        token = accounts.create_token(session, "api", "sync", NOW, "cli")
     with transaction(county_db) as session:
         assert session.scalar(select(ApiToken.token_hash)) == accounts.digest(token)
         assert accounts.token_user(session, token) is not None
         assert accounts.token_user(session, token + "x") is None
-        accounts.disable_user(session, "api", NOW)
+        accounts.disable_user(session, "api", NOW, "cli")
     with transaction(county_db) as session:
         assert accounts.token_user(session, token) is None
 
 
-def test_every_change_lands_in_the_append_only_trail(county_db: Engine) -> None:
+def test_every_account_change_lands_in_the_trail_with_its_actor(county_db: Engine) -> None:
     with transaction(county_db) as session:
-        accounts.add_user(session, "liu", "clerk", "101", "correct horse", NOW)
-        accounts.disable_user(session, "liu", NOW, actor="admin")
+        accounts.add_user(session, "liu", "clerk", "101", "correct horse", NOW, "cli")
+        accounts.create_token(session, "liu", "sync", NOW, "cli")
+        accounts.disable_user(session, "liu", NOW, "admin")
     with transaction(county_db) as session:
-        found = trail.changes(session, None, date(2021, 3, 1), date(2021, 3, 1), SHANGHAI)
-        assert [(c.action, c.actor, c.unit_code) for c in found] == [
-            ("user.disable", "admin", "101"),
-            ("user.add", "cli", "101"),
-        ]
-        assert found[0].before == "active=True" and found[0].after == "active=False"
-        record = session.scalars(select(ChangeRecord)).first()
-        assert record is not None
-        record.actor = "somebody else"
-        with pytest.raises(ValueError, match="append-only"):
-            session.flush()
+        day = date(2021, 3, 1)
+        found = [e for e in trail.entries(session, None, day, day, SHANGHAI) if e.actor != "县妇联"]
+        said = [c for c in trail.changes(session, None, day, day, SHANGHAI) if c.actor != "县妇联"]
+    assert [(e.action, e.actor, e.unit_code, e.subject) for e in found] == [
+        ("user.disable", "admin", "101", "liu"),
+        ("token.create", "cli", "101", "liu: sync"),
+        ("user.add", "cli", "101", "liu"),
+    ]
+    assert found[2].after == {"access": "clerk", "unit": "101"}  # no empty display name
+    assert (said[0].action, said[0].before, said[0].after) == ("停用用户", "启用：是", "启用：否")
 
 
 WEB_TABLES = {"web_users", "web_sessions", "web_tokens", "change_log"}

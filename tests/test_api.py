@@ -29,7 +29,7 @@ def api(web_app: FastAPI, engine: Engine) -> Api:
 
     def make(user: str) -> TestClient:
         with transaction(engine) as session:
-            token = accounts.create_token(session, user, "test", web_app.state.huiqi.now())
+            token = accounts.create_token(session, user, "test", web_app.state.huiqi.now(), "cli")
         return TestClient(web_app, headers={"Authorization": f"Bearer {token}"})
 
     return make

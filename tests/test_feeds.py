@@ -13,7 +13,7 @@ from scheduler.calendar.feeds import Published
 from scheduler.config import Settings
 from scheduler.core.problems import InputError
 from scheduler.core.rules import RuleBook
-from scheduler.store import registry
+from scheduler.store import registry, waivers
 from scheduler.store.database import transaction
 from scheduler.store.models_calendar import CalendarFeed
 from scheduler.web.feeds import FeedCache, not_modified
@@ -70,11 +70,11 @@ def test_a_revoked_or_unknown_token_finds_nothing(county_db: Engine, settings: S
         assert feeds.active(session, created.token) is not None
         assert feeds.active(session, created.token[:-1] + "x") is None
         assert feeds.active(session, "../../etc/passwd") is None
-        feeds.revoke(session, created.token, NOW)
+        feeds.revoke(session, created.token, "孙主席", NOW)
     with transaction(county_db) as session:
         assert feeds.active(session, created.token) is None
         with pytest.raises(InputError, match="feeds revoke: TOKEN: feed 1 is already revoked"):
-            feeds.revoke(session, "1", NOW)
+            feeds.revoke(session, "1", "孙主席", NOW)
 
 
 def test_bad_feed_targets_are_refused(county_db: Engine, settings: Settings) -> None:
@@ -160,7 +160,7 @@ def test_cancelled_meetings_leave_the_feed(
 
     change = plan(county_db, book)
     with transaction(county_db) as session:
-        meetings.cancel(session, change.meeting.id, "取消", NOW)
+        meetings.cancel(session, change.meeting.id, "取消", "刘主席", NOW)
     token = new_feed(county_db, settings, "unit", "101").token
     assert "东山镇 党委会听取妇联工作汇报" not in summaries(
         render(county_db, book, settings, token, NOW)
@@ -210,7 +210,7 @@ def test_the_data_version_changes_with_events_meetings_and_waivers(
     plan(county_db, book)
     after_meeting = version()
     with transaction(county_db) as session:
-        registry.waive(session, book, "101", "township-hearing", "2021-B2", "换届", "孙主席", NOW)
+        waivers.waive(session, book, "101", "township-hearing", "2021-B2", "换届", "孙主席", NOW)
     after_waiver = version()
     assert len({before, after_meeting, after_waiver}) == 3
 

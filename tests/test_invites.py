@@ -81,7 +81,7 @@ def test_an_update_carries_sequence_plus_one_to_the_same_uid(
     send(county_db, book, settings, first)
     fields = meetings.read_fields({"start": "2021-03-15 15:00"}, SHANGHAI, "meetings update")
     with transaction(county_db) as session:
-        change = meetings.update(session, book, first.meeting.id, fields, NOW)
+        change = meetings.update(session, book, first.meeting.id, fields, "刘主席", NOW)
     send(county_db, book, settings, change)
     sequences = {}
     for message in sink.messages:
@@ -99,7 +99,7 @@ def test_a_cancellation_is_method_cancel_in_both_places(
     settings = smtp_settings(county_db, sink.port)
     first = plan(county_db, book)
     with transaction(county_db) as session:
-        change = meetings.cancel(session, first.meeting.id, "与县委会议冲突", NOW)
+        change = meetings.cancel(session, first.meeting.id, "与县委会议冲突", "刘主席", NOW)
     send(county_db, book, settings, change)
     [message, _] = sink.messages
     assert message["Subject"].startswith("【会议取消】")
@@ -158,10 +158,10 @@ def test_golden_invite_update_and_cancellation(county_db: Engine, book: RuleBook
         {"start": "2021-03-15 15:00", "attendees": "party_secretary"}, SHANGHAI, "update"
     )
     with transaction(county_db) as session:
-        update = meetings.update(session, book, change.meeting.id, fields, NOW)
+        update = meetings.update(session, book, change.meeting.id, fields, "刘主席", NOW)
     texts.append(_ics(county_db, book, settings, update))
     with transaction(county_db) as session:
-        cancel = meetings.cancel(session, change.meeting.id, "与县委会议冲突", NOW)
+        cancel = meetings.cancel(session, change.meeting.id, "与县委会议冲突", "刘主席", NOW)
     texts.append(_ics(county_db, book, settings, cancel))
     for name, text in zip(("invite.ics", "update.ics", "cancel.ics"), texts, strict=True):
         check_golden(name, text)

@@ -56,7 +56,8 @@ def test_a_meeting_keeps_its_local_time_and_a_stable_uid(county_db: Engine, book
         uid = meeting.uid
     later = meetings.read_fields({"title": "改期"}, SHANGHAI, "meetings update")
     with transaction(county_db) as session:
-        assert meetings.update(session, book, change.meeting.id, later, NOW).meeting.uid == uid
+        updated = meetings.update(session, book, change.meeting.id, later, "刘主席", NOW)
+        assert updated.meeting.uid == uid
 
 
 def test_named_roles_and_addresses_replace_the_default(county_db: Engine, book: RuleBook) -> None:
@@ -99,7 +100,7 @@ def test_an_update_raises_the_sequence_and_cancels_removed_attendees(
         {"start": "2021-03-13 14:00", "attendees": "party_secretary"}, SHANGHAI, "meetings update"
     )
     with transaction(county_db) as session:
-        change = meetings.update(session, book, meeting_id, fields, NOW)
+        change = meetings.update(session, book, meeting_id, fields, "刘主席", NOW)
         assert as_utc(change.meeting.ends_at) - as_utc(change.meeting.starts_at) == timedelta(
             hours=1, minutes=30
         )
@@ -116,7 +117,7 @@ def test_an_update_that_changes_nothing_keeps_the_sequence(
     meeting_id = plan(county_db, book).meeting.id
     same = meetings.read_fields({"title": "党委会听取妇联工作汇报"}, SHANGHAI, "meetings update")
     with transaction(county_db) as session:
-        change = meetings.update(session, book, meeting_id, same, NOW)
+        change = meetings.update(session, book, meeting_id, same, "刘主席", NOW)
     assert change.unchanged and change.notices == () and change.meeting.sequence == 0
 
 
@@ -125,11 +126,11 @@ def test_cancelling_sends_cancel_with_a_higher_sequence_and_blocks_later_changes
 ) -> None:
     meeting_id = plan(county_db, book).meeting.id
     with transaction(county_db) as session:
-        change = meetings.cancel(session, meeting_id, "时间冲突", NOW)
+        change = meetings.cancel(session, meeting_id, "时间冲突", "刘主席", NOW)
     [notice] = change.notices
     assert (notice.method, notice.sequence, len(notice.recipients)) == ("CANCEL", 1, 2)
     with pytest.raises(InputError, match="is cancelled"), transaction(county_db) as session:
-        meetings.cancel(session, meeting_id, "again", NOW)
+        meetings.cancel(session, meeting_id, "again", "刘主席", NOW)
     later = NOW + timedelta(days=30)
     with pytest.raises(InputError, match="was cancelled"), transaction(county_db) as session:
         meetings.held(session, book, meeting_id, (), "刘主席", later)
@@ -139,7 +140,8 @@ def test_a_meeting_in_the_past_sends_nothing(county_db: Engine, book: RuleBook) 
     backfilled = plan(county_db, book, start="2021-02-20 09:30")
     assert backfilled.notices == ()
     with transaction(county_db) as session:
-        assert meetings.cancel(session, backfilled.meeting.id, "补录错误", NOW).notices == ()
+        cancelled = meetings.cancel(session, backfilled.meeting.id, "补录错误", "刘主席", NOW)
+        assert cancelled.notices == ()
 
 
 def test_a_meeting_marked_held_becomes_evidence_and_meets_the_obligation(

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from scheduler.store import (  # noqa: F401
     models_accounts,
     models_calendar,
     models_reminders,
+    models_waivers,
     models_workdays,
 )
-from scheduler.store.database import alembic_config, migrate
+from scheduler.store.database import alembic_config, make_engine, migrate
 from scheduler.store.models import Base
 
 
@@ -34,3 +36,40 @@ def test_migrating_twice_changes_nothing(engine: Engine) -> None:
     with engine.connect() as connection:
         heads = set(MigrationContext.configure(connection).get_current_heads())
     assert heads == set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+
+
+def test_migrating_merges_current_events_a_concurrent_import_doubled(database_url: str) -> None:
+    """A database from before one-current-event-per-key: the newest of each double stays
+    current, the others are superseded by it, and the trail says so."""
+    engine = make_engine(database_url)
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0005")
+        connection.execute(
+            text("INSERT INTO units (id, code, name, kind, attributes) "
+                 "VALUES (1, '101', '东山镇', 'township', '{}')")
+        )  # fmt: skip
+        for event_id, ref in ((1, "h1"), (2, "h1"), (3, None), (4, None), (5, "h2")):
+            connection.execute(
+                text("INSERT INTO events (id, unit_id, date, title, ref, source, recorded_by, "
+                     "recorded_at) VALUES (:id, 1, '2021-03-02', '党委会', :ref, 'f', 'x', "
+                     "'2021-03-02 10:00:00')"),
+                {"id": event_id, "ref": ref},
+            )  # fmt: skip
+            connection.execute(
+                text("INSERT INTO event_kinds (event_id, kind) VALUES (:id, 'hearing')"),
+                {"id": event_id},
+            )
+    migrate(engine)
+    with engine.connect() as connection:
+        superseded = dict(connection.execute(text("SELECT id, superseded_by FROM events")).all())
+        merges = connection.execute(
+            text("SELECT subject, after FROM change_log WHERE action = 'event.merge'")
+        ).all()
+    engine.dispose()
+    assert superseded == {1: 2, 2: None, 3: 4, 4: None, 5: None}
+    assert sorted(subject for subject, _ in merges) == [
+        "2021-03-02 党委会 (#1)",
+        "2021-03-02 党委会 (#3)",
+    ]

@@ -14,7 +14,7 @@ from scheduler.core.problems import InputError
 from scheduler.core.rules import RuleBook
 from scheduler.store import registry
 from scheduler.store.database import transaction
-from scheduler.store.models import Event, Person, RoleAssignment, Unit, Waiver
+from scheduler.store.models import Event, Person, RoleAssignment, Unit
 from scheduler.store.reports import Selection, status_rows
 from scheduler.tables import read_table
 from tests.conftest import (
@@ -33,12 +33,10 @@ NOW = datetime(2021, 5, 10, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 def loaded(engine: Engine, book: RuleBook, tmp_path: Path) -> Engine:
     """The small county's units and people in the database."""
     with transaction(engine) as session:
-        registry.import_units(
-            session, book, read_table(write_csv(tmp_path / "u.csv", UNIT_HEADER, COUNTY_UNITS))
-        )
-        registry.import_people(
-            session, book, read_table(write_csv(tmp_path / "p.csv", PEOPLE_HEADER, COUNTY_PEOPLE))
-        )
+        units = read_table(write_csv(tmp_path / "u.csv", UNIT_HEADER, COUNTY_UNITS))
+        registry.import_units(session, book, units, "县妇联", NOW)
+        people = read_table(write_csv(tmp_path / "p.csv", PEOPLE_HEADER, COUNTY_PEOPLE))
+        registry.import_people(session, book, people, "县妇联", NOW)
     return engine
 
 
@@ -75,9 +73,8 @@ def test_reimporting_units_updates_them_and_keeps_their_ids(
 ) -> None:
     renamed = [("101", "东山镇(新)", "township", "100", "2000-01-01", "2021-03-01", "")]
     with transaction(loaded) as session:
-        summary = registry.import_units(
-            session, book, read_table(write_csv(tmp_path / "u2.csv", UNIT_HEADER, renamed))
-        )
+        table = read_table(write_csv(tmp_path / "u2.csv", UNIT_HEADER, renamed))
+        summary = registry.import_units(session, book, table, "县妇联", NOW)
     assert (summary.created, summary.updated) == (0, 1)
     with transaction(loaded) as session:
         unit = session.scalar(select(Unit).where(Unit.code == "101"))
@@ -158,39 +155,6 @@ def test_a_csv_saved_by_excel_in_gb18030_is_read(
     assert statuses(loaded, book, "township-hearing")["2021-B1"] == "met"
 
 
-def test_a_waiver_makes_the_obligation_exempt(loaded: Engine, book: RuleBook) -> None:
-    with transaction(loaded) as session:
-        registry.waive(session, book, "102", "township-hearing", "2021-B1", "合并", "县妇联", NOW)
-    assert statuses(loaded, book, "township-hearing", "102")["2021-B1"] == "exempt"
-
-
-@pytest.mark.parametrize(
-    ("unit", "rule", "label", "message"),
-    [
-        ("102", "township-hearing", "2021-Q1", "has no period '2021-Q1'"),
-        ("102", "township-hearing", "2019-B1", "has no period"),
-        ("102", "township-hearing", "2021-B9", "bucket index out of range"),
-        ("102", "no-such-rule", "2021-B1", "unknown rule"),
-        ("999", "township-hearing", "2021-B1", "unknown unit"),
-        ("10101", "township-hearing", "2021-B1", "does not apply to a village"),
-        ("101", "township-chair-attendance", "2021-02-02", "has no period"),
-    ],
-)
-def test_a_waiver_for_a_period_the_rule_does_not_have_is_refused(
-    loaded: Engine, book: RuleBook, unit: str, rule: str, label: str, message: str
-) -> None:
-    with pytest.raises(InputError, match=message), transaction(loaded) as session:
-        registry.waive(session, book, unit, rule, label, "reason", "admin", NOW)
-    assert count(loaded, Waiver) == 0
-
-
-def test_a_second_waiver_for_the_same_obligation_is_refused(loaded: Engine, book: RuleBook) -> None:
-    with transaction(loaded) as session:
-        registry.waive(session, book, "102", "township-hearing", "2021-B1", "r", "a", NOW)
-    with pytest.raises(InputError, match="already waived"), transaction(loaded) as session:
-        registry.waive(session, book, "102", "township-hearing", "2021-B1", "r", "a", NOW)
-
-
 # --- bad input: one problem naming file, row and field; nothing written ----------------------
 
 BAD_EVENTS = [
@@ -228,17 +192,9 @@ def test_an_event_after_a_unit_ceased_is_refused(
     loaded: Engine, book: RuleBook, tmp_path: Path
 ) -> None:
     with transaction(loaded) as session:
-        registry.import_units(
-            session,
-            book,
-            read_table(
-                write_csv(
-                    tmp_path / "u.csv",
-                    UNIT_HEADER,
-                    [("103", "旧乡", "township", "100", "2000-01-01", "2021-03-01", "")],
-                )
-            ),
-        )
+        ceased = [("103", "旧乡", "township", "100", "2000-01-01", "2021-03-01", "")]
+        table = read_table(write_csv(tmp_path / "u.csv", UNIT_HEADER, ceased))
+        registry.import_units(session, book, table, "县妇联", NOW)
     path = write_csv(
         tmp_path / "e.csv", EVENT_HEADER, [("103", "hearing", "2021-04-01", "", "", "", "", "")]
     )
@@ -279,7 +235,7 @@ def test_a_bad_unit_row_refuses_the_whole_import(
 ) -> None:
     path = write_csv(tmp_path / "units.csv", UNIT_HEADER, rows)
     with pytest.raises(InputError) as raised, transaction(engine) as session:
-        registry.import_units(session, book, read_table(path))
+        registry.import_units(session, book, read_table(path), "县妇联", NOW)
     first = str(raised.value.problems[0])
     assert first.startswith(f"{path}:{row}: {field}: ") and message in first
     assert count(engine, Unit) == 0
@@ -294,7 +250,7 @@ def test_a_unit_moved_under_its_own_descendant_is_a_cycle(
         [("101", "东山镇", "township", "10101", "2000-01-01", "", "")],
     )
     with pytest.raises(InputError, match="own ancestor"), transaction(loaded) as session:
-        registry.import_units(session, book, read_table(path))
+        registry.import_units(session, book, read_table(path), "县妇联", NOW)
 
 
 BAD_PEOPLE = [
@@ -315,7 +271,7 @@ def test_a_bad_people_row_refuses_the_whole_import(
         [("新人", "new@example.org", "", "101", "clerk", "", ""), row],
     )
     with pytest.raises(InputError) as raised, transaction(loaded) as session:
-        registry.import_people(session, book, read_table(path))
+        registry.import_people(session, book, read_table(path), "县妇联", NOW)
     assert str(raised.value).startswith(f"{path}:3: {field}: ") and message in str(raised.value)
     assert count(loaded, Person) == 4
 
@@ -333,4 +289,47 @@ def test_a_missing_column_is_named(tmp_path: Path, book: RuleBook, engine: Engin
         pytest.raises(InputError, match=r"units\.csv:1: parent: missing column 'parent'"),
         transaction(engine) as session,
     ):
-        registry.import_units(session, book, read_table(path))
+        registry.import_units(session, book, read_table(path), "县妇联", NOW)
+
+
+# --- people imports stay in the importer's units ----------------------------------------------
+
+
+def township_101(engine: Engine) -> set[int]:
+    with transaction(engine) as session:
+        return set(session.scalars(select(Unit.id).where(Unit.code.in_(["101", "10101"]))))
+
+
+@pytest.mark.parametrize(
+    ("row", "field"),
+    [
+        (("周主席(改)", "zhou@example.org", "", "101", "clerk", "", ""), "name"),
+        (("周主席", "zhou@example.org", "13800000000", "10101", "clerk", "", ""), "phone"),
+    ],
+)
+def test_a_clerk_neither_renames_nor_rephones_a_person_of_another_township(
+    loaded: Engine, book: RuleBook, tmp_path: Path, row: tuple[str, ...], field: str
+) -> None:
+    mine = ("新人", "new@example.org", "", "101", "clerk", "", "")
+    path = write_csv(tmp_path / "people.csv", PEOPLE_HEADER, [mine, row])
+    with pytest.raises(InputError) as raised, transaction(loaded) as session:
+        registry.import_people(session, book, read_table(path), "刘主席", NOW, township_101(loaded))
+    assert [str(p) for p in raised.value.problems] == [
+        f"{path}:3: {field}: 周主席 holds roles outside your units: ask the county to change it"
+    ]
+    with transaction(loaded) as session:
+        zhou = session.scalar(select(Person).where(Person.email == "zhou@example.org"))
+        assert zhou is not None and (zhou.name, zhou.phone) == ("周主席", None)
+    assert count(loaded, Person) == 4 and count(loaded, RoleAssignment) == 4
+
+
+def test_a_clerk_gives_a_role_in_her_units_to_a_person_known_elsewhere(
+    loaded: Engine, book: RuleBook, tmp_path: Path
+) -> None:
+    row = ("周主席", "zhou@example.org", "", "10101", "clerk", "2021-01-01", "")
+    path = write_csv(tmp_path / "people.csv", PEOPLE_HEADER, [row])
+    with transaction(loaded) as session:
+        table = read_table(path)
+        summary = registry.import_people(session, book, table, "刘主席", NOW, township_101(loaded))
+    assert str(summary) == "1 created, 0 updated, 0 unchanged"
+    assert count(loaded, Person) == 4 and count(loaded, RoleAssignment) == 5

@@ -107,7 +107,7 @@ def test_a_feed_is_served_then_revalidated_then_changed_then_revoked(
     )
 
     with transaction(engine) as session:
-        feeds.revoke(session, token, NOW)
+        feeds.revoke(session, token, "admin", NOW)
     revoked = get(connection, path, If_None_Match=headers["etag"])
     unknown = get(connection, "/cal/" + "A" * 43 + ".ics")
     assert revoked[0] == unknown[0] == 404

@@ -28,6 +28,7 @@ USERS = {
     "clerk": ("clerk", "101"),
     "viewer": ("viewer", "100"),
     "other": ("clerk", "102"),
+    "county": ("clerk", "100"),
 }
 EVENTS = [("101", "hearing", "2021-02-10", "10:00", "党委听取妇联工作汇报", "", "", "h1")]
 
@@ -60,7 +61,7 @@ def make_app(engine: Engine, book: RuleBook, settings: Settings, now: datetime =
 def add_users(engine: Engine) -> None:
     with transaction(engine) as session:
         for name, (role, unit) in USERS.items():
-            accounts.add_user(session, name, role, unit, PASSWORD, NOW, display_name=name)
+            accounts.add_user(session, name, role, unit, PASSWORD, NOW, "县妇联", display_name=name)
 
 
 def log_in(client: TestClient, name: str) -> str:

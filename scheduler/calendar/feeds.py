@@ -23,6 +23,7 @@ from scheduler.calendar.feed_content import render
 from scheduler.config import Settings
 from scheduler.core.problems import InputError, Problem
 from scheduler.core.rules import RuleBook
+from scheduler.store import trail
 from scheduler.store.models import Event, Person, RoleAssignment, Unit, Waiver
 from scheduler.store.models_calendar import CalendarFeed, Meeting, as_utc
 
@@ -96,8 +97,15 @@ def create(
     )
     session.add(feed)
     session.flush()
+    after = {"scope": scope, "covers": target}
+    trail.record(session, by, "feed.create", _subject(feed), now, unit_id, None, after)
     url = feed_url(settings, token)
     return NewFeed(feed, token, url, webcal_url(url))
+
+
+def _subject(feed: CalendarFeed) -> str:
+    """How the trail names a feed: its id and token hint (never the token)."""
+    return f"#{feed.id} {feed.hint}…"
 
 
 def active(session: Session, token: str) -> CalendarFeed | None:
@@ -111,7 +119,7 @@ def active(session: Session, token: str) -> CalendarFeed | None:
     )
 
 
-def revoke(session: Session, token_or_id: str, now: datetime) -> CalendarFeed:
+def revoke(session: Session, token_or_id: str, by: str, now: datetime) -> CalendarFeed:
     """Revoke a feed given its token, or its id as ``huiqi feeds list`` shows it."""
     where = "feeds revoke"
     if token_or_id.isdigit() and len(token_or_id) < 12:
@@ -125,6 +133,7 @@ def revoke(session: Session, token_or_id: str, now: datetime) -> CalendarFeed:
     if feed.revoked_at is not None:
         raise InputError([Problem(where, None, "TOKEN", f"feed {feed.id} is already revoked")])
     feed.revoked_at = as_utc(now)
+    trail.record(session, by, "feed.revoke", _subject(feed), now, feed.unit_id)
     return feed
 
 

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler.calendar import history
 from scheduler.calendar.attendees import attendees_for, attendees_of
 from scheduler.calendar.ics import Attendee
 from scheduler.core.problems import InputError, Problem
@@ -158,6 +159,7 @@ def plan(
     meeting.attendees = people
     session.add(meeting)
     session.flush()
+    history.log(session, by, "plan", meeting, now)
     notices = _notices(meeting, "REQUEST", people, now)
     return Change(meeting, notices, skipped=skipped)
 
@@ -182,8 +184,9 @@ def _new_meeting(unit: Unit, fields: MeetingFields, uid: str, by: str, now: date
 
 
 def update(
-    session: Session, book: RuleBook, meeting_id: int, fields: MeetingFields, now: datetime
-) -> Change:
+    session: Session, book: RuleBook, meeting_id: int, fields: MeetingFields, by: str,
+    now: datetime,
+) -> Change:  # fmt: skip
     """Change a planned meeting: SEQUENCE + 1, REQUEST to attendees, CANCEL to removed ones."""
     where = "meetings update"
     meeting = _planned(session, meeting_id, where)
@@ -192,7 +195,7 @@ def update(
     end = fields.end or (start + (meeting.ends_at - meeting.starts_at))
     kinds = fields.kinds or tuple(meeting.kinds)
     _check_meeting(book, unit, kinds, start, end, where)
-    before = _snapshot(meeting)
+    before, told = _snapshot(meeting), history.state(meeting, now)
     removed: list[MeetingAttendee] = []
     skipped: tuple[str, ...] = ()
     if fields.attendees is not None:
@@ -208,12 +211,13 @@ def update(
     meeting.sequence += 1
     meeting.updated_at = as_utc(now)
     session.flush()
+    history.log(session, by, "update", meeting, now, before=told)
     notices = _notices(meeting, "REQUEST", meeting.attendees, now)
     notices += _notices(meeting, "CANCEL", removed, now)
     return Change(meeting, notices, skipped=skipped)
 
 
-def cancel(session: Session, meeting_id: int, reason: str, now: datetime) -> Change:
+def cancel(session: Session, meeting_id: int, reason: str, by: str, now: datetime) -> Change:
     """Cancel a planned meeting: SEQUENCE + 1 and METHOD:CANCEL to every attendee."""
     where = "meetings cancel"
     if not reason.strip():
@@ -223,6 +227,7 @@ def cancel(session: Session, meeting_id: int, reason: str, now: datetime) -> Cha
     meeting.sequence += 1
     meeting.updated_at = as_utc(now)
     session.flush()
+    history.log(session, by, "cancel", meeting, now, after={"reason": meeting.cancel_reason})
     return Change(meeting, _notices(meeting, "CANCEL", meeting.attendees, now))
 
 
@@ -269,6 +274,8 @@ def held(
     cells = _event_cells(meeting, session.get_one(Unit, meeting.unit_id), start, attended)
     meeting.event_id = registry.add_event(session, book, cells, by, now)
     meeting.status, meeting.updated_at = "held", as_utc(now)
+    after = {"attended": list(attended), "event": f"#{meeting.event_id}"}
+    history.log(session, by, "held", meeting, now, after=after)
     return Change(meeting)
 
 

@@ -12,6 +12,8 @@ from scheduler.cli import (  # noqa: F401
     records,
     reminders,
     status,
+    trail,
+    waivers,
     web,
     workdays,
 )

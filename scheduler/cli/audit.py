@@ -6,7 +6,6 @@ import os
 import tempfile
 from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy.orm import Session
@@ -43,10 +42,11 @@ def audit_command(
     """Write the audit listing (台账) of a year or period as CSV, XLSX or print-ready HTML."""
     day = as_of or app.today()
     query = _query(year, period, day, filters)
+    lang = lang or app.settings.language
     with app.session() as session:
         listing = audit.audit_listing(session, app.book, query)
-        changes = listing_trail(session, listing, app.settings.zone) if fmt == "xlsx" else []
-    data = render(app, listing, fmt, lang or app.settings.language, changes)
+        changes = listing_trail(session, listing, app, lang) if fmt == "xlsx" else []
+    data = render(app, listing, fmt, lang, changes)
     write_atomically(output, data)
     click.echo(f"{output}: {len(listing.rows)} obligations")
 
@@ -64,13 +64,14 @@ def _query(
 
 
 def listing_trail(
-    session: Session, listing: audit.AuditListing, zone: ZoneInfo
+    session: Session, listing: audit.AuditListing, app: App, lang: str
 ) -> list[trail.Change]:
     """The changes to the listing's units during its dates (every change without a unit
-    filter), for the XLSX's trail sheet."""
+    filter), in words of ``lang``, for the XLSX's trail sheet."""
     query = listing.query
     unit_ids = None if query.unit is None else [unit.id for unit in listing.units]
-    return trail.changes(session, unit_ids, query.first, query.last, zone)
+    zone = app.settings.zone
+    return trail.changes(session, unit_ids, query.first, query.last, zone, lang=lang, book=app.book)
 
 
 def render(

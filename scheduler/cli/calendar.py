@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from scheduler.cli.kit import DAY, App, Failure, command, main
+from scheduler.cli.kit import DAY, App, Failure, by_option, command, main
 from scheduler.cli.textout import render_table
 from scheduler.core.problems import single
 from scheduler.core.records import split_list
@@ -53,7 +53,7 @@ def _meeting_options(function: Any) -> Any:
 @command(meetings_group, "plan")
 @click.option("--unit", required=True, help="Unit code.")
 @_meeting_options
-@click.option("--by", default="cli", help="Who plans it.")
+@by_option("Who plans it.")
 def meetings_plan(app: App, by: str, **raw: str | None) -> None:
     """Plan a meeting and invite its attendees (nothing is sent for a meeting in the past)."""
     from scheduler.calendar import meetings
@@ -68,14 +68,15 @@ def meetings_plan(app: App, by: str, **raw: str | None) -> None:
 @command(meetings_group, "update")
 @click.argument("meeting_id", metavar="ID", type=int)
 @_meeting_options
-def meetings_update(app: App, meeting_id: int, **raw: str | None) -> None:
+@by_option("Who changes it.")
+def meetings_update(app: App, meeting_id: int, by: str, **raw: str | None) -> None:
     """Change a planned meeting: SEQUENCE + 1 and updated invites (cancels to removed ones)."""
     from scheduler.calendar import meetings
 
     fields = meetings.read_fields(raw, app.settings.zone, "meetings update")
     now = app.now()
     with app.session() as session:
-        change = meetings.update(session, app.book, meeting_id, fields, now)
+        change = meetings.update(session, app.book, meeting_id, fields, by, now)
     if change.unchanged:
         click.echo(f"meeting {meeting_id} unchanged")
         return
@@ -85,13 +86,14 @@ def meetings_update(app: App, meeting_id: int, **raw: str | None) -> None:
 @command(meetings_group, "cancel")
 @click.argument("meeting_id", metavar="ID", type=int)
 @click.option("--reason", required=True, help="Why it is cancelled (told to the attendees).")
-def meetings_cancel(app: App, meeting_id: int, reason: str) -> None:
+@by_option("Who cancels it.")
+def meetings_cancel(app: App, meeting_id: int, reason: str, by: str) -> None:
     """Cancel a planned meeting; attendees get METHOD:CANCEL."""
     from scheduler.calendar import meetings
 
     now = app.now()
     with app.session() as session:
-        change = meetings.cancel(session, meeting_id, reason, now)
+        change = meetings.cancel(session, meeting_id, reason, by, now)
     _report(app, change, f"meeting {meeting_id} cancelled", now)
 
 
@@ -110,7 +112,7 @@ def meetings_send(app: App, meeting_id: int) -> None:
 @command(meetings_group, "held")
 @click.argument("meeting_id", metavar="ID", type=int)
 @click.option("--attended", default="", help="Roles whose holders attended, ';'-separated.")
-@click.option("--by", default="cli", help="Who records it.")
+@by_option("Who records it.")
 def meetings_held(app: App, meeting_id: int, attended: str, by: str) -> None:
     """Record the meeting as held: an event of its kinds, linked to the meeting."""
     from scheduler.calendar import meetings
@@ -211,7 +213,7 @@ def feeds_group() -> None:
 @click.option("--unit", default=None, help="Unit code.")
 @click.option("--subtree", is_flag=True, help="With --unit: and every unit under it.")
 @click.option("--person", default=None, help="A person's id or e-mail address.")
-@click.option("--by", default="cli", help="Who creates it.")
+@by_option("Who creates it.")
 def feeds_create(app: App, unit: str | None, subtree: bool, person: str | None, by: str) -> None:
     """Create a feed and print its URL (shown once: only a hash of the token is kept)."""
     from scheduler.calendar import feeds
@@ -252,12 +254,13 @@ def feeds_list(app: App) -> None:
 
 @command(feeds_group, "revoke")
 @click.argument("token", metavar="TOKEN")
-def feeds_revoke(app: App, token: str) -> None:
+@by_option("Who revokes it.")
+def feeds_revoke(app: App, token: str, by: str) -> None:
     """Revoke a feed by its token (or its id from 'huiqi feeds list'): its URL stops working."""
     from scheduler.calendar import feeds
 
     with app.session() as session:
-        feed = feeds.revoke(session, token, app.now())
+        feed = feeds.revoke(session, token, by, app.now())
     click.echo(f"feed {feed.id} revoked")
 
 

@@ -7,6 +7,7 @@ problem on stderr, naming the file, row and field, and exits 1 with nothing writ
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,11 +22,13 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from scheduler.config import ConfigError, Settings, load_settings
-from scheduler.core.problems import InputError
+from scheduler.core.problems import InputError, single
 from scheduler.core.records import parse_day
 from scheduler.core.rules import RuleBook, RulesError
+from scheduler.core.unittree import subtree as units_under
 from scheduler.rulefiles import read_rulebook
 from scheduler.store.database import is_initialised, make_engine, transaction
+from scheduler.store.facts import unit_facts
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -87,6 +90,38 @@ def command(group: click.Group, name: str | None = None) -> Callable[[F], F]:
         return group.command(name)(run)  # type: ignore[return-value]
 
     return decorate
+
+
+def unit_ids(session: Session, code: str | None, subtree: bool, where: str) -> list[int] | None:
+    """The ids of ``--unit CODE`` (with ``--subtree``: and every unit under it); None: all."""
+    if code is None:
+        if subtree:
+            raise single("needs --unit", where, field="--subtree")
+        return None
+    units = unit_facts(session)
+    root = next((unit for unit in units if unit.code == code), None)
+    if root is None:
+        raise single(f"unknown unit {code!r}", where, field="--unit")
+    return [unit.id for unit in (units_under(units, root) if subtree else [root])]
+
+
+def os_user() -> str:
+    """The operating system's name of whoever runs the command."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry (a bare container)
+        return "unknown"
+
+
+def by_option(help: str = "Who makes the change, for the change trail.") -> Callable[[F], F]:
+    """``--by NAME``: who acts, for the change trail; else $HUIQI_ACTOR, else the OS user."""
+    return click.option(
+        "--by",
+        envvar="HUIQI_ACTOR",
+        default=os_user,
+        show_default="$HUIQI_ACTOR, else the OS user",
+        help=help,
+    )
 
 
 def day_option(name: str, help: str) -> Callable[[F], F]:

@@ -1,5 +1,5 @@
 """Commands that keep the record: ``huiqi init``, ``rules check``, ``units|people|events
-import``, ``events add|void`` and ``waive``."""
+import`` and ``events add|void``. Each change names who made it (``--by``) in the trail."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from scheduler.cli.kit import App, command, main
+from scheduler.cli.kit import App, by_option, command, main
 from scheduler.rulefiles import read_rulebook
 from scheduler.store import registry
 from scheduler.store.database import migrate
@@ -19,7 +19,7 @@ from scheduler.tables import read_table
 @command(main, "init")
 def init(app: App) -> None:
     """Create the database or migrate it to the newest schema."""
-    migrate(app.engine)
+    migrate(app.engine, app.settings.timezone)
     click.echo(f"database ready: {app.engine.url.render_as_string(hide_password=True)}")
 
 
@@ -64,13 +64,11 @@ def _import(kind: str, service: Callable[..., registry.ImportSummary]) -> None:
 
     @command(group, "import")
     @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-    def run(app: App, file: Path) -> None:
+    @by_option("Who imports the file, for the change trail.")
+    def run(app: App, file: Path, by: str) -> None:
         table = read_table(file)
         with app.session() as session:
-            if kind == "events":
-                summary = service(session, app.book, table, "import", app.now())
-            else:
-                summary = service(session, app.book, table)
+            summary = service(session, app.book, table, by, app.now())
         click.echo(f"{file}: {summary}")
 
     run.help = f"Import {kind} from a CSV or XLSX file (one transaction)."  # type: ignore[attr-defined]
@@ -105,7 +103,7 @@ _import("events", registry.import_events)
 @click.option("--attended", default="", help="Roles that attended, ';'-separated.")
 @click.option("--amount", default="", help="Amount in yuan.")
 @click.option("--ref", default="", help="Your reference; an existing (unit, ref) is replaced.")
-@click.option("--by", default="cli", help="Who records it.")
+@by_option("Who records it.")
 def events_add(app: App, by: str, day: str, **cells: str) -> None:
     """Record one event."""
     with app.session() as session:
@@ -116,22 +114,9 @@ def events_add(app: App, by: str, day: str, **cells: str) -> None:
 @command(events, "void")
 @click.argument("event_id", type=int)
 @click.option("--reason", required=True, help="Why the event no longer counts.")
-@click.option("--by", default="cli", help="Who voids it.")
+@by_option("Who voids it.")
 def events_void(app: App, event_id: int, reason: str, by: str) -> None:
     """Void an event: it stays in the history but no longer counts."""
     with app.session() as session:
         registry.void_event(session, event_id, reason, by, app.now())
     click.echo(f"event {event_id} void")
-
-
-@command(main, "waive")
-@click.option("--unit", required=True, help="Unit code.")
-@click.option("--rule", required=True, help="Rule id.")
-@click.option("--period", required=True, help="Period label, e.g. 2021-B1.")
-@click.option("--reason", required=True, help="Why the obligation is exempt.")
-@click.option("--by", required=True, help="Who approved the waiver.")
-def waive(app: App, unit: str, rule: str, period: str, reason: str, by: str) -> None:
-    """Exempt one obligation (unit, rule, period)."""
-    with app.session() as session:
-        registry.waive(session, app.book, unit, rule, period, reason, by, app.now())
-    click.echo(f"{unit} {rule} {period}: exempt")

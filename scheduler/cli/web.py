@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from scheduler.cli.kit import App, Failure, command, main
+from scheduler.cli.kit import App, Failure, by_option, command, main
 from scheduler.store.database import is_initialised
 
 
@@ -46,37 +46,41 @@ PASSWORD = click.option(
 @click.option("--unit", default=None, help="Unit code (clerk and viewer: their subtree).")
 @click.option("--name", "display_name", default="", help="Name shown in the trail.")
 @PASSWORD
+@by_option()
 def users_add(
-    app: App, username: str, role: str, unit: str | None, display_name: str, password: str
-) -> None:
+    app: App, username: str, role: str, unit: str | None, display_name: str, password: str,
+    by: str,
+) -> None:  # fmt: skip
     """Create a user."""
     from scheduler.store import accounts  # argon2 only for these commands
 
     with app.session() as session:
-        accounts.add_user(session, username, role, unit, password, app.now(), display_name)
+        accounts.add_user(session, username, role, unit, password, app.now(), by, display_name)
     click.echo(f"user {username} added ({role}{' of ' + unit if unit else ''})")
 
 
 @command(users, "passwd")
 @click.argument("username")
 @PASSWORD
-def users_passwd(app: App, username: str, password: str) -> None:
+@by_option()
+def users_passwd(app: App, username: str, password: str, by: str) -> None:
     """Set a user's password (their browser sessions end)."""
     from scheduler.store import accounts  # argon2 only for these commands
 
     with app.session() as session:
-        accounts.set_password(session, username, password, app.now())
+        accounts.set_password(session, username, password, app.now(), by)
     click.echo(f"password of {username} changed")
 
 
 @command(users, "disable")
 @click.argument("username")
-def users_disable(app: App, username: str) -> None:
+@by_option()
+def users_disable(app: App, username: str, by: str) -> None:
     """Disable a user: sessions end, tokens stop working; the history keeps the name."""
     from scheduler.store import accounts  # argon2 only for these commands
 
     with app.session() as session:
-        accounts.disable_user(session, username, app.now())
+        accounts.disable_user(session, username, app.now(), by)
     click.echo(f"user {username} disabled")
 
 
@@ -88,10 +92,11 @@ def tokens() -> None:
 @command(tokens, "create")
 @click.argument("username")
 @click.option("--name", default="", help="What the token is for.")
-def tokens_create(app: App, username: str, name: str) -> None:
+@by_option()
+def tokens_create(app: App, username: str, name: str, by: str) -> None:
     """Create an API token acting as USERNAME; it is printed once."""
     from scheduler.store import accounts
 
     with app.session() as session:
-        token = accounts.create_token(session, username, name, app.now())
+        token = accounts.create_token(session, username, name, app.now(), by)
     click.echo(token)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 from pathlib import Path
 
 import click
 
-from scheduler.cli.kit import App, command, main
+from scheduler.cli.kit import App, by_option, command, main
 from scheduler.cli.textout import render_table
 from scheduler.core.notices import notice_from_table, notice_from_yaml
 from scheduler.core.problems import single
@@ -27,7 +26,7 @@ def workdays_group() -> None:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--year", type=int, default=None, help="The year (default: the year of its dates).")
 @click.option("--title", default=None, help="The notice's title (YAML: its title key).")
-@click.option("--by", envvar="HUIQI_ACTOR", default=getpass.getuser, help="Who imports it.")
+@by_option("Who imports the notice, for the change trail.")
 def workdays_import(app: App, file: Path, year: int | None, title: str | None, by: str) -> None:
     """Load a year's official arrangement (days off and adjusted working weekends, 调休) from a
     CSV or XLSX (date,kind[,name]) or YAML file; it replaces that year's earlier notice."""

@@ -1,8 +1,10 @@
 """Who may read and change what. Pure: no database, no clock.
 
 Roles: ``admin`` reads and changes everything; a ``clerk`` reads and changes the unit subtree
-rooted at their unit (record, plan, import, waive); a ``viewer`` reads that subtree only. A unit
-is given by its lineage: its id and the ids of every unit above it.
+rooted at their unit (record, plan, import, request waivers); a ``viewer`` reads that subtree
+only. A waiver is decided a level above the unit: by an admin, or by a clerk whose subtree holds
+the unit's parent, so a township cannot exempt itself. A unit is given by its lineage: its id
+and the ids of every unit above it.
 """
 
 from __future__ import annotations
@@ -54,6 +56,24 @@ def can_change(user: Principal, unit_lineage: Collection[int]) -> bool:
     if user.role is Role.ADMIN:
         return True
     return user.role is Role.CLERK and can_read(user, unit_lineage)
+
+
+def can_approve(user: Principal, unit_lineage: tuple[int, ...]) -> bool:
+    """An admin approves every unit's waivers; a clerk those of units whose parent lies in her
+    subtree (a county clerk a township's, a township clerk her villages', not her own)."""
+    if user.role is Role.ADMIN:
+        return True
+    above = unit_lineage[1:]
+    return user.role is Role.CLERK and user.unit_id is not None and user.unit_id in above
+
+
+def common_ancestor(unit_ids: Collection[int], parents: Mapping[int, int | None]) -> int | None:
+    """The lowest unit at or above every one of ``unit_ids`` (None: none given, or none shared)."""
+    shared: tuple[int, ...] | None = None
+    for unit_id in unit_ids:
+        chain = lineage(unit_id, parents)
+        shared = chain if shared is None else tuple(u for u in shared if u in chain)
+    return shared[0] if shared else None
 
 
 def readable_units(user: Principal, parents: Mapping[int, int | None]) -> Iterator[int]:

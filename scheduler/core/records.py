@@ -6,6 +6,8 @@ rows or raises `InputError` listing every problem as ``FILE:ROW: field: what``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -257,6 +259,19 @@ def parse_people(
 
 
 @dataclass(frozen=True)
+class ImportSummary:
+    """What an import changed; ``ids`` are the events its rows stand for, in row order."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ids: tuple[int, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+
+
+@dataclass(frozen=True)
 class UnitSpan:
     """What event validation needs to know of a unit."""
 
@@ -276,6 +291,21 @@ class EventRow:
     amount: Decimal | None
     ref: str | None
 
+    @property
+    def key(self) -> str:
+        return event_key(self.ref, self.day, self.time, self.kinds, self.title)
+
+
+def event_key(
+    ref: str | None, day: date, time: str | None, kinds: Collection[str], title: str
+) -> str:
+    """What makes an event the same event at its unit: its ``ref``, or without one its natural
+    key (date, time, kinds, title). The database keeps one current event per (unit, key), so a
+    re-imported row replaces or leaves its event instead of doubling it. A SHA-256 in hex."""
+    parts = ["ref", ref] if ref else ["row", day.isoformat(), time or "", *sorted(set(kinds))]
+    parts += [] if ref else [title.strip()]
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
+
 
 def parse_events(
     table: Table,
@@ -284,10 +314,12 @@ def parse_events(
     units: Mapping[str, UnitSpan],
 ) -> list[EventRow]:
     """Event rows checked for known units, kinds and roles, dates inside the unit's active
-    life, times, non-negative amounts and refs unique within the file."""
+    life, times, non-negative amounts, and each event once in the file (refs unique; a row
+    without ref unique by date, time, kinds and title)."""
     problems: list[Problem] = []
-    result = []
+    result: list[EventRow] = []
     refs: set[tuple[str, str]] = set()
+    seen: dict[tuple[str, str], int] = {}
     for number, cells in _rows(table, EVENT_COLUMNS):
         read = _RowReader(table, number, cells, problems)
         before = len(problems)
@@ -310,8 +342,17 @@ def parse_events(
         time, amount = read.parsed("time", parse_time), read.parsed("amount", parse_amount)
         if len(problems) == before and day:
             title = read.text("title")
-            result.append(EventRow(number, unit, kinds, day, time, title, attended, amount, ref))
+            row = EventRow(number, unit, kinds, day, time, title, attended, amount, ref)
+            _check_once(read, row, seen)
+            result.append(row)
     return _done(problems, result)
+
+
+def _check_once(read: _RowReader, row: EventRow, seen: dict[tuple[str, str], int]) -> None:
+    """A row without ref that repeats an earlier row's date, time, kinds and title is refused."""
+    first = seen.setdefault((row.unit, row.key), row.row)
+    if first != row.row and not row.ref:
+        read.fail("title", f"the same event as row {first} (date, time, kinds, title); add a ref")
 
 
 def _check_active(read: _RowReader, span: UnitSpan, day: date) -> None:

@@ -30,12 +30,13 @@ from scheduler.core.words import words
 from scheduler.demo import tree as demo_tree
 from scheduler.demo.events import Row, county_events, township_events, village_events
 from scheduler.demo.tree import XIHE, Place, Shape
-from scheduler.store import registry
+from scheduler.store import registry, waivers
 from scheduler.store.models import Unit
 
 DEFAULT_SEED = 1016
 DEMO_YEAR = 2026
 DEMO_AS_OF = date(2026, 9, 15)
+ACTOR = "huiqi demo"  # who the demo's records are written by, in the trail
 NOTE_MARK = "示例数据,纯属虚构 (sample data, invented): "
 UNIT_FILE_COLUMNS = (*UNIT_COLUMNS, "female_population", "note")
 KINDS = ("county", "township", "village", "community", "workshop")
@@ -246,11 +247,11 @@ def load_demo(session: Session, book: RuleBook, demo: Demo, now: datetime) -> Lo
         message = f"the database already holds {held}; the demo loads only into an empty one"
         raise single(f"{message} (set HUIQI_DATABASE_URL to a new database)", "huiqi demo")
     units, people, events = demo.tables()
-    registry.import_units(session, book, units)
-    assigned = registry.import_people(session, book, people)
-    registry.import_events(session, book, events, "huiqi demo", now)
+    registry.import_units(session, book, units, ACTOR, now)
+    assigned = registry.import_people(session, book, people, ACTOR, now)
+    registry.import_events(session, book, events, ACTOR, now)
     for waiver in demo.waivers:
-        registry.waive(
+        waivers.waive(
             session, book, waiver.unit, waiver.rule, waiver.period, waiver.reason, waiver.by, now
         )
     distinct = len({row["email"] for row in demo.people})

@@ -78,8 +78,8 @@ def add_user(
     unit_code: str | None,
     password: str,
     now: datetime,
+    actor: str,
     display_name: str = "",
-    actor: str = "cli",
 ) -> Principal:
     """Create a user; refuse a taken name, an unknown role or unit, a short password."""
     where = "users add"
@@ -101,39 +101,29 @@ def add_user(
     )
     session.add(user)
     session.flush()
-    after = {"role": kind.value, "unit": unit_code or "", "display_name": display_name}
-    trail.record(session, actor, "user.add", f"user {username}", now, unit_id, None, after)
+    after = {"access": kind.value, "unit": unit_code, "display_name": display_name}
+    trail.record(session, actor, "user.add", username, now, unit_id, None, after)
     return principal(user)
 
 
-def set_password(
-    session: Session, username: str, password: str, now: datetime, actor: str = "cli"
-) -> None:
+def set_password(session: Session, username: str, password: str, now: datetime, actor: str) -> None:
     """Replace a user's password and end their browser sessions."""
     user = _user(session, username, "users passwd")
     _check_password(password, "users passwd")
     user.password_hash = HASHER.hash(password)
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
-    trail.record(session, actor, "user.passwd", f"user {username}", now, user.unit_id)
+    trail.record(session, actor, "user.passwd", username, now, user.unit_id)
 
 
-def disable_user(session: Session, username: str, now: datetime, actor: str = "cli") -> None:
+def disable_user(session: Session, username: str, now: datetime, actor: str) -> None:
     """Disable a user: their sessions end and their tokens stop working."""
     user = _user(session, username, "users disable")
     if not user.active:
         raise single(f"user {username!r} is already disabled", "users disable", field="username")
     user.active = False
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
-    trail.record(
-        session,
-        actor,
-        "user.disable",
-        f"user {username}",
-        now,
-        user.unit_id,
-        {"active": True},
-        {"active": False},
-    )
+    before, after = {"active": True}, {"active": False}
+    trail.record(session, actor, "user.disable", username, now, user.unit_id, before, after)
 
 
 def authenticate(session: Session, username: str, password: str) -> Principal | None:
@@ -194,16 +184,15 @@ def close_session(session: Session, cookie: str) -> None:
     session.execute(delete(WebSession).where(WebSession.token_hash == digest(cookie)))
 
 
-def create_token(
-    session: Session, username: str, name: str, now: datetime, actor: str = "cli"
-) -> str:
+def create_token(session: Session, username: str, name: str, now: datetime, actor: str) -> str:
     """A new API token for a user; shown once, stored hashed."""
     user = _user(session, username, "tokens create")
     if not user.active:
         raise single(f"user {username!r} is disabled", "tokens create", field="username")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(token_hash=digest(token), user_id=user.id, name=name, created_at=now))
-    trail.record(session, actor, "token.create", f"token {name} of {username}", now, user.unit_id)
+    subject = f"{username}: {name}" if name else username
+    trail.record(session, actor, "token.create", subject, now, user.unit_id)
     return token
 
 

@@ -45,13 +45,15 @@ def alembic_config(engine: Engine) -> Any:
     return config
 
 
-def migrate(engine: Engine) -> None:
-    """Create the database or bring it to the newest schema."""
+def migrate(engine: Engine, timezone: str = "Asia/Shanghai") -> None:
+    """Create the database or bring it to the newest schema; ``timezone`` is the deployment's
+    zone, for the times a migration writes to the change trail."""
     from alembic import command
 
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
+        config.attributes["timezone"] = timezone
         command.upgrade(config, "heads")
 
 

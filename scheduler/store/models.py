@@ -2,9 +2,14 @@
 The database is the truth.
 
 Events are never deleted: replacing an event (same unit and ``ref``) writes a new row and marks
-the old one ``superseded_by``; voiding sets ``voided_at``. Only current rows (neither) count.
-The change trail is append-only: rows are inserted, never updated or deleted (the ORM refuses
-both).
+the old one ``superseded_by``; voiding sets ``voided_at``. Only current rows (neither) count,
+and the database keeps one current event per (unit, ``key``): the ref, or for an event without
+one its date, time, kinds and title (`scheduler.core.records.event_key`), through a partial
+unique index on SQLite and PostgreSQL alike.
+A waiver is requested (`scheduler.store.models_waivers`) and, once approved a level above the
+unit, becomes a `Waiver`; an admin may also waive directly.
+The change trail is append-only: rows are inserted, never updated or deleted; the ORM refuses
+both, and so does the database (triggers of migration 0007), whatever sends the statement.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -88,10 +94,6 @@ class Event(Base):
     """A recorded fact (a meeting held, a report sent, a payment), one row per version."""
 
     __tablename__ = "events"
-    __table_args__ = (
-        Index("ix_events_date_unit", "date", "unit_id"),
-        Index("ix_events_unit_ref", "unit_id", "ref"),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
@@ -100,6 +102,7 @@ class Event(Base):
     title: Mapped[str] = mapped_column(String(500), default="")
     amount: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
     ref: Mapped[str | None] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(200), default="")
     recorded_by: Mapped[str] = mapped_column(String(200), default="")
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -110,6 +113,19 @@ class Event(Base):
 
     kinds: Mapped[list[EventKind]] = relationship(cascade="all, delete-orphan")
     attendance: Mapped[list[EventAttendance]] = relationship(cascade="all, delete-orphan")
+
+
+_CURRENT_ROW = and_(Event.superseded_by.is_(None), Event.voided_at.is_(None))
+Index("ix_events_date_unit", Event.date, Event.unit_id)
+Index("ix_events_unit_ref", Event.unit_id, Event.ref)
+Index(
+    "uq_events_current_key",
+    Event.unit_id,
+    Event.key,
+    unique=True,
+    sqlite_where=_CURRENT_ROW,
+    postgresql_where=_CURRENT_ROW,
+)
 
 
 class EventKind(Base):

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from scheduler.calendar import feeds, invites, meetings
 from scheduler.core.access import Principal, can_change, can_read, lineage
-from scheduler.core.problems import InputError, single
-from scheduler.store import accounts, registry, reports, trail
+from scheduler.core.problems import InputError
+from scheduler.store import accounts, registry, reports
 from scheduler.store.database import transaction
 from scheduler.store.facts import CURRENT
 from scheduler.store.models import Event, Person, RoleAssignment, Unit
@@ -172,7 +172,7 @@ def _event_out(event: Event, code: str) -> EventOut:
     )
 
 
-def _cells(body: EventIn, ref: str | None = None) -> dict[str, str]:
+def _cells(body: EventIn) -> dict[str, str]:
     return {
         "unit": body.unit,
         "kinds": ";".join(body.kinds),
@@ -181,7 +181,7 @@ def _cells(body: EventIn, ref: str | None = None) -> dict[str, str]:
         "title": body.title,
         "attended": ";".join(body.attended),
         "amount": "" if body.amount is None else str(body.amount),
-        "ref": ref or body.ref or "",
+        "ref": body.ref or "",
     }
 
 
@@ -222,58 +222,39 @@ def _record(who: Caller, body: EventIn, replaces: int | None) -> EventOut:
     try:
         with transaction(context.engine) as session:
             unit = _unit(session, user, body.unit, change=True)
-            ref = _replacing(session, user, replaces, unit) if replaces else None
-            cells = _cells(body, ref)
-            now = context.now()
-            event_id = registry.add_event(session, context.book, cells, user.label, now)
-            trail.record(
-                session,
-                user.label,
-                "event.replace" if replaces else "event.add",
-                f"event {event_id}",
-                now,
-                unit.id,
-                None,
-                cells,
-            )
+            if replaces is not None:
+                _current(session, user, replaces)
+            cells, now = _cells(body), context.now()
+            if replaces is None:
+                event_id = registry.add_event(session, context.book, cells, user.label, now)
+            else:
+                event_id = registry.replace_event(
+                    session, context.book, replaces, cells, user.label, now
+                )
             return _event_out(session.get_one(Event, event_id), unit.code)
     except InputError as error:
         raise unprocessable(error) from None
 
 
-def _replacing(session: Session, user: Principal, event_id: int, unit: Unit) -> str:
-    """The ref through which the new version supersedes ``event_id``."""
-    old = session.get(Event, event_id)
-    if old is None or old.superseded_by is not None or old.voided_at is not None:
+def _current(session: Session, user: Principal, event_id: int) -> Event:
+    """The current event ``event_id`` at a unit the user may change; 404 otherwise."""
+    event = session.get(Event, event_id)
+    if event is None or event.superseded_by is not None or event.voided_at is not None:
         raise HTTPException(404, f"no current event {event_id}")
-    if old.unit_id != unit.id:
-        raise single("an event keeps its unit", "api", field="unit")
-    if not old.ref:
-        old.ref = f"event-{old.id}"
-    return old.ref
+    _unit(session, user, session.get_one(Unit, event.unit_id).code, change=True)
+    return event
 
 
 @router.post("/events/{event_id}/void", status_code=204)
 def void_event(event_id: Id, body: VoidIn, who: CallerDep) -> None:
     """Void a current event: it stays in the history but no longer counts."""
     context, user = who.context, who.user
-    with transaction(context.engine) as session:
-        event = session.get(Event, event_id)
-        if event is None or event.superseded_by is not None or event.voided_at is not None:
-            raise HTTPException(404, f"no current event {event_id}")
-        unit = session.get_one(Unit, event.unit_id)
-        _unit(session, user, unit.code, change=True)
-        registry.void_event(session, event_id, body.reason, user.label, context.now())
-        trail.record(
-            session,
-            user.label,
-            "event.void",
-            f"event {event_id}",
-            context.now(),
-            unit.id,
-            {"title": event.title},
-            {"void": body.reason},
-        )
+    try:
+        with transaction(context.engine) as session:
+            _current(session, user, event_id)
+            registry.void_event(session, event_id, body.reason, user.label, context.now())
+    except InputError as error:
+        raise unprocessable(error) from None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -361,16 +342,6 @@ def plan_meeting(body: MeetingIn, who: CallerDep) -> MeetingOut:
             change = meetings.plan(
                 session, context.book, fields, user.label, now, context.settings.calendar.uid_domain
             )
-            trail.record(
-                session,
-                user.label,
-                "meeting.plan",
-                f"meeting {change.meeting.id}",
-                now,
-                unit.id,
-                None,
-                raw,
-            )
             m = change.meeting
             out = MeetingOut(
                 id=m.id,
@@ -403,9 +374,6 @@ def create_feed(body: FeedIn, who: CallerDep) -> FeedOut:
         unit = _unit(session, user, body.unit)
         scope = "subtree" if body.subtree else "unit"
         new = feeds.create(session, context.settings, scope, unit.code, user.label, context.now())
-        trail.record(
-            session, user.label, "feed.create", f"feed {new.feed.hint}…", context.now(), unit.id
-        )
     return FeedOut(url=new.url, webcal=new.webcal)
 
 

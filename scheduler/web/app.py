@@ -15,6 +15,7 @@ from scheduler.web import feeds
 from scheduler.web import forms as web_forms
 from scheduler.web import listings as web_listings
 from scheduler.web import pages as web_pages
+from scheduler.web import waivers as web_waivers
 from scheduler.web.context import WebContext, web_context
 
 
@@ -29,6 +30,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(web_pages.router)
     app.include_router(web_forms.router)
     app.include_router(web_listings.router)
+    app.include_router(web_waivers.router)
     app.include_router(web_api.router)
     return app
 

@@ -1,6 +1,7 @@
-"""Change pages: record an event, void it, waive an obligation, plan a meeting, mark it held,
-make a calendar link. Server-side validation: on error the form comes back with each message
-next to its field and nothing saved."""
+"""Change pages: record an event, void it, plan a meeting, mark it held, make a calendar link
+(waivers: `scheduler.web.waivers`). Server-side validation: on error the form comes back with
+each message next to its field and nothing saved. The services write the change trail; a page
+only names the user."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from scheduler.calendar import feeds, invites, meetings
 from scheduler.core.problems import InputError
-from scheduler.store import registry, trail
+from scheduler.store import registry
 from scheduler.store.database import transaction
 from scheduler.store.models import Event, Unit
 from scheduler.transports.mail import make_mailer
@@ -96,19 +97,9 @@ async def record_event(request: Request, visit: VisitDep, code: str) -> Response
     cells = {**values, "unit": code, "kinds": ";".join(kinds), "attended": ";".join(attended)}
     try:
         with transaction(visit.context.engine) as session:
-            unit = unit_for(session, visit.user, code, change=True)
+            unit_for(session, visit.user, code, change=True)
             event_id = registry.add_event(
                 session, visit.context.book, cells, visit.user.label, visit.now
-            )
-            trail.record(
-                session,
-                visit.user.label,
-                "event.add",
-                f"event {event_id}",
-                visit.now,
-                unit.id,
-                None,
-                cells,
             )
     except InputError as error:
         with transaction(visit.context.engine) as session:
@@ -148,61 +139,7 @@ async def void_event(request: Request, visit: VisitDep, event_id: int) -> Respon
                 heading=str(error),
                 back=f"/units/{unit.code}",
             )
-        trail.record(
-            session,
-            visit.user.label,
-            "event.void",
-            f"event {event_id}",
-            visit.now,
-            unit.id,
-            {"title": event.title, "date": event.date},
-            {"void": reason},
-        )
     return _redirect(f"/units/{unit.code}")
-
-
-# ----------------------------------------------------------------------------------------------
-# Waivers
-
-
-@router.post("/units/{code}/waive")
-async def waive(request: Request, visit: VisitDep, code: str) -> Response:
-    form = await checked_form(request, visit)
-    values = {key: str(form.get(key, "")).strip() for key in ("rule", "period", "reason", "by")}
-    try:
-        with transaction(visit.context.engine) as session:
-            unit = unit_for(session, visit.user, code, change=True)
-            registry.waive(
-                session,
-                visit.context.book,
-                code,
-                values["rule"],
-                values["period"],
-                values["reason"],
-                values["by"],
-                visit.now,
-            )
-            trail.record(
-                session,
-                visit.user.label,
-                "waive",
-                f"{values['rule']} {values['period']}",
-                visit.now,
-                unit.id,
-                None,
-                values,
-            )
-    except InputError as error:
-        return page(
-            request,
-            visit,
-            visit.context,
-            "message.html",
-            status_code=422,
-            heading=str(error),
-            back=f"/units/{code}",
-        )
-    return _redirect(f"/units/{code}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -226,7 +163,7 @@ async def plan_meeting(request: Request, visit: VisitDep, code: str) -> Response
     raw = {key: (value or None) for key, value in raw.items()}
     try:
         with transaction(context.engine) as session:
-            unit = unit_for(session, visit.user, code, change=True)
+            unit_for(session, visit.user, code, change=True)
             fields = meetings.read_fields(raw, context.settings.zone, "meetings plan")
             change = meetings.plan(
                 session,
@@ -235,16 +172,6 @@ async def plan_meeting(request: Request, visit: VisitDep, code: str) -> Response
                 visit.user.label,
                 visit.now,
                 context.settings.calendar.uid_domain,
-            )
-            trail.record(
-                session,
-                visit.user.label,
-                "meeting.plan",
-                f"meeting {change.meeting.id}",
-                visit.now,
-                unit.id,
-                None,
-                raw,
             )
     except InputError as error:
         with transaction(context.engine) as session:
@@ -300,16 +227,6 @@ async def mark_held(request: Request, visit: VisitDep, meeting_id: int) -> Respo
                 heading=str(error),
                 back=f"/units/{unit.code}",
             )
-        trail.record(
-            session,
-            visit.user.label,
-            "meeting.held",
-            f"meeting {meeting_id}",
-            visit.now,
-            unit.id,
-            {"status": "planned"},
-            {"status": "held"},
-        )
     return _redirect(f"/units/{unit.code}")
 
 
@@ -320,8 +237,5 @@ async def make_feed(request: Request, visit: VisitDep, code: str) -> Response:
     with transaction(context.engine) as session:
         unit = unit_for(session, visit.user, code)
         new = feeds.create(session, context.settings, "unit", code, visit.user.label, visit.now)
-        trail.record(
-            session, visit.user.label, "feed.create", f"feed {new.feed.hint}…", visit.now, unit.id
-        )
     links = [("webcal", new.webcal), ("https", new.url)]
     return page(request, visit, context, "feed.html", unit=unit, links=links)

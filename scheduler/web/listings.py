@@ -90,10 +90,13 @@ def audit_page(
             listing = audit.audit_listing(session, context.book, query)
             unit_ids = None if query.unit is None else [u.id for u in listing.units]
             changes = (
-                trail.changes(session, unit_ids, query.first, query.last, context.settings.zone)
+                trail.changes(
+                    session, unit_ids, query.first, query.last, context.settings.zone,
+                    lang=visit.lang, book=context.book,
+                )
                 if format == "xlsx"
                 else []
-            )
+            )  # fmt: skip
     except InputError as error:
         return page(
             request,
@@ -290,16 +293,6 @@ def _run_import(
         with transaction(context.engine) as session:
             _check_scope(session, visit, kind, table)
             summary = _import(session, visit, kind, table)
-            trail.record(
-                session,
-                visit.user.label,
-                f"import.{kind}",
-                filename,
-                visit.now,
-                visit.user.unit_id,
-                None,
-                {"summary": str(summary)},
-            )
             if not apply:
                 raise _Preview(summary)
     except _Preview as preview:
@@ -308,12 +301,19 @@ def _run_import(
 
 
 def _import(session: Session, visit: Visit, kind: str, table: Table) -> registry.ImportSummary:
-    book = visit.context.book
+    book, actor, now = visit.context.book, visit.user.label, visit.now
     if kind == "events":
-        return registry.import_events(session, book, table, visit.user.label, visit.now)
+        return registry.import_events(session, book, table, actor, now)
     if kind == "people":
-        return registry.import_people(session, book, table)
-    return registry.import_units(session, book, table)
+        scope = None if visit.user.role is Role.ADMIN else _changeable(session, visit)
+        return registry.import_people(session, book, table, actor, now, scope)
+    return registry.import_units(session, book, table, actor, now)
+
+
+def _changeable(session: Session, visit: Visit) -> set[int]:
+    """The units the user may change."""
+    tree = parents(session)
+    return {unit for unit in tree if can_change(visit.user, lineage(unit, tree))}
 
 
 def _table(filename: str, data: bytes) -> Table:

@@ -19,7 +19,7 @@ from scheduler.core.access import Principal, can_change, lineage
 from scheduler.core.compliance import Status
 from scheduler.core.summaries import SYMBOLS
 from scheduler.core.words import status_name
-from scheduler.store import accounts, reports, trail
+from scheduler.store import accounts, reports, trail, waivers
 from scheduler.store.database import transaction
 from scheduler.store.facts import CURRENT
 from scheduler.store.models import Event, Person, RoleAssignment, Unit
@@ -189,6 +189,8 @@ def obligation(
         rows = views.cell_obligations(session, book, unit, the_rule, column, year, visit.today)
         evidence = _evidence(session, [i for r in rows for i in r.obligation.evidence])
         changeable = _can_change(session, visit.user, found)
+        pending = waivers.pending_at(session, found.id).items()
+        requested = {label: asked for (rule_id, label), asked in pending if rule_id == rule}
     return page(
         request,
         visit,
@@ -202,6 +204,7 @@ def obligation(
         year=year,
         requirement=views.requirement_text(the_rule, book, visit.lang),
         can_change=changeable,
+        requested=requested,
     )
 
 
@@ -236,7 +239,9 @@ def unit_page(request: Request, visit: VisitDep, code: str, year: Year = None) -
         rows.sort(key=lambda r: (r.obligation.due, r.rule.id))
         start = datetime.combine(date(year, 1, 1), time(0), zone)
         found_meetings = meetings.listing(session, [unit.id], start, start.replace(year=year + 1))
-        history = trail.changes(session, [unit.id], date(2000, 1, 1), visit.today, zone, 200)
+        history = trail.changes(
+            session, [unit.id], None, visit.today, zone, 200, lang=visit.lang, book=context.book
+        )
         page_data = {
             "unit": unit,
             "rows": rows,
@@ -245,6 +250,7 @@ def unit_page(request: Request, visit: VisitDep, code: str, year: Year = None) -
             "meetings": [m for m, _ in found_meetings],
             "people": _people(session, unit.id),
             "history": history,
+            "requested": waivers.pending_at(session, unit.id),
             "children": _children(session, unit.id),
             "can_change": _can_change(session, visit.user, unit),
         }

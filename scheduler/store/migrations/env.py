@@ -8,6 +8,7 @@ from scheduler.store import (  # noqa: F401
     models_accounts,
     models_calendar,
     models_reminders,
+    models_waivers,
     models_workdays,
 )
 from scheduler.store.models import Base

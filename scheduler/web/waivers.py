@@ -1,0 +1,111 @@
+"""Waiver pages: a clerk's request from the obligation page (an admin's form waives directly),
+the approvers' queue, and their decisions.
+
+Who may decide is `scheduler.store.waivers`' rule, checked there: an admin, or a clerk whose
+subtree holds the unit's parent; never the requester. The queue lists the requests of the units
+the user may read and offers approve and refuse only where she may decide.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from scheduler.core.access import Role, can_read, lineage
+from scheduler.core.problems import InputError
+from scheduler.store import waivers
+from scheduler.store.database import transaction
+from scheduler.store.models_waivers import WaiverRequest
+from scheduler.web.kit import (
+    NotFound,
+    PageRoute,
+    Visit,
+    VisitDep,
+    checked_form,
+    page,
+    parents,
+    unit_for,
+)
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+STATUSES = ("pending", "approved", "refused")
+
+
+def _actor(visit: Visit) -> waivers.Actor:
+    return waivers.Actor(visit.user.label, visit.user)
+
+
+@router.post("/units/{code}/waive")
+async def waive(request: Request, visit: VisitDep, code: str) -> Response:
+    """A clerk's waiver request (pending until decided a level above); an admin's waiver."""
+    form = await checked_form(request, visit)
+    rule, period, reason = (str(form.get(key, "")).strip() for key in ("rule", "period", "reason"))
+    book, now = visit.context.book, visit.now
+    try:
+        with transaction(visit.context.engine) as session:
+            unit_for(session, visit.user, code, change=True)
+            if visit.user.role is Role.ADMIN:
+                waivers.waive(session, book, code, rule, period, reason, visit.user.label, now)
+            else:
+                waivers.request(session, book, code, rule, period, reason, _actor(visit), now)
+    except InputError as error:
+        return _message(request, visit, str(error), f"/units/{code}")
+    back = str(form.get("back", ""))
+    target = back if back.startswith("/") and not back.startswith("//") else "/waivers"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/waivers")
+def queue(request: Request, visit: VisitDep, status: str = "") -> HTMLResponse:
+    """The waiver requests of the units the user may read, pending ones first."""
+    status = status if status in STATUSES else ""
+    context, actor = visit.context, _actor(visit)
+    with transaction(context.engine) as session:
+        tree = parents(session)
+        readable = None
+        if visit.user.role is not Role.ADMIN:
+            readable = [u for u in tree if can_read(visit.user, lineage(u, tree))]
+        rows = [
+            (asked, unit, waivers.decision_problem(session, asked, actor, tree) is None)
+            for asked, unit in waivers.requests(session, readable, status or None, 300)
+        ]
+    zone = context.settings.zone
+    return page(
+        request, visit, context, "waivers.html", rows=rows, status=status, statuses=STATUSES,
+        book=context.book, moment=lambda m: _local(m, zone),
+    )  # fmt: skip
+
+
+def _local(moment: datetime | None, zone: Any) -> str:
+    """A stored time in local words (SQLite hands it back naive, as written)."""
+    if moment is None:
+        return ""
+    local = moment if moment.tzinfo is None else moment.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M}"
+
+
+@router.post("/waivers/{request_id}/{decision}")
+async def decide(request: Request, visit: VisitDep, request_id: int, decision: str) -> Response:
+    """Approve or refuse a pending request, by a user a level above its unit."""
+    form = await checked_form(request, visit)
+    if decision not in ("approve", "refuse"):
+        raise NotFound
+    comment = str(form.get("comment", "")).strip()
+    try:
+        with transaction(visit.context.engine) as session:
+            if session.get(WaiverRequest, request_id) is None:
+                raise NotFound
+            approve = decision == "approve"
+            waivers.decide(session, request_id, approve, comment, _actor(visit), visit.now)
+    except InputError as error:
+        return _message(request, visit, str(error), "/waivers")
+    return RedirectResponse("/waivers", status_code=303)
+
+
+def _message(request: Request, visit: Visit, heading: str, back: str) -> HTMLResponse:
+    return page(
+        request, visit, visit.context, "message.html", status_code=422, heading=heading, back=back
+    )
