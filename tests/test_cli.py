@@ -111,6 +111,18 @@ def test_status_csv_and_table_agree_with_json(recorded: HuiqiRunner) -> None:
     assert "2021年2月28日" in table and "✔ 按时完成" in table and "✗ 未完成" in table
 
 
+def test_status_csv_writes_a_formula_like_name_as_text_and_numbers_as_numbers(
+    county: HuiqiRunner, tmp_path: Path
+) -> None:
+    renamed = [("102", "=cmd|' /C calc'!A0", "township", "100", "2000-01-01", "", "")]
+    county("units", "import", str(write_csv(tmp_path / "u.csv", UNIT_HEADER, renamed)))
+    args = ("status", "--as-of", "2021-05-10", "--unit", "102", "--rule", "township-hearing")
+    rows = list(csv.DictReader(io.StringIO(county(*args, "--format", "csv").stdout)))
+    assert {row["unit_name"] for row in rows} == {"'=cmd|' /C calc'!A0"}
+    assert [row["days_left"] for row in rows if row["status"] == "open"] == ["51"]
+    assert {row["required"] for row in rows} == {"1"}
+
+
 def test_the_table_speaks_english_when_configured(recorded: HuiqiRunner) -> None:
     out = recorded(
         "status",

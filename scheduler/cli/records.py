@@ -13,7 +13,7 @@ from scheduler.cli.kit import App, command, main
 from scheduler.rulefiles import read_rulebook
 from scheduler.store import registry
 from scheduler.store.database import migrate
-from scheduler.tables import read_table
+from scheduler.tables import Limits, read_table
 
 
 @command(main, "init")
@@ -65,7 +65,7 @@ def _import(kind: str, service: Callable[..., registry.ImportSummary]) -> None:
     @command(group, "import")
     @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
     def run(app: App, file: Path) -> None:
-        table = read_table(file)
+        table = read_table(file, Limits.of(app.settings.imports))
         with app.session() as session:
             if kind == "events":
                 summary = service(session, app.book, table, "import", app.now())
