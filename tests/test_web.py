@@ -234,36 +234,40 @@ def test_waiving_and_voiding_change_the_obligation_and_leave_a_trail(
         assert session.scalar(select(func.count(Waiver.id))) == 1
 
 
+def kept_upload(preview_page: str) -> str:
+    found = re.search(r'name="upload" value="([0-9a-f]{64})"', preview_page)
+    assert found is not None, preview_page[:500]
+    return found.group(1)
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_an_import_shows_a_preview_then_saves_and_refuses_bad_rows(
+def test_an_import_shows_a_preview_row_by_row_then_saves_and_refuses_bad_rows(
     client_of: Login, engine: Engine
 ) -> None:
     client, csrf = client_of("clerk")
     good = (
-        "unit,kinds,date,time,title,attended,amount,ref\n10101,funding,2021-03-01,,拨款,,500,f1\n"
+        "unit,kinds,date,time,title,attended,amount,ref\n"
+        "10101,funding,2021-03-01,,拨款,,500,f1\n"
+        "101,hearing,2021-02-10,10:00,党委听取妇联工作汇报,,,h1\n"
     )
     files = {"file": ("events.csv", good.encode(), "text/csv")}
     preview = client.post(
         "/imports", data={"csrf": csrf, "kind": "events", "action": "preview"}, files=files
     )
-    assert preview.status_code == 200 and "1 created" in preview.text
+    assert preview.status_code == 200 and "1 created, 0 updated, 1 unchanged" in preview.text
+    cells = re.findall(r"<td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td>", preview.text)
+    assert cells == [
+        ("2", "10101 2021-03-01 拨款", "新建"),
+        ("3", "101 2021-02-10 党委听取妇联工作汇报", "不变"),
+    ]
     with transaction(engine) as session:
         assert session.scalar(select(func.count(Event.id))) == 1
-    payload = re.search(r'name="payload" value="([^"]+)"', preview.text)
-    assert payload is not None
-    apply = client.post(
-        "/imports",
-        data={
-            "csrf": csrf,
-            "kind": "events",
-            "action": "apply",
-            "filename": "events.csv",
-            "payload": payload.group(1),
-        },
-    )
-    assert apply.status_code == 200
+    apply = {"csrf": csrf, "kind": "events", "action": "apply", "upload": kept_upload(preview.text)}
+    assert client.post("/imports", data=apply).status_code == 200
     with transaction(engine) as session:
         assert session.scalar(select(func.count(Event.id))) == 2
+    again = client.post("/imports", data=apply)
+    assert again.status_code == 422 and "upload the file again" in again.text
     bad = good.replace("2021-03-01", "someday") + "102,hearing,2021-03-01,,x,,,\n"
     refused = client.post(
         "/imports",
@@ -271,7 +275,35 @@ def test_an_import_shows_a_preview_then_saves_and_refuses_bad_rows(
         files={"file": ("bad.csv", bad.encode(), "text/csv")},
     )
     assert refused.status_code == 422
-    assert "bad.csv:3: unit: outside your units" in refused.text
+    assert "bad.csv:4: unit: outside your units" in refused.text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_three_megabyte_import_previews_and_applies_and_only_for_its_uploader(
+    client_of: Login, engine: Engine
+) -> None:
+    header = "unit,kinds,date,time,title,attended,amount,ref\n"
+    title = "村党支部会议听取妇联工作汇报并研究下一步工作安排" * 4
+    rows = [
+        f"10101,branch_meeting,2021-0{1 + i % 6}-1{i % 9},,{title}{i},,,b{i}\n" for i in range(9000)
+    ]
+    data = (header + "".join(rows)).encode()
+    assert 2_800_000 < len(data) < 5_000_000
+    client, csrf = client_of("clerk")
+    files = {"file": ("village.csv", data, "text/csv")}
+    preview = client.post(
+        "/imports", data={"csrf": csrf, "kind": "events", "action": "preview"}, files=files
+    )
+    assert preview.status_code == 200 and "9000 created" in preview.text
+    assert preview.text.count("<td>新建</td>") == 9000
+    upload = kept_upload(preview.text)
+    other, other_csrf = client_of("other")
+    stolen = {"csrf": other_csrf, "kind": "events", "action": "apply", "upload": upload}
+    assert other.post("/imports", data=stolen).status_code == 422
+    apply = {"csrf": csrf, "kind": "events", "action": "apply", "upload": upload}
+    assert client.post("/imports", data=apply).status_code == 200
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count(Event.id))) == 9001
 
 
 def test_the_audit_download_is_a_workbook_with_a_sheet_per_rule(client_of: Login) -> None:

@@ -6,6 +6,7 @@ anything when the input is bad, so an import is all-or-nothing.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -39,13 +40,29 @@ from scheduler.store.models import (
 
 
 @dataclass(frozen=True)
+class RowOutcome:
+    """What an import does with one row: ``created``, ``updated`` or ``unchanged``."""
+
+    row: int
+    subject: str
+    outcome: str
+
+
+@dataclass(frozen=True)
 class ImportSummary:
-    """What an import changed."""
+    """What an import changed, in total and row by row."""
 
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     ids: tuple[int, ...] = ()
+    rows: tuple[RowOutcome, ...] = ()
+
+    @classmethod
+    def of(cls, outcomes: Sequence[RowOutcome], ids: tuple[int, ...] = ()) -> ImportSummary:
+        counts = Counter(outcome.outcome for outcome in outcomes)
+        total = (counts["created"], counts["updated"], counts["unchanged"])
+        return cls(*total, ids=ids, rows=tuple(outcomes))
 
     def __str__(self) -> str:
         return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
@@ -63,13 +80,13 @@ def import_units(session: Session, book: RuleBook, table: Table) -> ImportSummar
     )
     rows = parse_units(table, book.unit_kinds, existing_parents)
     units = {unit.code: unit for unit in session.scalars(select(Unit))}
-    created = updated = unchanged = 0
+    outcomes = []
     for row in rows:
         unit = units.get(row.code)
+        created = unit is None
         if unit is None:
             unit = units[row.code] = Unit(code=row.code, attributes={})
             session.add(unit)
-            created += 1
         fields = {
             "name": row.name,
             "kind": row.kind,
@@ -77,16 +94,16 @@ def import_units(session: Session, book: RuleBook, table: Table) -> ImportSummar
             "active_to": row.active_to,
             "attributes": {**unit.attributes, **row.attributes},
         }
-        if unit.id is not None and _unchanged(unit, fields, row.parent):
-            unchanged += 1
-            continue
-        updated += unit.id is not None
-        for key, value in fields.items():
-            setattr(unit, key, value)
+        same = not created and _unchanged(unit, fields, row.parent)
+        outcome = "created" if created else "unchanged" if same else "updated"
+        outcomes.append(RowOutcome(row.row, f"{row.code} {row.name}", outcome))
+        if not same:
+            for key, value in fields.items():
+                setattr(unit, key, value)
     session.flush()
     for row in rows:
         units[row.code].parent_id = units[row.parent].id if row.parent else None
-    return ImportSummary(created, updated, unchanged)
+    return ImportSummary.of(outcomes)
 
 
 def _unchanged(unit: Unit, fields: Mapping[str, object], parent: str | None) -> bool:
@@ -101,7 +118,7 @@ def import_people(session: Session, book: RuleBook, table: Table) -> ImportSumma
     people = list(session.scalars(select(Person)))
     by_email = {person.email: person for person in people if person.email}
     by_name = {(person.name, person.phone): person for person in people}
-    created = updated = unchanged = 0
+    outcomes = []
     for row in rows:
         person = by_email.get(row.email) if row.email else by_name.get((row.name, row.phone))
         if person is None:
@@ -116,10 +133,8 @@ def import_people(session: Session, book: RuleBook, table: Table) -> ImportSumma
         outcome = _assign(
             session, person.id, units[row.unit], row.role, row.valid_from, row.valid_to
         )
-        created += outcome == "created"
-        updated += outcome == "updated"
-        unchanged += outcome == "unchanged"
-    return ImportSummary(created, updated, unchanged)
+        outcomes.append(RowOutcome(row.row, f"{row.name} {row.role} @ {row.unit}", outcome))
+    return ImportSummary.of(outcomes)
 
 
 def _assign(
@@ -174,24 +189,24 @@ def import_events(
     )
     unit_ids = {code: unit_id for code, (unit_id, _) in units.items()}
     current = _current_by_ref(session, [row for row in rows if row.ref], unit_ids)
-    created = updated = unchanged = 0
+    outcomes = []
     recorded: list[tuple[Event | None, Event]] = []  # (replaced version, current version)
     for row in rows:
+        subject = f"{row.unit} {row.day.isoformat()} {row.title}".rstrip()
         old = current.get((unit_ids[row.unit], row.ref)) if row.ref else None
         if old is not None and _same_event(old, row):
-            unchanged += 1
+            outcomes.append(RowOutcome(row.row, subject, "unchanged"))
             recorded.append((None, old))
             continue
         new = _new_event(unit_ids[row.unit], row, table.filename, recorded_by, now)
         session.add(new)
         recorded.append((old, new))
-        updated += old is not None
-        created += old is None
+        outcomes.append(RowOutcome(row.row, subject, "created" if old is None else "updated"))
     session.flush()
     for old, new in recorded:
         if old is not None:
             old.superseded_by = new.id
-    return ImportSummary(created, updated, unchanged, tuple(new.id for _, new in recorded))
+    return ImportSummary.of(outcomes, tuple(new.id for _, new in recorded))
 
 
 def add_event(
