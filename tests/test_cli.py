@@ -8,7 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from scheduler.store.database import make_engine
 from tests.conftest import EVENT_HEADER, ROOT, UNIT_HEADER, HuiqiRunner, write_csv
 
 STATUS_FIELDS = {
@@ -318,3 +320,82 @@ def test_a_unit_without_the_attribute_a_rule_needs_is_warned_about(
         "warning: unit 100 has no numeric 'female_population': rule county-funding cannot be met "
         "(add the column to the units file)"
     ]
+
+
+def set_revision(database_url: str, revision: str) -> None:
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+    engine.dispose()
+
+
+NEWER = "the database was written by a newer huiqi (revision 0999); upgrade huiqi"
+
+
+def test_no_command_works_on_a_database_a_newer_huiqi_wrote(
+    county: HuiqiRunner, database_url: str
+) -> None:
+    set_revision(database_url, "0999")
+    for command in (["status"], ["run"], ["serve"], ["init"], ["tokens", "list"], ["remind"]):
+        result = county(*command, check=False)
+        assert (result.returncode, result.stderr, result.stdout) == (1, NEWER + "\n", ""), command
+    doctor = county("doctor", check=False)
+    assert doctor.returncode == 1 and NEWER in doctor.stdout
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_older_schema_asks_for_huiqi_init_which_migrates_it(
+    county: HuiqiRunner, database_url: str
+) -> None:
+    set_revision(database_url, "0005")
+    result = county("status", check=False)
+    assert (result.returncode, result.stderr) == (
+        1,
+        "the database has an older schema (revision 0005): run huiqi init to migrate\n",
+    )
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE login_attempts"))
+        connection.execute(text("DROP TABLE import_uploads"))
+    engine.dispose()
+    county("init")
+    assert county("status", "--as-of", "2021-05-10").returncode == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://u@localhost/huiqi", "database_url: unsupported database 'mysql'"),
+        ("nonsense", "database_url: not a database URL 'nonsense'"),
+    ],
+)
+def test_an_unsupported_database_url_is_one_line(
+    huiqi: HuiqiRunner, url: str, message: str
+) -> None:
+    for command in ("status", "init"):
+        result = huiqi(command, env={"HUIQI_DATABASE_URL": url}, check=False)
+        assert result.returncode == 1 and result.stderr.count("\n") == 1
+        assert message in result.stderr
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_file_that_is_no_database_is_one_line_and_stays_as_it_was(
+    huiqi: HuiqiRunner, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "units.csv", UNIT_HEADER, [])
+    before = path.read_bytes()
+    for command in ("status", "init"):
+        result = huiqi(command, env={"HUIQI_DATABASE_URL": f"sqlite:///{path}"}, check=False)
+        assert (result.returncode, result.stderr) == (1, f"{path}: not a SQLite database\n")
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_read_commands_never_create_a_database_file(huiqi: HuiqiRunner, tmp_path: Path) -> None:
+    missing = tmp_path / "new" / "huiqi.db"
+    env = {"HUIQI_DATABASE_URL": f"sqlite:///{missing}"}
+    for command in (["status"], ["tokens", "list"], ["outbox"], ["serve"], ["doctor"]):
+        result = huiqi(*command, env=env, check=False)
+        assert result.returncode == 1, command
+    assert not missing.parent.exists()

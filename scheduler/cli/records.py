@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from scheduler.cli.kit import App, command, main
+from scheduler.cli.kit import App, Failure, command, main
 from scheduler.rulefiles import read_rulebook
 from scheduler.store import registry
 from scheduler.store.database import migrate
@@ -19,8 +19,14 @@ from scheduler.tables import Limits, read_table
 @command(main, "init")
 def init(app: App) -> None:
     """Create the database or migrate it to the newest schema."""
-    migrate(app.engine)
-    click.echo(f"database ready: {app.engine.url.render_as_string(hide_password=True)}")
+    from alembic.util import CommandError
+
+    engine = app.new_engine()
+    try:
+        migrate(engine)
+    except CommandError as error:
+        raise Failure(f"the database cannot be migrated: {error}") from None
+    click.echo(f"database ready: {engine.url.render_as_string(hide_password=True)}")
 
 
 @main.group()

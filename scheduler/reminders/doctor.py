@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from scheduler.config import Settings
 from scheduler.core.workdays import uncovered_years
 from scheduler.rulefiles import read_rulebook
-from scheduler.store.database import make_engine
+from scheduler.store.database import UnusableDatabase, make_engine, open_existing, schema_state
 from scheduler.store.models import Person, RoleAssignment
 from scheduler.transports.base import TransportError
 from scheduler.transports.mail import PASSWORD_VARIABLE, SmtpMailer
@@ -76,18 +77,20 @@ def _rules(settings: Settings) -> Finding:
 
 
 def _database(settings: Settings) -> Finding:
-    engine = make_engine(settings.resolved_database_url)
+    """The database exists (nothing is created) and holds exactly this huiqi's schema."""
+    try:
+        engine = open_existing(settings.resolved_database_url)
+    except UnusableDatabase as error:
+        return Finding("error", "database", str(error))
     shown = engine.url.render_as_string(hide_password=True)
     try:
-        tables = set(inspect(engine).get_table_names())
-    except Exception as error:
-        return Finding("error", "database", f"{shown}: {error}")
+        problem = schema_state(engine).problem
+    except (UnusableDatabase, OperationalError) as error:
+        return Finding("error", "database", f"{shown}: {getattr(error, 'orig', error)}")
     finally:
         engine.dispose()
-    if "alembic_version" not in tables:
-        return Finding("error", "database", f"{shown}: not initialised, run 'huiqi init'")
-    if "reminder_outbox" not in tables:
-        return Finding("error", "database", f"{shown}: outdated schema, run 'huiqi init'")
+    if problem:
+        return Finding("error", "database", f"{shown}: {problem}")
     return Finding("ok", "database", shown)
 
 
