@@ -207,6 +207,29 @@ def test_a_bad_event_comes_back_with_errors_next_to_the_fields(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_line_break_or_tab_in_a_form_field_is_refused_next_to_it_and_nothing_is_saved(
+    client_of: Login, engine: Engine
+) -> None:
+    client, csrf = client_of("clerk")
+    event = {"csrf": csrf, "kinds": "hearing", "date": "2021-05-20", "title": "听取\r\n汇报"}
+    answer = client.post("/units/101/events/new", data=event)
+    assert answer.status_code == 422
+    error = re.search(r'id="error-title">([^<]+)<', answer.text)
+    assert error is not None and "换行" in error.group(1)
+    meeting = {"csrf": csrf, "kinds": "hearing", "title": "汇报会", "location": "三楼\n会议室",
+               "start": "2021-07-02T09:00", "end": "2021-07-02T10:00"}  # fmt: skip
+    answer = client.post("/units/101/meetings/new", data=meeting)
+    assert answer.status_code == 422 and 'id="error-location"' in answer.text
+    waive = {"csrf": csrf, "rule": "township-research", "period": "2021-B1",
+             "reason": "换\t届", "by": "孙\x00主席"}  # fmt: skip
+    assert client.post("/units/101/waive", data=waive).status_code == 422
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count(Event.id))) == 1
+        assert session.scalar(select(func.count(Meeting.id))) == 0
+        assert session.scalar(select(func.count(Waiver.id))) == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_waiving_and_voiding_change_the_obligation_and_leave_a_trail(
     client_of: Login, engine: Engine
 ) -> None:
