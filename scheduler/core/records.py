@@ -19,6 +19,10 @@ UNIT_COLUMNS = ("code", "name", "kind", "parent", "active_from", "active_to")
 PEOPLE_COLUMNS = ("name", "email", "phone", "unit", "role", "from", "to")
 EVENT_COLUMNS = ("unit", "kinds", "date", "time", "title", "attended", "amount", "ref")
 
+# The longest text each column may hold (the database's column sizes).
+MAX_CHARS = {"code": 64, "parent": 64, "unit": 64, "kind": 64, "role": 64, "name": 200,
+             "email": 320, "phone": 64, "title": 500, "ref": 200}  # fmt: skip
+
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:：]([0-5]\d)$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -99,6 +103,10 @@ class _RowReader:
         value = self.cells.get(field, "")
         if required and not value:
             self.fail(field, "is required")
+        longest = MAX_CHARS.get(field)
+        if longest is not None and len(value) > longest:
+            self.fail(field, f"longer than {longest} characters")
+            return value[:longest]
         return value
 
     def parsed(self, field: str, parse: Callable[[str], T], required: bool = False) -> T | None:

@@ -84,7 +84,9 @@ class EventIn(_Body):
     title: Text = ""
     attended: list[Code] = Field(default=[], max_length=20)
     amount: Annotated[float, Field(ge=0, le=1e12), BeforeValidator(_number_only)] | None = None
-    ref: Text | None = None
+    ref: (
+        Annotated[str, StringConstraints(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] | None
+    ) = None
 
 
 class EventOut(BaseModel):
