@@ -114,7 +114,7 @@ class ImportSettings(_Section):
         50_000_000, ge=1000, description="Largest total an XLSX file may unpack to (bytes)"
     )
     max_rows: int = Field(50_000, ge=1, description="Most data rows an import file may have")
-    max_columns: int = Field(100, ge=1, description="Most columns an import file may have")
+    max_columns: int = Field(50, ge=1, description="Most columns an import file may have")
     max_cell_chars: int = Field(2_000, ge=10, description="Longest cell an import file may have")
     preview_minutes: int = Field(
         60, ge=1, description="How long a web import preview keeps its file for 'apply'"
