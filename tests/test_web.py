@@ -329,6 +329,16 @@ def test_a_three_megabyte_import_previews_and_applies_and_only_for_its_uploader(
         assert session.scalar(select(func.count(Event.id))) == 9001
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_upload_larger_than_the_limit_is_refused_before_it_is_read(client_of: Login) -> None:
+    client, csrf = client_of("clerk")
+    files = {"file": ("big.csv", b"unit\n" + b"1\n" * 2_600_000, "text/csv")}
+    answer = client.post(
+        "/imports", data={"csrf": csrf, "kind": "events", "action": "preview"}, files=files
+    )
+    assert answer.status_code == 413 and "larger than 5,000,000 bytes" in answer.text
+
+
 def test_the_audit_download_is_a_workbook_with_a_sheet_per_rule(client_of: Login) -> None:
     client, _ = client_of("viewer")
     answer = client.get("/audit?year=2021&rule=township-hearing&format=xlsx")
