@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from xml.parsers import expat
 
 from scheduler.core.problems import InputError, Problem
@@ -177,7 +177,7 @@ class _SheetScan:
             self.parser.StartElementHandler = self._start
             self.parser.EndElementHandler = self._end
 
-    def read(self, stream: io.BufferedIOBase | Any) -> None:
+    def read(self, stream: IO[bytes]) -> None:
         try:
             while chunk := stream.read(1 << 16):
                 self.parser.Parse(chunk, False)

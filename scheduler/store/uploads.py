@@ -1,4 +1,4 @@
-"""The files web import previews keep, by content hash, until "apply" takes them or they
+"""The files web import previews keep, by content hash, until "apply" claims them or they
 expire. In the database, so that any web process can apply what another one previewed; a
 file is only ever handed back to the user who uploaded it."""
 
@@ -56,8 +56,10 @@ def find(session: Session, user_id: int, digest: str, now: datetime) -> tuple[st
     return row.filename, row.data
 
 
-def drop(session: Session, user_id: int, digest: str) -> None:
-    """Forget a kept file (after it was applied)."""
-    session.execute(
+def claim(session: Session, user_id: int, digest: str) -> bool:
+    """Take a kept file for good, inside the transaction that applies it: True for the one
+    transaction that removed it, False for any other (a second click on "apply")."""
+    removed = session.execute(
         delete(ImportUpload).where(ImportUpload.user_id == user_id, ImportUpload.digest == digest)
     )
+    return bool(getattr(removed, "rowcount", 0) == 1)

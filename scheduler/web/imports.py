@@ -36,6 +36,7 @@ KINDS = ("events", "people", "units")
 UNIT_COLUMN = {"units": "parent", "people": "unit", "events": "unit"}
 FORM_OVERHEAD = 64_000  # bytes a multipart form adds around the file
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
+EXPIRED = "the preview has expired: upload the file again"
 
 
 class _Preview(Exception):
@@ -107,7 +108,7 @@ async def _preview(
         raise single("choose a file", "upload", field="file")
     filename = Path(upload.filename).name
     data = await upload.read(_limits(visit).max_bytes + 1)
-    summary = _run_import(visit, kind, filename, data, apply=False)
+    summary = _run_import(visit, kind, filename, data)
     lifetime = timedelta(minutes=visit.context.settings.imports.preview_minutes)
     with transaction(visit.context.engine) as session:
         digest = uploads.keep(session, visit.user.user_id, filename, data, visit.now, lifetime)
@@ -126,17 +127,17 @@ async def _apply(
             else None
         )
     if kept is None:
-        raise single("the preview has expired: upload the file again", "upload", field="file")
+        raise single(EXPIRED, "upload", field="file")
     filename, data = kept
-    summary = _run_import(visit, kind, filename, data, apply=True)
-    with transaction(visit.context.engine) as session:
-        uploads.drop(session, visit.user.user_id, digest)
+    summary = _run_import(visit, kind, filename, data, claim=digest)
     return _page(request, visit, kind, summary, filename=filename, applied=True)
 
 
 def _run_import(
-    visit: Visit, kind: str, filename: str, data: bytes, apply: bool
+    visit: Visit, kind: str, filename: str, data: bytes, claim: str | None = None
 ) -> registry.ImportSummary:
+    """Import ``data``; without ``claim`` as a preview (rolled back), with it for good, in the
+    transaction that claims the kept file of that hash (so it is applied once)."""
     limits = _limits(visit)
     if not data:
         raise single("choose a file", "upload", field="file")
@@ -146,6 +147,8 @@ def _run_import(
     context = visit.context
     try:
         with transaction(context.engine) as session:
+            if claim and not uploads.claim(session, visit.user.user_id, claim):
+                raise single(EXPIRED, "upload", field="file")
             _check_scope(session, visit, kind, table)
             summary = _import(session, visit, kind, table)
             trail.record(
@@ -158,7 +161,7 @@ def _run_import(
                 None,
                 {"summary": str(summary)},
             )
-            if not apply:
+            if not claim:
                 raise _Preview(summary)
     except _Preview as preview:
         return preview.summary
