@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,7 @@ from scheduler.store.database import transaction
 from scheduler.store.models import ChangeRecord, Event, Unit, Waiver
 from scheduler.store.models_calendar import Meeting
 from tests.countyfacts import load_county
-from tests.webfixtures import PASSWORD
+from tests.webfixtures import NOW, PASSWORD
 
 pytest_plugins = ["tests.webfixtures"]
 
@@ -327,6 +329,26 @@ def test_a_three_megabyte_import_previews_and_applies_and_only_for_its_uploader(
     assert client.post("/imports", data=apply).status_code == 200
     with transaction(engine) as session:
         assert session.scalar(select(func.count(Event.id))) == 9001
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_preview_older_than_its_lifetime_cannot_be_applied(
+    client_of: Login, web_app: FastAPI, engine: Engine
+) -> None:
+    client, csrf = client_of("clerk")
+    good = (
+        "unit,kinds,date,time,title,attended,amount,ref\n10101,funding,2021-03-01,,拨款,,500,f9\n"
+    )
+    files = {"file": ("events.csv", good.encode(), "text/csv")}
+    preview = client.post(
+        "/imports", data={"csrf": csrf, "kind": "events", "action": "preview"}, files=files
+    )
+    web_app.state.huiqi = replace(web_app.state.huiqi, fixed=NOW + timedelta(minutes=61))
+    apply = {"csrf": csrf, "kind": "events", "action": "apply", "upload": kept_upload(preview.text)}
+    answer = client.post("/imports", data=apply)
+    assert answer.status_code == 422 and "upload the file again" in answer.text
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count(Event.id))) == 1
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
