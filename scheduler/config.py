@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from scheduler.core.yamlsource import YamlSourceError, parse_yaml
 
@@ -94,6 +95,30 @@ class WebSettings(_Section):
     cache_seconds: float = Field(
         60, ge=0, description="Pages reuse an evaluation this long unless the facts change"
     )
+    login_user_failures: int = Field(
+        10, ge=1, description="Failed logins for one user name within the window before 429"
+    )
+    login_address_failures: int = Field(
+        50, ge=1, description="Failed logins from one address within the window before 429"
+    )
+    login_window_minutes: int = Field(
+        15, ge=1, le=1440, description="How long a failed login counts against further tries"
+    )
+
+
+class ImportSettings(_Section):
+    max_bytes: int = Field(
+        5_000_000, ge=1000, description="Largest CSV or XLSX file an import reads (bytes)"
+    )
+    max_unpacked_bytes: int = Field(
+        50_000_000, ge=1000, description="Largest total an XLSX file may unpack to (bytes)"
+    )
+    max_rows: int = Field(50_000, ge=1, description="Most data rows an import file may have")
+    max_columns: int = Field(50, ge=1, description="Most columns an import file may have")
+    max_cell_chars: int = Field(2_000, ge=10, description="Longest cell an import file may have")
+    preview_minutes: int = Field(
+        60, ge=1, description="How long a web import preview keeps its file for 'apply'"
+    )
 
 
 class CalendarSettings(_Section):
@@ -142,6 +167,7 @@ class Settings(BaseSettings):
     mail: MailSettings = Field(MailSettings(), description="Mail transport")
     reminders: ReminderSettings = Field(ReminderSettings(), description="Reminder sweep")
     web: WebSettings = Field(WebSettings(), description="Web app")
+    imports: ImportSettings = Field(ImportSettings(), description="Import file limits")
     workdays: WorkdaySettings = Field(WorkdaySettings(), description="Official workday overrides")
     calendar: CalendarSettings = Field(CalendarSettings(), description="Invites and feeds")
     base_dir: str = Field(".", exclude=True, description="Directory relative paths are read from")
@@ -151,6 +177,19 @@ class Settings(BaseSettings):
     def _split_rules(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part for part in value.split(":") if part]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            raise ValueError(f"not a database URL {value!r}") from None
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"unsupported database {backend!r}: use sqlite:///FILE or postgresql+psycopg://…"
+            )
         return value
 
     @field_validator("timezone")

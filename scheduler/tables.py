@@ -1,37 +1,91 @@
-"""Reading CSV and XLSX files into rows of text, numbered as a spreadsheet numbers them.
+"""Reading CSV and XLSX files into rows of text, numbered as a spreadsheet numbers them, with
+bounds; writing cells that a spreadsheet never runs as formulas.
 
 The header is row 1 and data rows start at 2. CSV is read as UTF-8 (with or without BOM) and,
 failing that, as GB18030, the encoding Excel uses for CSV on Chinese Windows. Blank rows are
 skipped. Cell values become trimmed strings; XLSX dates become ISO dates.
+
+A file is checked before it is parsed and refused with one line naming it: larger than
+`Limits.max_bytes`, of another type than its name says (a ``.csv`` that is a ZIP archive, an
+``.xlsx`` that is not), an XLSX that unpacks to more than `Limits.max_unpacked_bytes` or holds
+a DTD, more data rows, columns or characters in a cell than the limits allow. An XLSX is read
+by its real cells (openpyxl's read-only mode), never by the range its ``<dimension>`` claims.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, fields
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+from xml.parsers import expat
 
 from scheduler.core.problems import InputError, Problem
 from scheduler.core.records import Table
 
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the pre-2007 Excel .xls format
+SHEET_COLUMNS = 16_384  # the most columns a worksheet can have (A … XFD)
+SHEET_ROWS = 1_048_576  # and rows
 
-def read_table(path: Path) -> Table:
-    """Read a .csv or .xlsx file; raise InputError naming the file when it cannot be read."""
-    if not path.exists():
-        raise InputError([Problem(str(path), None, None, "no such file")])
-    suffix = path.suffix.lower()
+
+@dataclass(frozen=True)
+class Limits:
+    """The bounds of one import file (config.yaml ``imports``)."""
+
+    max_bytes: int = 5_000_000
+    max_unpacked_bytes: int = 50_000_000
+    max_rows: int = 50_000
+    max_columns: int = 50
+    max_cell_chars: int = 2_000
+
+    @classmethod
+    def of(cls, settings: Any) -> Limits:
+        """The limits named like this class's fields on ``settings`` (``Settings.imports``)."""
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
+
+
+def _refuse(filename: str, message: str, row: int | None = None) -> InputError:
+    return InputError([Problem(filename, row, None, message)])
+
+
+def read_table(path: Path, limits: Limits = Limits(), name: str | None = None) -> Table:
+    """Read a .csv or .xlsx file within ``limits``; ``name`` is how problems name the file
+    (default: the path). Raise InputError naming the file when it cannot or may not be read."""
+    filename = name or str(path)
+    if not path.is_file():
+        raise _refuse(filename, "no such file")
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise _refuse(filename, f"the file has {size:,} bytes, more than {limits.max_bytes:,}")
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    suffix = Path(filename).suffix.lower()
     if suffix == ".xlsx":
-        grid = _xlsx_grid(path)
+        if not head.startswith(ZIP_MAGIC):
+            raise _refuse(filename, "not an XLSX workbook (an XLSX file is a ZIP archive)")
+        grid = _xlsx_rows(path, filename, limits)
+    elif suffix == ".xls" or head.startswith(OLE_MAGIC):
+        raise _refuse(filename, "an old Excel .xls workbook: save it as .xlsx or CSV")
     elif suffix in (".csv", ".txt"):
-        grid = _csv_grid(path)
+        if head.startswith(ZIP_MAGIC):
+            raise _refuse(filename, "a ZIP archive, not CSV text (an XLSX workbook? name it .xlsx)")
+        grid = _csv_rows(path, filename)
     else:
-        raise InputError([Problem(str(path), None, None, "expected a .csv or .xlsx file")])
-    return _table(str(path), grid)
+        raise _refuse(filename, "expected a .csv or .xlsx file")
+    return _table(filename, _bounded(grid, filename, limits))
 
 
-def _csv_grid(path: Path) -> list[list[str]]:
+# ----------------------------------------------------------------------------------------------
+# CSV
+
+
+def _csv_rows(path: Path, filename: str) -> Iterator[list[str]]:
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -39,28 +93,132 @@ def _csv_grid(path: Path) -> list[list[str]]:
         try:
             text = raw.decode("gb18030")
         except UnicodeDecodeError:
-            raise InputError(
-                [Problem(str(path), None, None, "not UTF-8 or GB18030 text")]
-            ) from None
+            raise _refuse(filename, "not UTF-8 or GB18030 text") from None
+    del raw
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        return list(reader)
+        yield from reader
     except csv.Error as error:
-        problem = Problem(str(path), reader.line_num or None, None, f"malformed CSV: {error}")
-        raise InputError([problem]) from None
+        raise _refuse(filename, f"malformed CSV: {error}", reader.line_num or None) from None
 
 
-def _xlsx_grid(path: Path) -> list[list[str]]:
+# ----------------------------------------------------------------------------------------------
+# XLSX
+
+
+def _xlsx_rows(path: Path, filename: str, limits: Limits) -> Iterator[list[str]]:
+    """The first sheet's rows of values (trailing empty cells dropped), after `_scan_xlsx`
+    checked the archive."""
     from openpyxl import load_workbook
 
+    _scan_xlsx(path, filename, limits)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a broken file
-        raise InputError([Problem(str(path), None, None, f"unreadable XLSX: {error}")]) from None
-    sheet = workbook.worksheets[0]
-    grid = [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
-    workbook.close()
-    return grid
+        raise _refuse(filename, f"unreadable XLSX: {error}") from None
+    try:
+        if not workbook.worksheets:
+            raise _refuse(filename, "the workbook has no worksheet")
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # never trust <dimension>: read the cells that are there
+        # `_scan_xlsx` saw no value past max_rows + 1: stop there, not at a claimed last row
+        for values in sheet.iter_rows(max_row=limits.max_rows + 1, values_only=True):
+            yield [_cell_text(value) for value in _trimmed(values)]
+    except InputError:
+        raise
+    except Exception as error:  # a damaged sheet surfaces while its rows are read
+        raise _refuse(filename, f"unreadable XLSX: {error}") from None
+    finally:
+        workbook.close()
+
+
+def _trimmed(values: Sequence[Any]) -> Sequence[Any]:
+    """A row without its trailing empty cells."""
+    end = len(values)
+    while end and values[end - 1] is None:
+        end -= 1
+    return values[:end]
+
+
+def _scan_xlsx(path: Path, filename: str, limits: Limits) -> None:
+    """Check the archive before openpyxl reads it: its unpacked size, no DTD in any XML part,
+    and in each worksheet at most ``max_rows`` rows with values and at most a sheet's width
+    of cells in a row, so that no part can make the reader allocate without bound."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        raise _refuse(filename, "not an XLSX workbook (a damaged ZIP archive)") from None
+    with archive:
+        members = archive.infolist()
+        unpacked = sum(member.file_size for member in members)
+        if unpacked > limits.max_unpacked_bytes:
+            raise _refuse(
+                filename,
+                f"the workbook unpacks to {unpacked:,} bytes, more than "
+                f"{limits.max_unpacked_bytes:,}",
+            )
+        for member in members:
+            if member.filename.endswith((".xml", ".rels")):
+                sheet = member.filename.startswith("xl/worksheets/")
+                with archive.open(member) as stream:
+                    _SheetScan(filename, limits, sheet).read(stream)
+
+
+class _SheetScan:
+    """A streaming pass over one XML part (expat: no tree is built)."""
+
+    def __init__(self, filename: str, limits: Limits, count: bool) -> None:
+        self.filename, self.limits = filename, limits
+        self.rows = self.cells = self.number = 0
+        self.has_value = False
+        self.parser = expat.ParserCreate()
+        self.parser.StartDoctypeDeclHandler = self._doctype
+        if count:
+            self.parser.StartElementHandler = self._start
+            self.parser.EndElementHandler = self._end
+
+    def read(self, stream: IO[bytes]) -> None:
+        try:
+            while chunk := stream.read(1 << 16):
+                self.parser.Parse(chunk, False)
+            self.parser.Parse(b"", True)
+        except (expat.ExpatError, zipfile.BadZipFile, OSError) as error:
+            raise _refuse(self.filename, f"unreadable XLSX: {error}") from None
+
+    def _doctype(self, *_: Any) -> None:
+        raise _refuse(self.filename, "the workbook declares a DTD, which no XLSX needs")
+
+    def _start(self, name: str, attributes: dict[str, str]) -> None:
+        local = name.rpartition(":")[2]
+        if local == "row":
+            self.number = _row_number(attributes.get("r"), self.number + 1, self.filename)
+            self.cells, self.has_value = 0, False
+        elif local == "c":
+            self.cells += 1
+            if self.cells > SHEET_COLUMNS:
+                raise _refuse(self.filename, "a row has more cells than a worksheet has columns")
+        elif local in ("v", "is", "f"):
+            self.has_value = True
+
+    def _end(self, name: str) -> None:
+        if name.rpartition(":")[2] == "row" and self.has_value:
+            self.rows += 1
+            if self.rows > self.limits.max_rows + 1 or self.number > self.limits.max_rows + 1:
+                raise _too_many_rows(self.filename, self.limits)
+
+
+def _row_number(text: str | None, default: int, filename: str) -> int:
+    try:
+        number = default if text is None else int(float(text))
+    except ValueError:
+        raise _refuse(filename, f"unreadable XLSX: bad row number {text!r}") from None
+    if not 1 <= number <= SHEET_ROWS:
+        raise _refuse(filename, f"unreadable XLSX: no worksheet has a row {text}")
+    return number
+
+
+def _too_many_rows(filename: str, limits: Limits) -> InputError:
+    return _refuse(filename, f"more than {limits.max_rows:,} rows after the header")
 
 
 def _cell_text(value: Any) -> str:
@@ -75,21 +233,80 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _table(filename: str, grid: list[list[str]]) -> Table:
-    if not grid or not any(cell.strip() for cell in grid[0]):
-        raise InputError([Problem(filename, 1, None, "the file has no header row")])
-    columns = tuple(cell.strip().lower() for cell in grid[0])
+# ----------------------------------------------------------------------------------------------
+# Bounds and the table
+
+
+def _bounded(
+    grid: Iterable[list[str]], filename: str, limits: Limits
+) -> Iterator[tuple[int, list[str]]]:
+    """Number the rows from 1 and refuse, as soon as it shows, a row past ``max_rows`` rows
+    after the header (blank ones count), more than ``max_columns`` columns, or a cell longer
+    than ``max_cell_chars``."""
+    for number, cells in enumerate(grid, start=1):
+        if number > limits.max_rows + 1:
+            raise _too_many_rows(filename, limits)
+        width = len(cells)
+        while width and not cells[width - 1].strip():
+            width -= 1
+        if width > limits.max_columns:
+            raise _refuse(filename, f"{width} columns, more than {limits.max_columns}", number)
+        for cell in cells[:width]:
+            if len(cell) > limits.max_cell_chars:
+                raise _refuse(
+                    filename,
+                    f"a cell of {len(cell):,} characters, more than {limits.max_cell_chars:,}",
+                    number,
+                )
+        yield number, cells[:width]
+
+
+def _table(filename: str, rows: Iterator[tuple[int, list[str]]]) -> Table:
+    first = next(rows, None)
+    if first is None or not any(cell.strip() for cell in first[1]):
+        raise _refuse(filename, "the file has no header row", 1)
+    columns = tuple(cell.strip().lower() for cell in first[1])
     seen: set[str] = set()
     for column in columns:
         if column and column in seen:
             raise InputError([Problem(filename, 1, column, "column appears twice in the header")])
         seen.add(column)
-    rows = []
-    for number, cells in enumerate(grid[1:], start=2):
+    named = [column for column in columns if column]
+    table_rows = []
+    for number, cells in rows:
         if not any(cell.strip() for cell in cells):
             continue
-        if len(cells) > len(columns) and any(cell.strip() for cell in cells[len(columns) :]):
-            raise InputError([Problem(filename, number, None, "more cells than header columns")])
-        values = {column: cell.strip() for column, cell in zip(columns, cells, strict=False)}
-        rows.append((number, {column: values.get(column, "") for column in columns if column}))
-    return Table(filename, tuple(column for column in columns if column), tuple(rows))
+        if len(cells) > len(columns):
+            raise _refuse(filename, "more cells than header columns", number)
+        values = dict(zip(columns, (cell.strip() for cell in cells), strict=False))
+        table_rows.append((number, {column: values.get(column, "") for column in named}))
+    return Table(filename, tuple(named), tuple(table_rows))
+
+
+# ----------------------------------------------------------------------------------------------
+# Writing: cells that are never formulas
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as written and never runs: text starting with
+    ``= + - @``, a tab or a carriage return gets a leading ``'`` (OWASP's advice); numbers,
+    including text that is only a number such as ``-5``, stay as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def csv_row(values: Iterable[Any]) -> list[Any]:
+    """`csv_cell` applied to every value of a row."""
+    return [csv_cell(value) for value in values]
+
+
+def never_formulas(cells: Iterable[Any]) -> None:
+    """Mark the text cells of a row of openpyxl cells as strings: openpyxl would otherwise
+    write a text starting with ``=`` as a formula. The text reads the same."""
+    for cell in cells:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"

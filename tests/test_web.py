@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,7 @@ from scheduler.store.database import transaction
 from scheduler.store.models import ChangeRecord, Event, Person, Unit, Waiver
 from scheduler.store.models_calendar import Meeting
 from tests.countyfacts import load_county
-from tests.webfixtures import PASSWORD
+from tests.webfixtures import NOW, PASSWORD
 
 pytest_plugins = ["tests.webfixtures"]
 
@@ -207,6 +209,29 @@ def test_a_bad_event_comes_back_with_errors_next_to_the_fields(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_line_break_or_tab_in_a_form_field_is_refused_next_to_it_and_nothing_is_saved(
+    client_of: Login, engine: Engine
+) -> None:
+    client, csrf = client_of("clerk")
+    event = {"csrf": csrf, "kinds": "hearing", "date": "2021-05-20", "title": "听取\r\n汇报"}
+    answer = client.post("/units/101/events/new", data=event)
+    assert answer.status_code == 422
+    error = re.search(r'id="error-title">([^<]+)<', answer.text)
+    assert error is not None and "换行" in error.group(1)
+    meeting = {"csrf": csrf, "kinds": "hearing", "title": "汇报会", "location": "三楼\n会议室",
+               "start": "2021-07-02T09:00", "end": "2021-07-02T10:00"}  # fmt: skip
+    answer = client.post("/units/101/meetings/new", data=meeting)
+    assert answer.status_code == 422 and 'id="error-location"' in answer.text
+    waive = {"csrf": csrf, "rule": "township-research", "period": "2021-B1",
+             "reason": "换\t届", "by": "孙\x00主席"}  # fmt: skip
+    assert client.post("/units/101/waive", data=waive).status_code == 422
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count(Event.id))) == 1
+        assert session.scalar(select(func.count(Meeting.id))) == 0
+        assert session.scalar(select(func.count(Waiver.id))) == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_waiver_request_and_a_void_leave_a_trail_in_words(
     client_of: Login, engine: Engine
 ) -> None:
@@ -229,36 +254,40 @@ def test_a_waiver_request_and_a_void_leave_a_trail_in_words(
         assert session.scalar(select(func.count(Waiver.id))) == 0  # pending until approved
 
 
+def kept_upload(preview_page: str) -> str:
+    found = re.search(r'name="upload" value="([0-9a-f]{64})"', preview_page)
+    assert found is not None, preview_page[:500]
+    return found.group(1)
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_an_import_shows_a_preview_then_saves_and_refuses_bad_rows(
+def test_an_import_shows_a_preview_row_by_row_then_saves_and_refuses_bad_rows(
     client_of: Login, engine: Engine
 ) -> None:
     client, csrf = client_of("clerk")
     good = (
-        "unit,kinds,date,time,title,attended,amount,ref\n10101,funding,2021-03-01,,拨款,,500,f1\n"
+        "unit,kinds,date,time,title,attended,amount,ref\n"
+        "10101,funding,2021-03-01,,拨款,,500,f1\n"
+        "101,hearing,2021-02-10,10:00,党委听取妇联工作汇报,,,h1\n"
     )
     files = {"file": ("events.csv", good.encode(), "text/csv")}
     preview = client.post(
         "/imports", data={"csrf": csrf, "kind": "events", "action": "preview"}, files=files
     )
-    assert preview.status_code == 200 and "1 created" in preview.text
+    assert preview.status_code == 200 and "1 created, 0 updated, 1 unchanged" in preview.text
+    cells = re.findall(r"<td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td>", preview.text)
+    assert cells == [
+        ("2", "10101 2021-03-01 拨款", "新建"),
+        ("3", "101 2021-02-10 党委听取妇联工作汇报", "不变"),
+    ]
     with transaction(engine) as session:
         assert session.scalar(select(func.count(Event.id))) == 1
-    payload = re.search(r'name="payload" value="([^"]+)"', preview.text)
-    assert payload is not None
-    apply = client.post(
-        "/imports",
-        data={
-            "csrf": csrf,
-            "kind": "events",
-            "action": "apply",
-            "filename": "events.csv",
-            "payload": payload.group(1),
-        },
-    )
-    assert apply.status_code == 200
+    apply = {"csrf": csrf, "kind": "events", "action": "apply", "upload": kept_upload(preview.text)}
+    assert client.post("/imports", data=apply).status_code == 200
     with transaction(engine) as session:
         assert session.scalar(select(func.count(Event.id))) == 2
+    again = client.post("/imports", data=apply)
+    assert again.status_code == 422 and "upload the file again" in again.text
     bad = good.replace("2021-03-01", "someday") + "102,hearing,2021-03-01,,x,,,\n"
     refused = client.post(
         "/imports",
@@ -266,7 +295,65 @@ def test_an_import_shows_a_preview_then_saves_and_refuses_bad_rows(
         files={"file": ("bad.csv", bad.encode(), "text/csv")},
     )
     assert refused.status_code == 422
-    assert "bad.csv:3: unit: outside your units" in refused.text
+    assert "bad.csv:4: unit: outside your units" in refused.text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_three_megabyte_import_previews_and_applies_and_only_for_its_uploader(
+    client_of: Login, engine: Engine
+) -> None:
+    header = "unit,kinds,date,time,title,attended,amount,ref\n"
+    title = "村党支部会议听取妇联工作汇报并研究下一步工作安排" * 4
+    rows = [
+        f"10101,branch_meeting,2021-0{1 + i % 6}-1{i % 9},,{title}{i},,,b{i}\n" for i in range(9000)
+    ]
+    data = (header + "".join(rows)).encode()
+    assert 2_800_000 < len(data) < 5_000_000
+    client, csrf = client_of("clerk")
+    files = {"file": ("village.csv", data, "text/csv")}
+    preview = client.post(
+        "/imports", data={"csrf": csrf, "kind": "events", "action": "preview"}, files=files
+    )
+    assert preview.status_code == 200 and "9000 created" in preview.text
+    assert preview.text.count("<td>新建</td>") == 9000
+    upload = kept_upload(preview.text)
+    other, other_csrf = client_of("other")
+    stolen = {"csrf": other_csrf, "kind": "events", "action": "apply", "upload": upload}
+    assert other.post("/imports", data=stolen).status_code == 422
+    apply = {"csrf": csrf, "kind": "events", "action": "apply", "upload": upload}
+    assert client.post("/imports", data=apply).status_code == 200
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count(Event.id))) == 9001
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_preview_older_than_its_lifetime_cannot_be_applied(
+    client_of: Login, web_app: FastAPI, engine: Engine
+) -> None:
+    client, csrf = client_of("clerk")
+    good = (
+        "unit,kinds,date,time,title,attended,amount,ref\n10101,funding,2021-03-01,,拨款,,500,f9\n"
+    )
+    files = {"file": ("events.csv", good.encode(), "text/csv")}
+    preview = client.post(
+        "/imports", data={"csrf": csrf, "kind": "events", "action": "preview"}, files=files
+    )
+    web_app.state.huiqi = replace(web_app.state.huiqi, fixed=NOW + timedelta(minutes=61))
+    apply = {"csrf": csrf, "kind": "events", "action": "apply", "upload": kept_upload(preview.text)}
+    answer = client.post("/imports", data=apply)
+    assert answer.status_code == 422 and "upload the file again" in answer.text
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count(Event.id))) == 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_upload_larger_than_the_limit_is_refused_before_it_is_read(client_of: Login) -> None:
+    client, csrf = client_of("clerk")
+    files = {"file": ("big.csv", b"unit\n" + b"1\n" * 2_600_000, "text/csv")}
+    answer = client.post(
+        "/imports", data={"csrf": csrf, "kind": "events", "action": "preview"}, files=files
+    )
+    assert answer.status_code == 413 and "larger than 5,000,000 bytes" in answer.text
 
 
 def test_the_audit_download_is_a_workbook_with_a_sheet_per_rule(client_of: Login) -> None:
@@ -360,8 +447,8 @@ def test_a_people_import_cannot_rename_another_townships_chair(
     rows = "name,email,phone,unit,role,from,to\n周主席(改),zhou@example.org,,101,clerk,,\n"
     files = {"file": ("people.csv", rows.encode(), "text/csv")}
     answer = client.post(
-        "/imports", data={"csrf": csrf, "kind": "people", "action": "apply"}, files=files
-    )
+        "/imports", data={"csrf": csrf, "kind": "people"}, files=files
+    )  # the preview already refuses the file
     assert answer.status_code == 422
     assert "people.csv:2: name: 周主席 holds roles outside your units" in answer.text
     with transaction(engine) as session:

@@ -2,6 +2,7 @@
 
 Headers and words are Chinese by default, English with ``lang="en"``. CSV dates are ISO
 (sortable); XLSX dates are real date cells shown as 2021年3月31日; HTML writes them as people do.
+A CSV text cell that a spreadsheet would run as a formula gets a leading ``'`` (`csv_row`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from scheduler.core.compliance import Status
 from scheduler.core.summaries import SEVERITY, SYMBOLS
 from scheduler.core.words import Words, format_date, format_rate, status_name, words
 from scheduler.store.reports import json_number
+from scheduler.tables import csv_row
 from scheduler.templating import page_environment
 
 CSV_COLUMNS = (
@@ -106,7 +108,7 @@ def to_csv(listing: AuditListing, lang: str, zone: ZoneInfo) -> bytes:
     words = labels(lang)
     writer.writerow([words[column] for column in CSV_COLUMNS])
     for row in listing.rows:
-        writer.writerow(_csv_cells(row, lang, zone))
+        writer.writerow(csv_row(_csv_cells(row, lang, zone)))
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -4,6 +4,7 @@ A summary sheet (the filters and one line per rule), one sheet per rule with a r
 obligation, and, when given, a sheet of the change trail. Every table has a bold header row that
 stays frozen when scrolling and repeats on each printed page; columns have set widths; pages
 print A4 landscape, fitted to the page width. Dates are real date cells shown as 2021年3月31日.
+Text cells are always text, never formulas, whatever they start with.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from scheduler.core.summaries import SEVERITY
 from scheduler.core.words import format_date, format_rate, status_name
 from scheduler.store.reports import json_number
 from scheduler.store.trail import Change
+from scheduler.tables import never_formulas
 
 ZH_DATE = 'yyyy"年"m"月"d"日"'
 EN_DATE = "d mmm yyyy"
@@ -71,6 +73,9 @@ def to_xlsx(
         _rule_sheet(sheet, listing.rows_of(rule), lang, zone)
     if trail:
         _trail_sheet(book.create_sheet(labels(lang)["trail"]), trail, lang, zone)
+    for sheet in book.worksheets:  # a title or reason starting with "=" stays text
+        for cells in sheet.iter_rows():
+            never_formulas(cells)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -37,7 +37,7 @@ def demo_command(
     if export:
         click.echo("\n".join(str(path) for path in county.write_csv(export)))
         return
-    migrate(app.engine)
+    migrate(app.new_engine())
     with app.session() as session:
         loaded = demo.load_demo(session, app.book, county, app.now())
     click.echo(demo.describe(loaded, app.settings.language))

@@ -27,7 +27,14 @@ from scheduler.core.records import parse_day
 from scheduler.core.rules import RuleBook, RulesError
 from scheduler.core.unittree import subtree as units_under
 from scheduler.rulefiles import read_rulebook
-from scheduler.store.database import is_initialised, make_engine, transaction
+from scheduler.store.database import (
+    UnusableDatabase,
+    check_schema,
+    is_initialised,
+    make_engine,
+    open_existing,
+    transaction,
+)
 from scheduler.store.facts import unit_facts
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -52,7 +59,21 @@ class App:
 
     @cached_property
     def engine(self) -> Engine:
-        return make_engine(self.settings.resolved_database_url)
+        """The configured database; it must exist and hold exactly this huiqi's schema (an
+        older one: run 'huiqi init'; a newer one: upgrade huiqi). Nothing is created."""
+        engine = open_existing(self.settings.resolved_database_url)
+        try:
+            check_schema(engine)
+        except Exception:
+            engine.dispose()
+            raise
+        return engine
+
+    def new_engine(self) -> Engine:
+        """The configured database for ``huiqi init`` (and the demo): created when missing."""
+        engine = make_engine(self.settings.resolved_database_url)
+        self.__dict__["engine"] = engine  # what `engine` gives from now on
+        return engine
 
     def today(self) -> date:
         return datetime.now(self.settings.zone).date()
@@ -76,7 +97,7 @@ def command(group: click.Group, name: str | None = None) -> Callable[[F], F]:
         def run(config: Path | None, **options: Any) -> Any:
             try:
                 return function(App(load_settings(config)), **options)
-            except (InputError, RulesError, ConfigError) as error:
+            except (InputError, RulesError, ConfigError, UnusableDatabase) as error:
                 raise Failure(str(error)) from None
             except (OperationalError, ProgrammingError) as error:
                 raise Failure(f"database error: {error.orig}") from None

@@ -9,18 +9,24 @@ from typing import Any
 
 import click
 
-from scheduler.cli.kit import App, by_option, command, main
+from scheduler.cli.kit import App, Failure, by_option, command, main
 from scheduler.rulefiles import read_rulebook
 from scheduler.store import registry
 from scheduler.store.database import migrate
-from scheduler.tables import read_table
+from scheduler.tables import Limits, read_table
 
 
 @command(main, "init")
 def init(app: App) -> None:
     """Create the database or migrate it to the newest schema."""
-    migrate(app.engine, app.settings.timezone)
-    click.echo(f"database ready: {app.engine.url.render_as_string(hide_password=True)}")
+    from alembic.util import CommandError
+
+    engine = app.new_engine()
+    try:
+        migrate(engine, app.settings.timezone)
+    except CommandError as error:
+        raise Failure(f"the database cannot be migrated: {error}") from None
+    click.echo(f"database ready: {engine.url.render_as_string(hide_password=True)}")
 
 
 @main.group()
@@ -66,7 +72,7 @@ def _import(kind: str, service: Callable[..., registry.ImportSummary]) -> None:
     @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
     @by_option("Who imports the file, for the change trail.")
     def run(app: App, file: Path, by: str) -> None:
-        table = read_table(file)
+        table = read_table(file, Limits.of(app.settings.imports))
         with app.session() as session:
             summary = service(session, app.book, table, by, app.now())
         click.echo(f"{file}: {summary}")

@@ -133,6 +133,7 @@ def outbox(app: App, status: str | None, since: date | None) -> None:
 @command(main, "run")
 def run(app: App) -> None:
     """Start the reminder daemon in the foreground (stop it with Ctrl-C or SIGTERM)."""
+    app.engine.dispose()  # the schema check: nothing starts on a database it does not fit
     context = click.get_current_context()
     config = context.params.get("config")
     try:

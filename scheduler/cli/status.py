@@ -14,6 +14,7 @@ from scheduler.cli.textout import render_table
 from scheduler.core.summaries import SYMBOLS, Matrix
 from scheduler.core.words import format_date, format_rate, status_name, word
 from scheduler.store import reports
+from scheduler.tables import csv_row
 
 
 @command(main, "status")
@@ -87,20 +88,22 @@ def _status_csv(rows: list[reports.StatusRow]) -> str:
         item = row.to_json()
         period = item.pop("period")
         writer.writerow(
-            [
-                item["unit"],
-                item["unit_name"],
-                item["rule"],
-                period["label"],
-                period["start"],
-                period["end"],
-                item["due"],
-                item["status"],
-                item["required"],
-                item["actual"],
-                ";".join(str(e) for e in item["evidence"]),
-                "" if item["days_left"] is None else item["days_left"],
-            ]
+            csv_row(
+                [
+                    item["unit"],
+                    item["unit_name"],
+                    item["rule"],
+                    period["label"],
+                    period["start"],
+                    period["end"],
+                    item["due"],
+                    item["status"],
+                    item["required"],
+                    item["actual"],
+                    ";".join(str(e) for e in item["evidence"]),
+                    "" if item["days_left"] is None else item["days_left"],
+                ]
+            )
         )
     return out.getvalue()
 

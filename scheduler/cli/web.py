@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import click
 
 from scheduler.cli.kit import App, Failure, by_option, command, main
+from scheduler.cli.textout import render_table
 from scheduler.store.database import is_initialised
 
 
@@ -100,3 +104,44 @@ def tokens_create(app: App, username: str, name: str, by: str) -> None:
     with app.session() as session:
         token = accounts.create_token(session, username, name, app.now(), by)
     click.echo(token)
+
+
+@command(tokens, "list")
+@click.option("--user", "username", default=None, help="Only this user's tokens.")
+def tokens_list(app: App, username: str | None) -> None:
+    """List API tokens: id, user, name, created, and whether they still work."""
+    from scheduler.store import accounts
+
+    with app.session() as session:
+        found = accounts.list_tokens(session, username)
+    if not found:
+        click.echo("no tokens")
+        return
+    body = [
+        [str(t.id), t.username, t.name, _moment(app, t.created_at), _token_state(app, t)]
+        for t in found
+    ]
+    click.echo(render_table(["id", "user", "name", "created", "state"], body, right=(0,)))
+
+
+def _moment(app: App, moment: datetime) -> str:
+    local = moment if moment.tzinfo is None else moment.astimezone(app.settings.zone)
+    return f"{local:%Y-%m-%d %H:%M}"
+
+
+def _token_state(app: App, token: Any) -> str:
+    if token.revoked_at is not None:
+        return f"revoked {_moment(app, token.revoked_at)}"
+    return "active" if token.user_active else "user disabled"
+
+
+@command(tokens, "revoke")
+@click.argument("token_id", metavar="ID", type=int)
+@by_option()
+def tokens_revoke(app: App, token_id: int, by: str) -> None:
+    """Revoke an API token by its id (see 'tokens list'): it stops working at once."""
+    from scheduler.store import accounts
+
+    with app.session() as session:
+        label = accounts.revoke_token(session, token_id, app.now(), by)
+    click.echo(f"{label}: revoked")

@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -20,6 +21,10 @@ from scheduler.core.problems import InputError, Problem
 UNIT_COLUMNS = ("code", "name", "kind", "parent", "active_from", "active_to")
 PEOPLE_COLUMNS = ("name", "email", "phone", "unit", "role", "from", "to")
 EVENT_COLUMNS = ("unit", "kinds", "date", "time", "title", "attended", "amount", "ref")
+
+# The longest text each column may hold (the database's column sizes).
+MAX_CHARS = {"code": 64, "parent": 64, "unit": 64, "kind": 64, "role": 64, "name": 200,
+             "email": 320, "phone": 64, "title": 500, "ref": 200}  # fmt: skip
 
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:：]([0-5]\d)$")
@@ -101,6 +106,10 @@ class _RowReader:
         value = self.cells.get(field, "")
         if required and not value:
             self.fail(field, "is required")
+        longest = MAX_CHARS.get(field)
+        if longest is not None and len(value) > longest:
+            self.fail(field, f"longer than {longest} characters")
+            return value[:longest]
         return value
 
     def parsed(self, field: str, parse: Callable[[str], T], required: bool = False) -> T | None:
@@ -259,13 +268,30 @@ def parse_people(
 
 
 @dataclass(frozen=True)
+class RowOutcome:
+    """What an import does with one row: ``created``, ``updated`` or ``unchanged``."""
+
+    row: int
+    subject: str
+    outcome: str
+
+
+@dataclass(frozen=True)
 class ImportSummary:
-    """What an import changed; ``ids`` are the events its rows stand for, in row order."""
+    """What an import changed, in total and row by row; ``ids`` are the events its rows stand
+    for, in row order."""
 
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     ids: tuple[int, ...] = ()
+    rows: tuple[RowOutcome, ...] = ()
+
+    @classmethod
+    def of(cls, outcomes: Sequence[RowOutcome], ids: tuple[int, ...] = ()) -> ImportSummary:
+        counts = Counter(outcome.outcome for outcome in outcomes)
+        total = (counts["created"], counts["updated"], counts["unchanged"])
+        return cls(*total, ids=ids, rows=tuple(outcomes))
 
     def __str__(self) -> str:
         return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"

@@ -16,12 +16,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from scheduler.config import Settings
-from scheduler.core.workdays import coverage_lines
+from scheduler.core.workdays import Workdays, coverage_lines
 from scheduler.rulefiles import read_rulebook
-from scheduler.store.database import make_engine, transaction
+from scheduler.store.database import (
+    UnusableDatabase,
+    make_engine,
+    open_existing,
+    schema_state,
+    transaction,
+)
 from scheduler.store.models import Person, RoleAssignment
 from scheduler.store.workdays import load_workdays
 from scheduler.transports.base import TransportError
@@ -78,18 +85,20 @@ def _rules(settings: Settings) -> Finding:
 
 
 def _database(settings: Settings) -> Finding:
-    engine = make_engine(settings.resolved_database_url)
+    """The database exists (nothing is created) and holds exactly this huiqi's schema."""
+    try:
+        engine = open_existing(settings.resolved_database_url)
+    except UnusableDatabase as error:
+        return Finding("error", "database", str(error))
     shown = engine.url.render_as_string(hide_password=True)
     try:
-        tables = set(inspect(engine).get_table_names())
-    except Exception as error:
-        return Finding("error", "database", f"{shown}: {error}")
+        problem = schema_state(engine).problem
+    except (UnusableDatabase, OperationalError) as error:
+        return Finding("error", "database", f"{shown}: {getattr(error, 'orig', error)}")
     finally:
         engine.dispose()
-    if "alembic_version" not in tables:
-        return Finding("error", "database", f"{shown}: not initialised, run 'huiqi init'")
-    if "reminder_outbox" not in tables:
-        return Finding("error", "database", f"{shown}: outdated schema, run 'huiqi init'")
+    if problem:
+        return Finding("error", "database", f"{shown}: {problem}")
     return Finding("ok", "database", shown)
 
 
@@ -120,19 +129,26 @@ def _smtp(settings: Settings) -> Finding:
 
 
 def _workdays(settings: Settings, today: date) -> Finding:
-    engine = make_engine(settings.resolved_database_url)
-    try:
-        with transaction(engine) as session:
-            workdays = load_workdays(session, settings)
-    finally:
-        engine.dispose()
-    lines, rule_only = coverage_lines(workdays, [today.year, today.year + 1])
+    lines, rule_only = coverage_lines(_deployment_workdays(settings), [today.year, today.year + 1])
     detail = "; ".join(lines)
     if rule_only:
         years = ", ".join(map(str, rule_only))
         advice = f"import the State Council's arrangement for {years} (huiqi workdays import)"
         return Finding("warning", "workdays", f"{detail}; {advice}")
     return Finding("ok", "workdays", detail)
+
+
+def _deployment_workdays(settings: Settings) -> Workdays:
+    """The deployment's workdays; without a usable database, those of config.yaml alone."""
+    try:
+        engine = open_existing(settings.resolved_database_url)
+        try:
+            with transaction(engine) as session:
+                return load_workdays(session, settings)
+        finally:
+            engine.dispose()
+    except (UnusableDatabase, OperationalError, ProgrammingError):
+        return Workdays.of(settings.workdays.holidays, settings.workdays.workdays)
 
 
 def _chats(settings: Settings) -> list[Finding]:

@@ -215,3 +215,43 @@ def _before(moment: datetime, now: datetime) -> bool:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=now.tzinfo)
     return moment < now
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """An API token as ``huiqi tokens list`` shows it (never its secret)."""
+
+    id: int
+    username: str
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+    user_active: bool
+
+
+def list_tokens(session: Session, username: str | None = None) -> list[TokenInfo]:
+    """Every API token (of ``username``), oldest first."""
+    statement = select(ApiToken, User.username, User.active).join(User).order_by(ApiToken.id)
+    if username:
+        _user(session, username, "tokens list")
+        statement = statement.where(User.username == username)
+    return [
+        TokenInfo(t.id, name, t.name, t.created_at, t.revoked_at, active)
+        for t, name, active in session.execute(statement)
+    ]
+
+
+def revoke_token(session: Session, token_id: int, now: datetime, actor: str) -> str:
+    """Revoke one API token: the next request that shows it is refused. Returns its label."""
+    found = session.execute(
+        select(ApiToken, User).join(User).where(ApiToken.id == token_id)
+    ).first()
+    if found is None:
+        raise single(f"no token {token_id}", "tokens revoke", field="id")
+    token, user = found
+    if token.revoked_at is not None:
+        raise single(f"token {token_id} is already revoked", "tokens revoke", field="id")
+    token.revoked_at = now
+    label = f"token {token_id} {token.name} of {user.username}".replace("  ", " ")
+    trail.record(session, actor, "token.revoke", label, now, user.unit_id)
+    return label

@@ -1,14 +1,18 @@
-"""Engine, sessions and migrations (Alembic) for SQLite and PostgreSQL."""
+"""Engine, sessions and migrations (Alembic) for SQLite and PostgreSQL, and the check every
+command makes before it works: that the database exists and holds this huiqi's schema."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -46,15 +50,100 @@ def alembic_config(engine: Engine) -> Any:
 
 
 def migrate(engine: Engine, timezone: str = "Asia/Shanghai") -> None:
-    """Create the database or bring it to the newest schema; ``timezone`` is the deployment's
+    """Create the database or bring it to the newest schema; refuse (`UnusableDatabase`) a
+    database a newer huiqi wrote, before changing anything. ``timezone`` is the deployment's
     zone, for the times a migration writes to the change trail."""
     from alembic import command
+
+    state = schema_state(engine)
+    if state.newer:
+        raise UnusableDatabase(state.problem)
 
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         config.attributes["timezone"] = timezone
         command.upgrade(config, "heads")
+
+
+NOT_INITIALISED = "the database is not initialised: run 'huiqi init' first"
+
+
+class UnusableDatabase(ValueError):
+    """The database cannot be used as it is; the message is one line saying what to do."""
+
+
+def open_existing(url: str) -> Engine:
+    """An engine for a database that must exist already: a SQLite file that is not there is
+    refused, never created (nor its folder)."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    is_file = parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+    if is_file and not Path(database).is_file():
+        raise UnusableDatabase(NOT_INITIALISED)
+    return make_engine(url)
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """The revisions a database records against the heads of this huiqi's migrations."""
+
+    revisions: frozenset[str]
+    heads: frozenset[str]
+    known: frozenset[str]
+
+    @property
+    def problem(self) -> str | None:
+        """None when the schema is this huiqi's; otherwise what to do, in one line."""
+        if not self.revisions:
+            return NOT_INITIALISED
+        listed = ", ".join(sorted(self.revisions))
+        if not self.revisions <= self.known:
+            return f"the database was written by a newer huiqi (revision {listed}); upgrade huiqi"
+        if self.revisions != self.heads:
+            return (
+                f"the database has an older schema (revision {listed}): run huiqi init to migrate"
+            )
+        return None
+
+    @property
+    def newer(self) -> bool:
+        return not self.revisions <= self.known
+
+
+@lru_cache(maxsize=1)
+def _migrations() -> tuple[frozenset[str], frozenset[str]]:
+    """The heads and every revision of the migrations shipped with this huiqi."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(MIGRATIONS))
+    known = frozenset(revision.revision for revision in script.walk_revisions())
+    return frozenset(script.get_heads()), known
+
+
+def schema_state(engine: Engine) -> SchemaState:
+    """What the database records in ``alembic_version`` (nothing when it is empty or new).
+    A SQLite file that is not a database raises `UnusableDatabase`."""
+    heads, known = _migrations()
+    try:
+        with engine.connect() as connection:
+            if not inspect(connection).has_table("alembic_version"):
+                return SchemaState(frozenset(), heads, known)
+            rows = connection.execute(text("SELECT version_num FROM alembic_version"))
+            return SchemaState(frozenset(rows.scalars()), heads, known)
+    except OperationalError:
+        raise
+    except DatabaseError as error:
+        if engine.dialect.name == "sqlite":
+            raise UnusableDatabase(f"{engine.url.database}: not a SQLite database") from None
+        raise UnusableDatabase(f"the database cannot be read: {error.orig}") from None
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise `UnusableDatabase` unless the database holds exactly this huiqi's schema."""
+    problem = schema_state(engine).problem
+    if problem:
+        raise UnusableDatabase(problem)
 
 
 def is_initialised(engine: Engine) -> bool:

@@ -31,6 +31,7 @@ from scheduler.core.records import (
     EVENT_COLUMNS,
     EventRow,
     ImportSummary,
+    RowOutcome,
     Table,
     UnitSpan,
     event_key,
@@ -159,10 +160,21 @@ def _record_events(
     for item in written:
         if item.fresh:
             _log_event(session, actor, now, item)
-    created = sum(item.fresh and item.replaced is None for item in written)
-    updated = sum(item.replaced is not None for item in written)
+    outcomes = [
+        RowOutcome(item.row.row, _row_subject(item.row), _outcome(item)) for item in written
+    ]
     ids = tuple(item.event.id for item in written)
-    return ImportSummary(created, updated, len(rows) - created - updated, ids), unit_ids
+    return ImportSummary.of(outcomes, ids), unit_ids
+
+
+def _outcome(item: _Written) -> str:
+    if not item.fresh:
+        return "unchanged"
+    return "created" if item.replaced is None else "updated"
+
+
+def _row_subject(row: EventRow) -> str:
+    return f"{row.unit} {row.day.isoformat()} {row.title}".rstrip()
 
 
 def _save(session: Session, where: str, written: Sequence[_Written]) -> None:

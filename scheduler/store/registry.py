@@ -18,7 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from scheduler.core.problems import InputError, Problem
-from scheduler.core.records import ImportSummary, PersonRow, Table, parse_people, parse_units
+from scheduler.core.records import (
+    ImportSummary,
+    PersonRow,
+    RowOutcome,
+    Table,
+    parse_people,
+    parse_units,
+)
 from scheduler.core.rules import RuleBook
 from scheduler.store import trail
 from scheduler.store.evidence import add_event, import_events, replace_event, void_event
@@ -26,6 +33,7 @@ from scheduler.store.models import Person, RoleAssignment, Unit
 
 __all__ = [
     "ImportSummary",
+    "RowOutcome",
     "add_event",
     "import_events",
     "import_people",
@@ -50,6 +58,7 @@ def import_units(
     rows = parse_units(table, book.unit_kinds, existing_parents)
     units = {unit.code: unit for unit in session.scalars(select(Unit))}
     changed: list[tuple[str, dict[str, Any] | None, dict[str, Any]]] = []
+    outcomes = []
     for row in rows:
         unit = units.get(row.code)
         old = None if unit is None else _unit_state(unit, existing_parents.get(row.code))
@@ -62,14 +71,15 @@ def import_units(
         new = _unit_state(unit, row.parent)
         if new != old:
             changed.append((row.code, old, new))
+        outcome = "created" if old is None else "unchanged" if new == old else "updated"
+        outcomes.append(RowOutcome(row.row, f"{row.code} {row.name}", outcome))
     session.flush()
     for row in rows:
         units[row.code].parent_id = units[row.parent].id if row.parent else None
     for code, old, new in changed:
         subject = f"{code} {new['name']}"
         trail.record_change(session, actor, now, "unit", units[code].id, subject, old, new)
-    created = sum(old is None for _, old, _ in changed)
-    summary = ImportSummary(created, len(changed) - created, len(rows) - len(changed))
+    summary = ImportSummary.of(outcomes)
     ids = [units[row.code].id for row in rows]
     trail.record_import(session, actor, now, "units", table.filename, summary, ids)
     return summary
@@ -100,7 +110,7 @@ def import_people(
     by_name = {(person.name, person.phone): person for person in people}
     if scope is not None:
         _check_people_scope(session, table, rows, by_email, by_name, scope)
-    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    outcomes = []
     for row in rows:
         found = by_email.get(row.email) if row.email else by_name.get((row.name, row.phone))
         person, changed = _person(session, actor, now, row, units[row.unit], found)
@@ -108,8 +118,9 @@ def import_people(
         if person.email:
             by_email[person.email] = person
         outcome = _assign(session, actor, now, person, units[row.unit], row)
-        counts["updated" if changed and outcome == "unchanged" else outcome] += 1
-    summary = ImportSummary(counts["created"], counts["updated"], counts["unchanged"])
+        outcome = "updated" if changed and outcome == "unchanged" else outcome
+        outcomes.append(RowOutcome(row.row, f"{row.name} {row.role} @ {row.unit}", outcome))
+    summary = ImportSummary.of(outcomes)
     ids = [units[row.unit] for row in rows]
     trail.record_import(session, actor, now, "people", table.filename, summary, ids)
     return summary

@@ -1,111 +1,66 @@
 """The JSON API under ``/api``: bearer tokens (``huiqi tokens create``), the same scopes as the
-pages, 422 naming the field on bad input with nothing written. Its OpenAPI schema is served at
-``/api/openapi.json``."""
+pages, 422 naming the field on bad input with nothing written, lists in pages (`paging`). Units,
+people and events live here; obligations, meetings and feeds in `scheduler.web.api_plans`. Its
+OpenAPI schema is served at ``/api/openapi.json``, with the ruleset's kinds, roles and rules as
+the values their fields take."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.openapi.utils import get_openapi
-from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from scheduler.calendar import feeds, invites, meetings
-from scheduler.core.access import Principal, can_change, can_read, lineage
-from scheduler.core.problems import InputError
-from scheduler.store import accounts, registry, reports
+from scheduler.core.problems import InputError, single
+from scheduler.store import registry
 from scheduler.store.database import transaction
 from scheduler.store.facts import CURRENT
 from scheduler.store.models import Event, Person, RoleAssignment, Unit
-from scheduler.store.models_calendar import as_utc
-from scheduler.transports.mail import make_mailer
+from scheduler.web import api_plans, paging
+from scheduler.web.api_kit import (
+    Caller,
+    CallerDep,
+    readable_ids,
+    unit_in_scope,
+    unprocessable,
+)
 from scheduler.web.api_models import (
+    ERRORS,
     Code,
+    Day,
     EventIn,
     EventOut,
-    FeedIn,
-    FeedOut,
     Id,
-    MeetingIn,
-    MeetingOut,
     PersonOut,
     UnitOut,
     VoidIn,
 )
-from scheduler.web.context import WebContext, web_context
-from scheduler.web.kit import parents
+from scheduler.web.paging import DEFAULT_LIMIT, Cursor, Limit, Page
 
-router = APIRouter(prefix="/api", tags=["api"])
-Year = Annotated[int | None, Query(ge=2000, le=2100)]
-
-
-class Caller(BaseModel):
-    """The user a token acts as, with the app's parts."""
-
-    model_config = {"arbitrary_types_allowed": True}
-    user: Any
-    context: Any
-
-
-def caller(request: Request, context: WebContext = Depends(web_context)) -> Caller:  # noqa: B008
-    """The token's user; 401 without a valid ``Authorization: Bearer`` token."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise HTTPException(401, "a bearer token is required", {"WWW-Authenticate": "Bearer"})
-    with transaction(context.engine) as session:
-        user = accounts.token_user(session, token.strip())
-    if user is None:
-        raise HTTPException(401, "unknown or revoked token", {"WWW-Authenticate": "Bearer"})
-    return Caller(user=user, context=context)
-
-
-CallerDep = Annotated[Caller, Depends(caller)]
-
-
-def unprocessable(error: InputError) -> HTTPException:
-    """422 in FastAPI's shape, each problem naming its field."""
-    detail = [
-        {
-            "loc": ["body", (p.field or "").lstrip("-") or "body"],
-            "msg": p.message,
-            "type": "value_error",
-        }
-        for p in error.problems
-    ]
-    return HTTPException(422, detail)
-
-
-def _unit(session: Session, user: Principal, code: str, change: bool = False) -> Unit:
-    unit = session.scalar(select(Unit).where(Unit.code == code))
-    if unit is None:
-        raise HTTPException(404, f"unknown unit {code!r}")
-    chain = lineage(unit.id, parents(session))
-    if not (can_change(user, chain) if change else can_read(user, chain)):
-        raise HTTPException(403, f"unit {code} is outside your scope")
-    return unit
-
-
-def _readable(session: Session, user: Principal) -> list[int]:
-    tree = parents(session)
-    return [unit for unit in tree if can_read(user, lineage(unit, tree))]
+router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
 
 
 # ----------------------------------------------------------------------------------------------
 # Units and people
 
 
-@router.get("/units", response_model=list[UnitOut])
-def list_units(who: CallerDep) -> list[UnitOut]:
-    """The units the token's user may read."""
+@router.get("/units", response_model=Page[UnitOut])
+def list_units(
+    request: Request, who: CallerDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[UnitOut]:
+    """The units the token's user may read, by code."""
+    after = paging.decode(cursor, [str])
     with transaction(who.context.engine) as session:
-        readable = set(_readable(session, who.user))
+        readable = readable_ids(session, who.user)
         codes = dict(session.execute(select(Unit.id, Unit.code)).all())
-        units = session.scalars(select(Unit).order_by(Unit.code)).all()
-        return [_unit_out(u, codes) for u in units if u.id in readable]
+        statement = select(Unit).where(Unit.id.in_(readable)).order_by(Unit.code)
+        if after:
+            statement = statement.where(Unit.code > after[0])
+        units = session.scalars(statement.limit(limit + 1)).all()
+        return paging.page(request, [([u.code], _unit_out(u, codes)) for u in units], limit)
 
 
 def _unit_out(unit: Unit, codes: dict[int, str]) -> UnitOut:
@@ -123,34 +78,49 @@ def _unit_out(unit: Unit, codes: dict[int, str]) -> UnitOut:
 @router.get("/units/{code}", response_model=UnitOut)
 def get_unit(code: Code, who: CallerDep) -> UnitOut:
     with transaction(who.context.engine) as session:
-        unit = _unit(session, who.user, code)
+        unit = unit_in_scope(session, who.user, code)
         codes = dict(session.execute(select(Unit.id, Unit.code)).all())
         return _unit_out(unit, codes)
 
 
-@router.get("/people", response_model=list[PersonOut])
-def list_people(who: CallerDep, unit: Code | None = None) -> list[PersonOut]:
+@router.get("/people", response_model=Page[PersonOut])
+def list_people(
+    request: Request,
+    who: CallerDep,
+    unit: Code | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[PersonOut]:
     """People and their roles at the units the user may read (or at ``unit``)."""
+    after = paging.decode(cursor, [str, str, int])
     with transaction(who.context.engine) as session:
-        ids = [_unit(session, who.user, unit).id] if unit else _readable(session, who.user)
-        rows = session.execute(
+        ids = (
+            [unit_in_scope(session, who.user, unit).id] if unit else readable_ids(session, who.user)
+        )
+        order = (Unit.code, RoleAssignment.role, RoleAssignment.id)
+        statement = (
             select(Person, RoleAssignment, Unit.code)
             .join(RoleAssignment, RoleAssignment.person_id == Person.id)
             .join(Unit, Unit.id == RoleAssignment.unit_id)
             .where(RoleAssignment.unit_id.in_(ids))
-            .order_by(Unit.code, RoleAssignment.role)
+            .order_by(*order)
         )
-        return [
-            PersonOut(
-                name=p.name,
-                email=p.email,
-                unit=code,
-                role=r.role,
-                valid_from=r.valid_from,
-                valid_to=r.valid_to,
-            )
-            for p, r, code in rows
-        ]
+        if after:
+            statement = statement.where(tuple_(*order) > tuple_(*after))
+        rows = session.execute(statement.limit(limit + 1)).all()
+        people = [([code, r.role, r.id], _person_out(p, r, code)) for p, r, code in rows]
+        return paging.page(request, people, limit)
+
+
+def _person_out(person: Person, held: RoleAssignment, code: str) -> PersonOut:
+    return PersonOut(
+        name=person.name,
+        email=person.email,
+        unit=code,
+        role=held.role,
+        valid_from=held.valid_from,
+        valid_to=held.valid_to,
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -177,7 +147,7 @@ def _cells(body: EventIn) -> dict[str, str]:
         "unit": body.unit,
         "kinds": ";".join(body.kinds),
         "date": body.date.isoformat(),
-        "time": body.time.strftime("%H:%M") if body.time else "",
+        "time": body.time or "",
         "title": body.title,
         "attended": ";".join(body.attended),
         "amount": "" if body.amount is None else str(body.amount),
@@ -185,24 +155,40 @@ def _cells(body: EventIn) -> dict[str, str]:
     }
 
 
-@router.get("/events", response_model=list[EventOut])
+@router.get("/events", response_model=Page[EventOut])
 def list_events(
+    request: Request,
     who: CallerDep,
     unit: Code | None = None,
-    first: Annotated[date | None, Query(alias="from")] = None,
-    last: Annotated[date | None, Query(alias="to")] = None,
-) -> list[EventOut]:
+    first: Annotated[Day | None, Query(alias="from")] = None,
+    last: Annotated[Day | None, Query(alias="to")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[EventOut]:
     """Current events at the units the user may read (or at ``unit``), by date."""
+    after = paging.decode(cursor, [str, int])
     with transaction(who.context.engine) as session:
-        ids = [_unit(session, who.user, unit).id] if unit else _readable(session, who.user)
+        ids = (
+            [unit_in_scope(session, who.user, unit).id] if unit else readable_ids(session, who.user)
+        )
         statement = select(Event, Unit.code).join(Unit, Unit.id == Event.unit_id)
         statement = statement.where(CURRENT, Event.unit_id.in_(ids))
         if first:
             statement = statement.where(Event.date >= first)
         if last:
             statement = statement.where(Event.date <= last)
-        rows = session.execute(statement.order_by(Event.date, Event.id).limit(5000))
-        return [_event_out(event, code) for event, code in rows]
+        if after:
+            statement = statement.where(tuple_(Event.date, Event.id) > (_day(after[0]), after[1]))
+        rows = session.execute(statement.order_by(Event.date, Event.id).limit(limit + 1))
+        found = [([e.date.isoformat(), e.id], _event_out(e, code)) for e, code in rows]
+        return paging.page(request, found, limit)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise paging.bad_cursor() from None
 
 
 @router.post("/events", response_model=EventOut, status_code=201)
@@ -221,13 +207,12 @@ def _record(who: Caller, body: EventIn, replaces: int | None) -> EventOut:
     context, user = who.context, who.user
     try:
         with transaction(context.engine) as session:
-            unit = _unit(session, user, body.unit, change=True)
-            if replaces is not None:
-                _current(session, user, replaces)
+            unit = unit_in_scope(session, user, body.unit, change=True)
             cells, now = _cells(body), context.now()
             if replaces is None:
                 event_id = registry.add_event(session, context.book, cells, user.label, now)
             else:
+                _replaceable(session, replaces, unit)
                 event_id = registry.replace_event(
                     session, context.book, replaces, cells, user.label, now
                 )
@@ -236,148 +221,50 @@ def _record(who: Caller, body: EventIn, replaces: int | None) -> EventOut:
         raise unprocessable(error) from None
 
 
-def _current(session: Session, user: Principal, event_id: int) -> Event:
-    """The current event ``event_id`` at a unit the user may change; 404 otherwise."""
-    event = session.get(Event, event_id)
-    if event is None or event.superseded_by is not None or event.voided_at is not None:
+def _replaceable(session: Session, event_id: int, unit: Unit) -> None:
+    """404 unless ``event_id`` is a current event; 422 unless it is at ``unit`` (in scope)."""
+    old = session.get(Event, event_id)
+    if old is None or old.superseded_by is not None or old.voided_at is not None:
         raise HTTPException(404, f"no current event {event_id}")
-    _unit(session, user, session.get_one(Unit, event.unit_id).code, change=True)
-    return event
+    if old.unit_id != unit.id:
+        raise single("an event keeps its unit", "api", field="unit")
 
 
 @router.post("/events/{event_id}/void", status_code=204)
 def void_event(event_id: Id, body: VoidIn, who: CallerDep) -> None:
     """Void a current event: it stays in the history but no longer counts."""
     context, user = who.context, who.user
-    try:
-        with transaction(context.engine) as session:
-            _current(session, user, event_id)
-            registry.void_event(session, event_id, body.reason, user.label, context.now())
-    except InputError as error:
-        raise unprocessable(error) from None
-
-
-# ----------------------------------------------------------------------------------------------
-# Obligations, meetings, feeds
-
-
-@router.get("/obligations")
-def list_obligations(
-    who: CallerDep,
-    year: Year = None,
-    unit: Code | None = None,
-    rule: Code | None = None,
-    status: Annotated[
-        str | None, Query(pattern="^(upcoming|open|met|met_late|overdue|missed|exempt)$")
-    ] = None,
-) -> list[dict[str, Any]]:
-    """Obligations of ``year`` in the user's scope, as ``huiqi status --format json`` gives them."""
-    context, user = who.context, who.user
-    today = context.now().date()
     with transaction(context.engine) as session:
-        if unit:
-            _unit(session, user, unit)
-        code = unit or _scope_code(session, user)
-        if rule and not context.book.has_rule(rule):
-            raise HTTPException(
-                422,
-                [
-                    {
-                        "loc": ["query", "rule"],
-                        "msg": f"unknown rule {rule!r}",
-                        "type": "value_error",
-                    }
-                ],
-            )
-        selection = reports.year_selection(year or today.year, today, code, rule)
-        rows = reports.status_rows(session, context.book, selection)
-    return [row.to_json() for row in rows if status is None or row.obligation.status == status]
+        event = session.get(Event, event_id)
+        if event is None or event.superseded_by is not None or event.voided_at is not None:
+            raise HTTPException(404, f"no current event {event_id}")
+        unit = session.get_one(Unit, event.unit_id)
+        unit_in_scope(session, user, unit.code, change=True)
+        registry.void_event(session, event_id, body.reason, user.label, context.now())
 
 
-def _scope_code(session: Session, user: Principal) -> str | None:
-    if user.unit_id is None:
-        return None
-    return session.scalar(select(Unit.code).where(Unit.id == user.unit_id))
-
-
-@router.get("/meetings", response_model=list[MeetingOut])
-def list_meetings(who: CallerDep, year: Year = None, unit: Code | None = None) -> list[MeetingOut]:
-    """Meetings starting in ``year`` at the units the user may read (or at ``unit``)."""
-    context, user = who.context, who.user
-    zone = context.settings.zone
-    year = year or context.now().year
-    with transaction(context.engine) as session:
-        ids = [_unit(session, user, unit).id] if unit else _readable(session, user)
-        start = datetime(year, 1, 1, tzinfo=zone)
-        found = meetings.listing(session, ids, start, start.replace(year=year + 1))
-        return [
-            MeetingOut(
-                id=m.id,
-                unit=u.code,
-                title=m.title,
-                status=m.status,
-                start=as_utc(m.starts_at).astimezone(zone).isoformat(),
-                end=as_utc(m.ends_at).astimezone(zone).isoformat(),
-                kinds=list(m.kinds),
-            )
-            for m, u in found
-        ]
-
-
-@router.post("/meetings", response_model=MeetingOut, status_code=201)
-def plan_meeting(body: MeetingIn, who: CallerDep) -> MeetingOut:
-    """Plan a meeting at a unit the user may change and send its invites."""
-    context, user = who.context, who.user
-    zone, now = context.settings.zone, context.now()
-    raw: dict[str, str | None] = {
-        "unit": body.unit, "kinds": ";".join(body.kinds), "title": body.title,
-        "start": body.start, "end": body.end, "location": body.location or None,
-        "agenda": body.agenda or None,
-        "attendees": ";".join(body.attendees) if body.attendees else None,
-    }  # fmt: skip
-    try:
-        with transaction(context.engine) as session:
-            unit = _unit(session, user, body.unit, change=True)
-            fields = meetings.read_fields(raw, zone, "meetings plan")
-            change = meetings.plan(
-                session, context.book, fields, user.label, now, context.settings.calendar.uid_domain
-            )
-            m = change.meeting
-            out = MeetingOut(
-                id=m.id,
-                unit=unit.code,
-                title=m.title,
-                status=m.status,
-                start=as_utc(m.starts_at).astimezone(zone).isoformat(),
-                end=as_utc(m.ends_at).astimezone(zone).isoformat(),
-                kinds=list(m.kinds),
-            )
-    except InputError as error:
-        raise unprocessable(error) from None
-    if change.notices:
-        invites.deliver(
-            context.engine,
-            context.book,
-            context.settings,
-            make_mailer(context.settings),
-            change.notices,
-            now,
-        )
-    return out
-
-
-@router.post("/feeds", response_model=FeedOut, status_code=201)
-def create_feed(body: FeedIn, who: CallerDep) -> FeedOut:
-    """A calendar subscription URL for a unit the user may read; shown once."""
-    context, user = who.context, who.user
-    with transaction(context.engine) as session:
-        unit = _unit(session, user, body.unit)
-        scope = "subtree" if body.subtree else "unit"
-        new = feeds.create(session, context.settings, scope, unit.code, user.label, context.now())
-    return FeedOut(url=new.url, webcal=new.webcal)
+router.include_router(api_plans.router)
 
 
 @router.get("/openapi.json", include_in_schema=False)
-def openapi() -> dict[str, Any]:
-    """The API's OpenAPI schema (only the /api routes)."""
-    return get_openapi(title="huiqi 会期 API", version="1", routes=router.routes)
+def openapi(request: Request) -> dict[str, Any]:
+    """The API's OpenAPI schema (only the /api routes), naming the event kinds, roles and
+    rules of the app's ruleset as the values those fields take."""
+    schema = get_openapi(title="huiqi 会期 API", version="1", routes=router.routes)
+    book = request.app.state.huiqi.book
+    kinds, roles = sorted(book.event_kinds), sorted(book.roles)
+    bodies = schema["components"]["schemas"]
+    _enum(bodies["EventIn"]["properties"]["kinds"]["items"], kinds)
+    _enum(bodies["EventIn"]["properties"]["attended"]["items"], roles)
+    _enum(bodies["MeetingIn"]["properties"]["kinds"]["items"], kinds)
+    for parameter in schema["paths"]["/api/obligations"]["get"]["parameters"]:
+        if parameter["name"] == "rule":
+            _enum(parameter["schema"]["anyOf"][0], sorted(rule.id for rule in book.rules))
+    return schema
+
+
+def _enum(schema: dict[str, Any], values: list[str]) -> None:
+    """Restrict a string schema to ``values`` (the other constraints say nothing more)."""
+    for key in ("minLength", "maxLength", "pattern"):
+        schema.pop(key, None)
+    schema["enum"] = values

@@ -13,6 +13,7 @@ from scheduler.store.database import make_engine
 from scheduler.web import api as web_api
 from scheduler.web import feeds
 from scheduler.web import forms as web_forms
+from scheduler.web import imports as web_imports
 from scheduler.web import listings as web_listings
 from scheduler.web import pages as web_pages
 from scheduler.web import waivers as web_waivers
@@ -31,6 +32,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(web_forms.router)
     app.include_router(web_listings.router)
     app.include_router(web_waivers.router)
+    app.include_router(web_imports.router)
     app.include_router(web_api.router)
     return app
 

@@ -1,10 +1,12 @@
 """Change pages: record an event, void it, plan a meeting, mark it held, make a calendar link
 (waivers: `scheduler.web.waivers`). Server-side validation: on error the form comes back with
-each message next to its field and nothing saved. The services write the change trail; a page
-only names the user."""
+each message next to its field and nothing saved. Every field is one line: a control character
+(a line break, a tab …) is refused, as the JSON API refuses it. The services write the change
+trail; a page only names the user."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,7 +14,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from scheduler.calendar import feeds, invites, meetings
-from scheduler.core.problems import InputError
+from scheduler.core.problems import InputError, Problem
+from scheduler.core.words import words
 from scheduler.store import registry
 from scheduler.store.database import transaction
 from scheduler.store.models import Event, Unit
@@ -30,6 +33,19 @@ from scheduler.web.kit import (
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 EVENT_FIELDS = ("date", "time", "title", "amount", "ref")
 MEETING_FIELDS = ("start", "end", "title", "location", "agenda", "attendees")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def one_line(values: Mapping[str, str], lang: str, where: str = "form") -> None:
+    """Refuse (`InputError`, naming each field) values holding a control character."""
+    message = words(lang, "page.")["no_control"]
+    problems = [
+        Problem(where, None, name, message)
+        for name, value in values.items()
+        if CONTROL.search(value)
+    ]
+    if problems:
+        raise InputError(problems)
 
 
 def field_errors(error: InputError, aliases: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -96,6 +112,7 @@ async def record_event(request: Request, visit: VisitDep, code: str) -> Response
     values = {key: str(form.get(key, "")).strip() for key in EVENT_FIELDS}
     cells = {**values, "unit": code, "kinds": ";".join(kinds), "attended": ";".join(attended)}
     try:
+        one_line(cells, visit.lang)
         with transaction(visit.context.engine) as session:
             unit_for(session, visit.user, code, change=True)
             event_id = registry.add_event(
@@ -128,6 +145,7 @@ async def void_event(request: Request, visit: VisitDep, event_id: int) -> Respon
         unit = session.get_one(Unit, event.unit_id)
         unit_for(session, visit.user, unit.code, change=True)
         try:
+            one_line({"reason": reason}, visit.lang, "events void")
             registry.void_event(session, event_id, reason, visit.user.label, visit.now)
         except InputError as error:
             return page(
@@ -162,6 +180,7 @@ async def plan_meeting(request: Request, visit: VisitDep, code: str) -> Response
     raw: dict[str, str | None] = {**values, "unit": code, "kinds": ";".join(kinds)}
     raw = {key: (value or None) for key, value in raw.items()}
     try:
+        one_line({**values, "kinds": ";".join(kinds)}, visit.lang)
         with transaction(context.engine) as session:
             unit_for(session, visit.user, code, change=True)
             fields = meetings.read_fields(raw, context.settings.zone, "meetings plan")

@@ -1,41 +1,32 @@
-"""Listing pages: the audit listing (台账) with its downloads, the scorecard with its chart, the
-reminder outbox, and imports with a preview."""
+"""Listing pages: the audit listing (台账) with its downloads, the scorecard with its chart and
+the reminder outbox (imports with their preview live in `scheduler.web.imports`)."""
 
 from __future__ import annotations
 
-import base64
-import tempfile
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
 
 from scheduler.audit import export as audit_export
 from scheduler.audit import listing as audit
 from scheduler.audit import xlsx as audit_xlsx
-from scheduler.core.access import Role, can_change, lineage
-from scheduler.core.problems import InputError, single
-from scheduler.core.records import Table
+from scheduler.core.access import Role, lineage
+from scheduler.core.problems import InputError
 from scheduler.core.summaries import build_scorecard
-from scheduler.store import registry, reports, trail
+from scheduler.store import reports, trail
 from scheduler.store.database import transaction
 from scheduler.store.models import Unit
 from scheduler.store.models_calendar import as_utc
 from scheduler.store.models_reminders import OutboxEntry
-from scheduler.tables import read_table
 from scheduler.web import views
 from scheduler.web.kit import (
     PageRoute,
-    Refused,
     Visit,
     VisitDep,
-    checked_form,
     page,
     parents,
     scope_code,
@@ -44,7 +35,6 @@ from scheduler.web.kit import (
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Year = Annotated[int | None, Query(ge=2000, le=2100)]
-MAX_UPLOAD = 5_000_000
 TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -201,139 +191,3 @@ def outbox(request: Request, visit: VisitDep, status: str = "") -> HTMLResponse:
         status=status,
         moment=lambda m: as_utc(m).astimezone(zone).strftime("%Y-%m-%d %H:%M") if m else "",
     )
-
-
-# ----------------------------------------------------------------------------------------------
-# Imports
-
-
-IMPORTERS = {
-    "units": registry.import_units,
-    "people": registry.import_people,
-    "events": registry.import_events,
-}
-UNIT_COLUMN = {"units": "parent", "people": "unit", "events": "unit"}
-
-
-class _Preview(Exception):
-    """Raised inside the transaction to roll a preview back."""
-
-    def __init__(self, summary: registry.ImportSummary) -> None:
-        self.summary = summary
-
-
-@router.get("/imports")
-def import_form(request: Request, visit: VisitDep) -> HTMLResponse:
-    if visit.user.role is Role.VIEWER:
-        raise Refused
-    return page(
-        request,
-        visit,
-        visit.context,
-        "imports.html",
-        kind="events",
-        summary=None,
-        problems=[],
-        payload="",
-        filename="",
-        applied=False,
-    )
-
-
-@router.post("/imports")
-async def import_file(request: Request, visit: VisitDep) -> HTMLResponse:
-    form = await checked_form(request, visit)
-    if visit.user.role is Role.VIEWER:
-        raise Refused
-    kind = str(form.get("kind", "events"))
-    kind = kind if kind in IMPORTERS else "events"
-    filename, data = await _upload(form)
-    apply = form.get("action") == "apply"
-    try:
-        summary = _run_import(visit, kind, filename, data, apply)
-        problems: list[str] = []
-    except InputError as error:
-        summary, problems = None, [str(problem) for problem in error.problems]
-    return page(
-        request,
-        visit,
-        visit.context,
-        "imports.html",
-        kind=kind,
-        summary=summary,
-        problems=problems,
-        payload=base64.b64encode(data).decode(),
-        filename=filename,
-        applied=apply and summary is not None,
-        status_code=422 if problems else 200,
-    )
-
-
-async def _upload(form: Mapping[str, Any]) -> tuple[str, bytes]:
-    """The uploaded file, or the one a preview carried forward in its hidden fields."""
-    upload = form.get("file")
-    if isinstance(upload, UploadFile) and upload.filename:
-        data = await upload.read(MAX_UPLOAD + 1)
-        return Path(upload.filename).name, data
-    payload = str(form.get("payload", ""))
-    name = Path(str(form.get("filename", "upload.csv"))).name
-    return name, base64.b64decode(payload.encode()) if payload else b""
-
-
-def _run_import(
-    visit: Visit, kind: str, filename: str, data: bytes, apply: bool
-) -> registry.ImportSummary:
-    if not data:
-        raise single("choose a file", "upload", field="file")
-    if len(data) > MAX_UPLOAD:
-        raise single("the file is larger than 5 MB", filename, field="file")
-    table = _table(filename, data)
-    context = visit.context
-    try:
-        with transaction(context.engine) as session:
-            _check_scope(session, visit, kind, table)
-            summary = _import(session, visit, kind, table)
-            if not apply:
-                raise _Preview(summary)
-    except _Preview as preview:
-        return preview.summary
-    return summary
-
-
-def _import(session: Session, visit: Visit, kind: str, table: Table) -> registry.ImportSummary:
-    book, actor, now = visit.context.book, visit.user.label, visit.now
-    if kind == "events":
-        return registry.import_events(session, book, table, actor, now)
-    if kind == "people":
-        scope = None if visit.user.role is Role.ADMIN else _changeable(session, visit)
-        return registry.import_people(session, book, table, actor, now, scope)
-    return registry.import_units(session, book, table, actor, now)
-
-
-def _changeable(session: Session, visit: Visit) -> set[int]:
-    """The units the user may change."""
-    tree = parents(session)
-    return {unit for unit in tree if can_change(visit.user, lineage(unit, tree))}
-
-
-def _table(filename: str, data: bytes) -> Table:
-    suffix = Path(filename).suffix.lower()
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"upload{suffix}"
-        path.write_bytes(data)
-        table = read_table(path)
-    return Table(filename, table.columns, table.rows)
-
-
-def _check_scope(session: Session, visit: Visit, kind: str, table: Table) -> None:
-    """A clerk imports people and events of their subtree only; units are the admin's."""
-    if visit.user.role is Role.ADMIN:
-        return
-    if kind == "units":
-        raise single("only an admin imports units", table.filename, field="kind")
-    tree = parents(session)
-    codes = dict(session.execute(select(Unit.code, Unit.id)).all())
-    for number, cells in table.rows:
-        unit_id = codes.get(cells.get(UNIT_COLUMN[kind], ""))
-        if unit_id is not None and not can_change(visit.user, lineage(unit_id, tree)):
-            raise single("outside your units", table.filename, number, UNIT_COLUMN[kind])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -19,7 +20,7 @@ from scheduler.core.access import Principal, can_change, lineage
 from scheduler.core.compliance import Status
 from scheduler.core.summaries import SYMBOLS
 from scheduler.core.words import status_name
-from scheduler.store import accounts, reports, trail, waivers
+from scheduler.store import accounts, reports, throttle, trail, waivers
 from scheduler.store.database import transaction
 from scheduler.store.facts import CURRENT
 from scheduler.store.models import Event, Person, RoleAssignment, Unit
@@ -55,7 +56,14 @@ def _safe_next(target: str) -> str:
 def login_form(request: Request, context: ContextDep, next: str = "/") -> HTMLResponse:
     token = secrets.token_urlsafe(24)
     response = page(
-        request, None, context, "login.html", login_csrf=token, next=_safe_next(next), failed=False
+        request,
+        None,
+        context,
+        "login.html",
+        login_csrf=token,
+        next=_safe_next(next),
+        failed=False,
+        wait_minutes=None,
     )
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
@@ -76,25 +84,23 @@ def login(
     csrf: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
+    """Log in; after too many failures (`throttle`) a 429 with Retry-After, before any hash."""
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    now = context.now()
-    user = None
+    now, limits = context.now(), login_limits(context)
+    address = request.client.host if request.client else "unknown"
+    with transaction(context.engine) as session:
+        wait = throttle.retry_after(session, username, address, now, limits)
+    if wait is not None:
+        return _login_page(request, context, expected, next, 429, wait)
+    opened = None
     if expected and secrets.compare_digest(csrf, expected):
         with transaction(context.engine) as session:
             user = accounts.authenticate(session, username, password)
+            throttle.record(session, username, address, user is not None, now, limits)
             lifetime = timedelta(hours=context.settings.web.session_hours)
             opened = accounts.open_session(session, user, now, lifetime) if user else None
-    if user is None or opened is None:
-        return page(
-            request,
-            None,
-            context,
-            "login.html",
-            login_csrf=expected,
-            next=next,
-            failed=True,
-            status_code=401,
-        )
+    if opened is None:
+        return _login_page(request, context, expected, next, 401)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -105,6 +111,37 @@ def login(
         max_age=context.settings.web.session_hours * 3600,
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+def login_limits(context: WebContext) -> throttle.ThrottleLimits:
+    web = context.settings.web
+    window = timedelta(minutes=web.login_window_minutes)
+    return throttle.ThrottleLimits(web.login_user_failures, web.login_address_failures, window)
+
+
+def _login_page(
+    request: Request,
+    context: WebContext,
+    csrf: str,
+    next: str,
+    status: int,
+    wait: int | None = None,
+) -> HTMLResponse:
+    """The login form again: 401 after a wrong password, 429 (Retry-After) when throttled."""
+    response = page(
+        request,
+        None,
+        context,
+        "login.html",
+        login_csrf=csrf,
+        next=_safe_next(next),
+        failed=status == 401,
+        wait_minutes=math.ceil(wait / 60) if wait else None,
+        status_code=status,
+    )
+    if wait:
+        response.headers["Retry-After"] = str(wait)
     return response
 
 

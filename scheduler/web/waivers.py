@@ -19,6 +19,7 @@ from scheduler.core.problems import InputError
 from scheduler.store import waivers
 from scheduler.store.database import transaction
 from scheduler.store.models_waivers import WaiverRequest
+from scheduler.web.forms import one_line
 from scheduler.web.kit import (
     NotFound,
     PageRoute,
@@ -45,6 +46,7 @@ async def waive(request: Request, visit: VisitDep, code: str) -> Response:
     rule, period, reason = (str(form.get(key, "")).strip() for key in ("rule", "period", "reason"))
     book, now = visit.context.book, visit.now
     try:
+        one_line({"rule": rule, "period": period, "reason": reason}, visit.lang, "waive")
         with transaction(visit.context.engine) as session:
             unit_for(session, visit.user, code, change=True)
             if visit.user.role is Role.ADMIN:
@@ -95,6 +97,7 @@ async def decide(request: Request, visit: VisitDep, request_id: int, decision: s
         raise NotFound
     comment = str(form.get("comment", "")).strip()
     try:
+        one_line({"comment": comment}, visit.lang, "waivers")
         with transaction(visit.context.engine) as session:
             if session.get(WaiverRequest, request_id) is None:
                 raise NotFound
