@@ -5,7 +5,16 @@ each other module registers its commands on ``main`` when imported, and only thi
 them, so no command module imports another. The CLI may import every layer below it.
 """
 
-from scheduler.cli import audit, calendar, demo, records, reminders, status, web  # noqa: F401
+from scheduler.cli import (  # noqa: F401
+    assessment,
+    audit,
+    calendar,
+    demo,
+    records,
+    reminders,
+    status,
+    web,
+)
 from scheduler.cli.kit import main
 
 __all__ = ["main"]

@@ -1,5 +1,5 @@
-"""Listing pages: the audit listing (台账) with its downloads, the scorecard with its chart, the
-reminder outbox, and imports with a preview."""
+"""Listing pages: the audit listing (台账) with its downloads, the reminder outbox, and imports
+with a preview (the scorecard is `scheduler.web.assessment`)."""
 
 from __future__ import annotations
 
@@ -22,14 +22,12 @@ from scheduler.audit import xlsx as audit_xlsx
 from scheduler.core.access import Role, can_change, lineage
 from scheduler.core.problems import InputError, single
 from scheduler.core.records import Table
-from scheduler.core.summaries import build_scorecard
-from scheduler.store import registry, reports, trail
+from scheduler.store import registry, trail
 from scheduler.store.database import transaction
 from scheduler.store.models import Unit
 from scheduler.store.models_calendar import as_utc
 from scheduler.store.models_reminders import OutboxEntry
 from scheduler.tables import read_table
-from scheduler.web import views
 from scheduler.web.kit import (
     PageRoute,
     Refused,
@@ -139,33 +137,6 @@ def _download(
     name = f"{audit_export.labels(lang)['title']}-{listing.query.scope}.{fmt}"
     disposition = f"attachment; filename=\"audit.{fmt}\"; filename*=UTF-8''{quote(name)}"
     return Response(data, media_type=TYPES[fmt], headers={"Content-Disposition": disposition})
-
-
-# ----------------------------------------------------------------------------------------------
-# Scorecard
-
-
-@router.get("/scorecard")
-def scorecard(request: Request, visit: VisitDep, year: Year = None) -> HTMLResponse:
-    year = year or visit.today.year
-    context = visit.context
-    with transaction(context.engine) as session:
-        selection = reports.year_selection(year, visit.today, scope_code(session, visit.user))
-        units, rules, obligations = reports.evaluate_selection(session, context.book, selection)
-    townships = [unit for unit in units if unit.kind == "township"]
-    inside = [o for o in obligations if o.period.end.year == year]
-    scores = build_scorecard(rules, townships, inside)
-    chart = views.quarter_rates([s.unit for s in scores], inside, year)
-    return page(
-        request,
-        visit,
-        context,
-        "scorecard.html",
-        scores=scores,
-        chart=chart,
-        year=year,
-        as_of=visit.today,
-    )
 
 
 # ----------------------------------------------------------------------------------------------
