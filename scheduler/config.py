@@ -142,6 +142,14 @@ class CalendarSettings(_Section):
     )
 
 
+class AssessmentSettings(_Section):
+    visible_to: Literal["admins", "clerks"] = Field(
+        "admins",
+        description="Who reads the annual scorecard: admins only, or clerks too "
+        "(their own units' scores, without ranks)",
+    )
+
+
 class WorkdaySettings(_Section):
     holidays: list[date] = Field([], description="Extra days off (beyond the official calendar)")
     workdays: list[date] = Field([], description="Extra working days (e.g. an adjusted weekend)")
@@ -170,6 +178,9 @@ class Settings(BaseSettings):
     imports: ImportSettings = Field(ImportSettings(), description="Import file limits")
     workdays: WorkdaySettings = Field(WorkdaySettings(), description="Official workday overrides")
     calendar: CalendarSettings = Field(CalendarSettings(), description="Invites and feeds")
+    assessment: AssessmentSettings = Field(
+        AssessmentSettings(), description="The annual assessment (考核)"
+    )
     base_dir: str = Field(".", exclude=True, description="Directory relative paths are read from")
 
     @field_validator("rules", mode="before")

@@ -151,15 +151,6 @@ def test_matrix_shows_symbols_and_on_time_rates(recorded: HuiqiRunner) -> None:
     assert "图例" in out
 
 
-def test_scorecard_ranks_townships_by_points_met_on_time(recorded: HuiqiRunner) -> None:
-    out = recorded(
-        "scorecard", "--year", "2021", "--as-of", "2021-12-31", "--kind", "township"
-    ).stdout
-    lines = out.splitlines()
-    assert lines[0].startswith("年度考核排名 2021")
-    assert lines[2].split()[:2] == ["1", "101"] and lines[3].split()[:2] == ["2", "102"]
-
-
 def test_events_add_void_and_waive_change_the_status(recorded: HuiqiRunner) -> None:
     added = recorded(
         "events",

@@ -81,7 +81,15 @@ def forbidden_imports_of(module: str) -> dict[str, str]:
 
 def test_the_core_package_holds_the_engine() -> None:
     names = {module.rpartition(".")[2] for module in CORE}
-    assert {"periods", "rules", "compliance", "summaries", "workdays", "access"} <= names
+    assert {
+        "periods",
+        "rules",
+        "compliance",
+        "summaries",
+        "assessment",
+        "workdays",
+        "access",
+    } <= names
 
 
 @pytest.mark.parametrize("module", CORE)

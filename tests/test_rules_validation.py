@@ -4,6 +4,7 @@ and nothing is loaded."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from textwrap import dedent
 
 import pytest
@@ -377,3 +378,41 @@ def test_an_unknown_key_in_the_ruleset_header_names_its_line() -> None:
     problem = only_problem(text)
     assert (problem.line, problem.rule_id) == (line_of(text, "owner: county"), None)
     assert problem.message == "unknown key 'owner'"
+
+
+SCORED = "every: month\nrequire: {count: visit, at_least: 1}\neffective: {from: 2021-01-01}\n"
+
+
+def test_a_deduction_score_loads_with_the_rulesets_late_credit() -> None:
+    text = sample(SCORED + "points: 10\nscore: {deduct: 2, floor: 1}").replace(
+        "rules:\n", "assessment: {late_credit: 0.25}\nrules:\n"
+    )
+    score = parse_rulebook([("sample.yaml", text)]).rule("bad-rule").score
+    assert (score.deduct, score.floor, score.late_credit) == (2, 1, Decimal("0.25"))
+
+
+@pytest.mark.parametrize(
+    ("lines", "fragment", "message"),
+    [
+        (
+            "points: 10\nscore: {deduct: 0}",
+            "score:",
+            "score.deduct: Input should be greater than 0",
+        ),
+        ("points: 10\nscore: {deduct: 2, per: missed}", "score:", "unknown key 'per'"),
+        ("points: 10\nscore: deduct", "score:", "score: Input should be a valid dictionary"),
+        ("score: {deduct: 2}", "score:", "a rule scored by deduction needs 'points'"),
+        ("points: 4\nscore: {deduct: 1, floor: 5}", "score:", "score.floor 5 is above"),
+    ],
+)
+def test_a_bad_score_is_named_at_its_line(lines: str, fragment: str, message: str) -> None:
+    problem = refused_at(sample(SCORED + lines), fragment, message)
+    assert "Spec" not in problem.message
+
+
+@pytest.mark.parametrize("value", ["1.5", "-0.5", "half"])
+def test_a_late_credit_outside_zero_to_one_is_refused_at_its_line(value: str) -> None:
+    text = HEADER.replace("rules:\n", f"assessment: {{late_credit: {value}}}\nrules:\n")
+    problem = only_problem(text)
+    assert problem.line == line_of(text, "late_credit") and problem.rule_id is None
+    assert problem.message.startswith("assessment.late_credit: ")

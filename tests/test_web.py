@@ -28,7 +28,8 @@ pytest_plugins = ["tests.webfixtures"]
 
 Login = Callable[[str], tuple[TestClient, str]]
 
-# (path, who may open it): "all" readers, "101" those who read township 101, "change101" …
+# (path, who may open it): "all" readers, "101" those who read township 101, "change101" …,
+# "scores" who reads the (internal) annual assessment: admins unless the config says clerks
 READS = [
     ("/", "all"),
     ("/?open=101&rule=township-hearing&year=2021", "all"),
@@ -40,7 +41,8 @@ READS = [
     ("/units/101/events/new", "change101"),
     ("/units/102/events/new", "change102"),
     ("/units/101/meetings/new", "change101"),
-    ("/scorecard?year=2021", "all"),
+    ("/scorecard?year=2021", "scores"),
+    ("/scorecard?year=2021&format=xlsx", "scores"),
     ("/audit?year=2021", "all"),
     ("/audit?year=2021&unit=102", "read102"),
     ("/audit?year=2021&unit=101&format=csv", "read101"),
@@ -50,7 +52,7 @@ READS = [
     ("/imports", "writers"),
 ]
 ALLOWED = {
-    "admin": {"all", "read101", "read102", "change101", "change102", "writers"},
+    "admin": {"all", "read101", "read102", "change101", "change102", "writers", "scores"},
     "clerk": {"all", "read101", "change101", "writers"},
     "viewer": {"all", "read101", "read102"},
     "other": {"all", "read102", "change102", "writers"},

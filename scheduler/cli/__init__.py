@@ -6,6 +6,7 @@ them, so no command module imports another. The CLI may import every layer below
 """
 
 from scheduler.cli import (  # noqa: F401
+    assessment,
     audit,
     calendar,
     demo,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.audit import export as audit_export
 from scheduler.audit import listing as audit
-from scheduler.cli.kit import DAY, App, command, main
+from scheduler.cli.kit import DAY, App, command, main, write_atomically
 from scheduler.core.problems import single
 from scheduler.store import trail
 
@@ -91,18 +89,3 @@ def render(
         lang, zone, app.now(), audit_export.filters_text(listing, lang)
     )
     return audit_export.to_html(listing, app.settings.path(app.settings.templates), context)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file: never a half-written file."""
-    folder = path.resolve().parent
-    if not folder.is_dir():
-        raise single("no such folder", str(folder), field="--output")
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -8,6 +8,8 @@ problem on stderr, naming the file, row and field, and exits 1 with nothing writ
 from __future__ import annotations
 
 import getpass
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -168,3 +170,18 @@ DAY = DayType()
 @click.version_option(package_name="huiqi")
 def main() -> None:
     """huiqi (会期): meeting and reporting cadences as rules, obligations and evidence."""
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file: never a half-written file."""
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise single("no such folder", str(folder), field="--output")
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,4 +1,4 @@
-"""Compliance commands: ``huiqi status``, ``matrix`` and ``scorecard``."""
+"""Compliance commands: ``huiqi status`` and ``matrix`` (``scorecard`` is in `assessment`)."""
 
 from __future__ import annotations
 
@@ -173,37 +173,3 @@ def _legend(lang: str) -> str:
         f"{symbol} {status_name(status, lang)}" for status, symbol in SYMBOLS.items()
     )
     return f"{word('cli.legend', lang)}: {entries}"
-
-
-@command(main, "scorecard")
-@click.option("--year", type=int, default=None, help="Year (default: the as-of year).")
-@click.option("--kind", default=None, help="Only units of this kind, e.g. township.")
-@day_option("--as-of", "Day the status is computed for (default: today).")
-def scorecard_command(app: App, year: int | None, kind: str | None, as_of: date | None) -> None:
-    """Units ranked by the points of the obligations they met on time."""
-    day = as_of or app.today()
-    year = year or day.year
-    with app.session() as session:
-        scores = reports.scorecard(session, app.book, reports.year_selection(year, day), kind)
-    lang = app.settings.language
-    header = [
-        word(f"cli.{key}", lang)
-        for key in ("rank", "unit", "points", "possible", "rate", "met", "late", "missed")
-    ]
-    body = [
-        [
-            str(s.rank),
-            f"{s.unit.code} {s.unit.name}",
-            str(reports.json_number(s.earned)),
-            str(reports.json_number(s.possible)),
-            format_rate(s.rate),
-            str(s.met),
-            str(s.late),
-            str(s.missed),
-        ]
-        for s in scores
-    ]
-    title = (
-        f"{word('cli.scorecard', lang)} {year} ({word('cli.as_of', lang)} {format_date(day, lang)})"
-    )
-    click.echo(f"{title}\n{render_table(header, body, right=(0, 2, 3, 4, 5, 6, 7))}")

@@ -3,14 +3,17 @@
 `parse_rulebook(sources, term_starts)` turns the text of one or more ruleset files into a
 `RuleBook`, or raises `RulesError` listing every problem as ``FILE:LINE: rule ID: what``.
 Validation is strict and all-or-nothing: unknown keys, unknown event kinds, roles or unit kinds,
-bad durations, duplicate rule ids, ``every`` together with ``within``, undeclared terms.
+bad durations, duplicate rule ids, ``every`` together with ``within``, undeclared terms, a
+deduction-style ``score`` without points or with a floor above them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -31,6 +34,7 @@ from scheduler.core.rules import (
     RuleBook,
     RuleProblem,
     RulesError,
+    Scoring,
     SumRequirement,
     Text,
 )
@@ -132,10 +136,11 @@ def _parse_rule(
         return None
     before = len(context.problems)
     _check_vocabulary(context, ruleset, spec, path)
+    _check_score(context, spec, path)
     cadence = _cadence(context, ruleset, spec, path, term_starts)
     if len(context.problems) > before:
         return None
-    return _build_rule(ruleset.ruleset, spec, cadence)
+    return _build_rule(ruleset, spec, cadence)
 
 
 def _check_vocabulary(context: _Context, ruleset: RulesetSpec, spec: RuleSpec, path: Path) -> None:
@@ -163,6 +168,20 @@ def _check_vocabulary(context: _Context, ruleset: RulesetSpec, spec: RuleSpec, p
     if spec.escalate:
         role = spec.escalate.to.removeprefix("parent.")
         check(role, ruleset.roles, "role", ("escalate", "to"))
+
+
+def _check_score(context: _Context, spec: RuleSpec, path: Path) -> None:
+    """A deduction-style rule deducts from its points: it needs some, and a floor below them."""
+    if spec.score is None:
+        return
+    if spec.points <= 0:
+        context.report((*path, "score"), "a rule scored by deduction needs 'points'", spec.id)
+    elif spec.score.floor > spec.points:
+        context.report(
+            (*path, "score", "floor"),
+            f"score.floor {spec.score.floor} is above the rule's points {spec.points}",
+            spec.id,
+        )
 
 
 def _cadence(
@@ -202,7 +221,7 @@ def _cadence(
 
 
 def _build_rule(
-    ruleset: str, spec: RuleSpec, cadence: CalendarCadence | TermCadence | None
+    ruleset: RulesetSpec, spec: RuleSpec, cadence: CalendarCadence | TermCadence | None
 ) -> Rule:
     escalate = None
     if spec.escalate:
@@ -214,7 +233,7 @@ def _build_rule(
         )
     return Rule(
         id=spec.id,
-        ruleset=ruleset,
+        ruleset=ruleset.ruleset,
         title=Text(spec.title.zh, spec.title.en),
         cite=spec.cite,
         applies_to=frozenset(spec.applies_to),
@@ -230,6 +249,11 @@ def _build_rule(
         remind=tuple(parse_remind(value) for value in spec.remind),
         escalate=escalate,
         points=spec.points,
+        score=Scoring(
+            late_credit=ruleset.assessment.late_credit,
+            deduct=spec.score.deduct if spec.score else None,
+            floor=spec.score.floor if spec.score else Decimal(0),
+        ),
     )
 
 
@@ -304,4 +328,5 @@ def _clean_location(location: tuple[Any, ...]) -> Path:
 
 
 def _clean_message(message: str) -> str:
-    return message.removeprefix("Value error, ")
+    """Pydantic's message without its prefix and without the names of our schema classes."""
+    return re.sub(r" or instance of \w+Spec\b", "", message.removeprefix("Value error, "))

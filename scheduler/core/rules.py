@@ -94,6 +94,21 @@ class Escalation:
 
 
 @dataclass(frozen=True)
+class Scoring:
+    """How a rule earns its ``points`` in the annual assessment (`scheduler.core.assessment`).
+
+    By default a share: points × (met on time + ``late_credit`` × met late) ÷ obligations due.
+    With ``deduct``: points minus ``deduct`` for each missed obligation (``deduct`` ×
+    (1 − ``late_credit``) for each late one), never below ``floor``. ``late_credit`` is the
+    ruleset's ``assessment.late_credit``.
+    """
+
+    late_credit: Decimal = Decimal("0.5")
+    deduct: Decimal | None = None
+    floor: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
 class Rule:
     """One obligation-generating rule of a ruleset."""
 
@@ -114,6 +129,7 @@ class Rule:
     remind: tuple[RemindStage, ...]
     escalate: Escalation | None
     points: Decimal
+    score: Scoring = Scoring()
 
     @property
     def is_attend(self) -> bool:

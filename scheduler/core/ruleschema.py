@@ -101,6 +101,19 @@ RequireSpec = Annotated[
 ]
 
 
+class ScoreSpec(_Strict):
+    """``score: {deduct: N, floor: M}``: a deduction-style indicator."""
+
+    deduct: Decimal = Field(gt=0)
+    floor: Decimal = Field(default=Decimal(0), ge=0)
+
+
+class AssessmentSpec(_Strict):
+    """``assessment: {late_credit: X}``: how the ruleset's rules are scored."""
+
+    late_credit: Decimal = Field(default=Decimal("0.5"), ge=0, le=1)
+
+
 class RuleSpec(_Strict):
     id: str
     title: TextSpec
@@ -117,6 +130,7 @@ class RuleSpec(_Strict):
     remind: list[str] = []
     escalate: EscalateSpec | None = None
     points: Decimal = Field(default=Decimal(0), ge=0)
+    score: ScoreSpec | None = None
 
     @field_validator("id")
     @classmethod
@@ -155,6 +169,7 @@ class RulesetSpec(_Strict):
     roles: dict[str, TextSpec]
     event_kinds: dict[str, TextSpec]
     terms: dict[str, TermSpec] = {}
+    assessment: AssessmentSpec = AssessmentSpec()
     rules: list[dict[str, Any]]
 
 

@@ -1,4 +1,7 @@
-"""Views over obligations: the compliance matrix, on-time rates and the annual scorecard. Pure."""
+"""Views over obligations: the compliance matrix and on-time rates. Pure.
+
+The annual scorecard is `scheduler.core.assessment`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from scheduler.core.compliance import Obligation, Status, UnitFacts
 from scheduler.core.rules import Rule
@@ -101,62 +103,3 @@ def build_matrix(
         rate = on_time_rate(o for group in cells.values() for o in group)
         rows.append(MatrixRow(unit, statuses, rate))
     return Matrix(rule, tuple(columns), tuple(rows))
-
-
-@dataclass(frozen=True)
-class Score:
-    """One unit's line of the annual scorecard."""
-
-    rank: int
-    unit: UnitFacts
-    earned: Decimal
-    possible: Decimal
-    met: int
-    late: int
-    missed: int
-
-    @property
-    def rate(self) -> float | None:
-        return float(self.earned / self.possible) if self.possible else None
-
-
-def build_scorecard(
-    rules: Sequence[Rule], units: Sequence[UnitFacts], obligations: Sequence[Obligation]
-) -> list[Score]:
-    """Units ranked by the points of the obligations they met on time.
-
-    ``possible`` sums the points of the obligations whose due date has passed (or that are met);
-    ties rank by the on-time share; units equal in both share a rank (listed by code). Units
-    with nothing counted are left out.
-    """
-    points = {rule.id: rule.points for rule in rules}
-    totals: dict[int, list[Decimal | int]] = defaultdict(lambda: [Decimal(0), Decimal(0), 0, 0, 0])
-    for obligation in obligations:
-        if not obligation.status.due_passed or not points.get(obligation.rule_id):
-            continue
-        line = totals[obligation.unit_id]
-        weight = points[obligation.rule_id]
-        line[1] += weight
-        if obligation.status is Status.MET:
-            line[0] += weight
-            line[2] += 1
-        elif obligation.status is Status.MET_LATE:
-            line[3] += 1
-        else:
-            line[4] += 1
-    by_id = {unit.id: unit for unit in units}
-
-    def merit(unit_id: int) -> tuple[Decimal, Decimal]:
-        earned, possible = totals[unit_id][0], totals[unit_id][1]
-        return Decimal(earned), Decimal(earned) / Decimal(possible)
-
-    ordered = sorted(
-        (unit_id for unit_id in totals if unit_id in by_id),
-        key=lambda unit_id: (tuple(-value for value in merit(unit_id)), by_id[unit_id].code),
-    )
-    scores: list[Score] = []
-    for position, unit_id in enumerate(ordered, start=1):
-        tied = scores and merit(ordered[position - 2]) == merit(unit_id)
-        rank = scores[-1].rank if tied else position
-        scores.append(Score(rank, by_id[unit_id], *totals[unit_id]))  # type: ignore[arg-type]
-    return scores

@@ -1,4 +1,4 @@
-"""Compliance reads: status of obligations, the matrix and the scorecard, from the database.
+"""Compliance reads: status of obligations, the matrix and the assessment, from the database.
 
 One evaluation runs a fixed number of statements (units, events with their kinds, attendance,
 waivers) whatever the size of the county, then hands plain facts to `scheduler.core.compliance`.
@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from scheduler.core import unittree
+from scheduler.core.assessment import Scorecard, assess, scored_kinds, scoring_rules
 from scheduler.core.compliance import Obligation, UnitFacts, evaluate
 from scheduler.core.gcpause import gc_paused
 from scheduler.core.problems import single
 from scheduler.core.rules import Rule, RuleBook
-from scheduler.core.summaries import Matrix, Score, build_matrix, build_scorecard
+from scheduler.core.summaries import Matrix, build_matrix
 from scheduler.store.facts import event_facts, unit_facts, waiver_facts
 
 
@@ -128,15 +129,55 @@ def matrices(session: Session, book: RuleBook, selection: Selection) -> list[Mat
     return [build_matrix(rule, units, obligations) for rule in rules]
 
 
-def scorecard(
-    session: Session, book: RuleBook, selection: Selection, kind: str | None = None
-) -> list[Score]:
-    """The annual ranking: obligations whose period ends inside ``[first, last]``."""
+@dataclass(frozen=True)
+class YearAssessment:
+    """Scorecards of a selection, the kind shown by default, and the year's obligations."""
+
+    cards: list[Scorecard]
+    default_kind: str | None
+    obligations: list[Obligation]
+
+
+def scorecards(
+    session: Session,
+    book: RuleBook,
+    selection: Selection,
+    kind: str | None = None,
+    every_kind: bool = False,
+) -> YearAssessment:
+    """The year's assessment (`scheduler.core.assessment`) of the selection's units active
+    during ``[first, last]``, over the obligations whose period ends inside it: one scorecard
+    for ``kind``, for every kind the rules score (``every_kind``, in the ruleset's order), or
+    for the default kind, the most numerous of them."""
     units, rules, obligations = evaluate_selection(session, book, selection)
-    if kind:
-        units = [unit for unit in units if unit.kind == kind]
+    units = [unit for unit in units if _active_within(unit, selection.first, selection.last)]
     inside = [o for o in obligations if selection.first <= o.period.end <= selection.last]
-    return build_scorecard(rules, units, inside)
+    kinds = scored_kinds(rules, units, book.unit_kinds)
+    default = kinds[0] if kinds else None
+    if kind is not None:
+        kinds = [_scored_kind(book, rules, kind)]
+    elif every_kind:
+        kinds.sort(key=book.unit_kinds.index)
+    else:
+        kinds = kinds[:1]
+    cards = [assess(rules, units, inside, each) for each in kinds]
+    return YearAssessment(cards, default, inside)
+
+
+def _active_within(unit: UnitFacts, first: date, last: date) -> bool:
+    """The unit existed on some day of ``[first, last]`` (a unit merged away earlier is not
+    assessed)."""
+    started = unit.active_from is None or unit.active_from <= last
+    return started and (unit.active_to is None or unit.active_to >= first)
+
+
+def _scored_kind(book: RuleBook, rules: Sequence[Rule], kind: str) -> str:
+    if kind not in book.unit_kinds:
+        choices = ", ".join(book.unit_kinds)
+        raise single(f"unknown unit kind {kind!r} (known: {choices})", "--kind")
+    if not scoring_rules(rules, kind):
+        raise single(f"no rule with points applies to unit kind {kind!r}", "--kind")
+    return kind
 
 
 def _rules(book: RuleBook, rule_id: str | None) -> list[Rule]:

@@ -11,6 +11,7 @@ from scheduler.config import Settings
 from scheduler.rulefiles import read_rulebook
 from scheduler.store.database import make_engine
 from scheduler.web import api as web_api
+from scheduler.web import assessment as web_assessment
 from scheduler.web import feeds
 from scheduler.web import forms as web_forms
 from scheduler.web import imports as web_imports
@@ -33,6 +34,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(web_listings.router)
     app.include_router(web_waivers.router)
     app.include_router(web_imports.router)
+    app.include_router(web_assessment.router)
     app.include_router(web_api.router)
     return app
 

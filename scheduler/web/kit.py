@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.core.access import Principal, can_change, can_read, lineage
+from scheduler.core.assessment import may_read_scores
 from scheduler.core.compliance import Status
 from scheduler.core.summaries import SEVERITY, SYMBOLS
 from scheduler.core.words import format_date, format_rate, status_name, words
@@ -147,6 +148,8 @@ def page(
         request_path=request.url.path,
         request_query=str(request.url.query),
         user=visit.user if visit else None,
+        reads_scores=visit is not None
+        and may_read_scores(visit.user, context.settings.assessment.visible_to),
         csrf=visit.csrf if visit else "",
         lang=lang,
         t=words(lang, "page."),

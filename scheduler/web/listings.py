@@ -1,5 +1,5 @@
-"""Listing pages: the audit listing (台账) with its downloads, the scorecard with its chart and
-the reminder outbox (imports with their preview live in `scheduler.web.imports`)."""
+"""Listing pages: the audit listing (台账) with its downloads and the reminder outbox (imports
+with their preview live in `scheduler.web.imports`, the scorecard in `scheduler.web.assessment`)."""
 
 from __future__ import annotations
 
@@ -16,13 +16,11 @@ from scheduler.audit import listing as audit
 from scheduler.audit import xlsx as audit_xlsx
 from scheduler.core.access import Role, lineage
 from scheduler.core.problems import InputError
-from scheduler.core.summaries import build_scorecard
-from scheduler.store import reports, trail
+from scheduler.store import trail
 from scheduler.store.database import transaction
 from scheduler.store.models import Unit
 from scheduler.store.models_calendar import as_utc
 from scheduler.store.models_reminders import OutboxEntry
-from scheduler.web import views
 from scheduler.web.kit import (
     PageRoute,
     Visit,
@@ -136,33 +134,6 @@ def _download(
 
 # ----------------------------------------------------------------------------------------------
 # Scorecard
-
-
-@router.get("/scorecard")
-def scorecard(request: Request, visit: VisitDep, year: Year = None) -> HTMLResponse:
-    year = year or visit.today.year
-    context = visit.context
-    with transaction(context.engine) as session:
-        selection = reports.year_selection(year, visit.today, scope_code(session, visit.user))
-        units, rules, obligations = reports.evaluate_selection(session, context.book, selection)
-    townships = [unit for unit in units if unit.kind == "township"]
-    inside = [o for o in obligations if o.period.end.year == year]
-    scores = build_scorecard(rules, townships, inside)
-    chart = views.quarter_rates([s.unit for s in scores], inside, year)
-    return page(
-        request,
-        visit,
-        context,
-        "scorecard.html",
-        scores=scores,
-        chart=chart,
-        year=year,
-        as_of=visit.today,
-    )
-
-
-# ----------------------------------------------------------------------------------------------
-# Outbox
 
 
 @router.get("/outbox")
