@@ -155,6 +155,25 @@ class WorkdaySettings(_Section):
     workdays: list[date] = Field([], description="Extra working days (e.g. an adjusted weekend)")
 
 
+class BackupSettings(_Section):
+    folder: str | None = Field(
+        "var/backups", description="Where the daemon writes the daily backup (null: no backup)"
+    )
+    at: time = Field(time(2, 0), description="Local time of the daily backup")
+    keep_days: int = Field(
+        14, ge=0, description="Daily backups older than this many days are deleted (0: keep all)"
+    )
+
+
+class LogSettings(_Section):
+    format: Literal["text", "json"] = Field(
+        "text", description="text: one readable line per record; json: one JSON object per line"
+    )
+    level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="The least severe level logged by the daemon and the web app"
+    )
+
+
 class Settings(BaseSettings):
     """The deployment's settings."""
 
@@ -181,6 +200,8 @@ class Settings(BaseSettings):
     assessment: AssessmentSettings = Field(
         AssessmentSettings(), description="The annual assessment (考核)"
     )
+    backup: BackupSettings = Field(BackupSettings(), description="The daemon's daily backup")
+    log: LogSettings = Field(LogSettings(), description="Logs of the daemon and the web app")
     base_dir: str = Field(".", exclude=True, description="Directory relative paths are read from")
 
     @field_validator("rules", mode="before")

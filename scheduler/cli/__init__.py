@@ -10,6 +10,7 @@ from scheduler.cli import (  # noqa: F401
     audit,
     calendar,
     demo,
+    operations,
     records,
     reminders,
     status,

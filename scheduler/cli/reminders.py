@@ -14,7 +14,7 @@ from scheduler.cli.kit import App, Failure, command, day_option, main
 from scheduler.cli.textout import render_table
 from scheduler.core.reminders import ESCALATE
 from scheduler.core.words import format_date, word, words
-from scheduler.reminders import daemon, doctor
+from scheduler.reminders import daemon, doctor, doctor_operations
 from scheduler.reminders.dispatch import dispatch
 from scheduler.reminders.sweep import SweepResult, sweep
 from scheduler.store.models import Person, Unit
@@ -143,9 +143,15 @@ def run(app: App) -> None:
 
 
 @command(main, "doctor")
-def doctor_command(app: App) -> None:
-    """Check the configuration, the database, the mail transport and the workday calendar."""
-    findings = doctor.examine(app.settings, app.today())
+@click.option("--send-test", "address", default=None, help="Send a test mail to this address.")
+def doctor_command(app: App, address: str | None) -> None:
+    """Check the configuration, the database, mail, workdays, backups, disk and clock."""
+    now = app.now()
+    findings = doctor.examine(app.settings, now.date()) + doctor_operations.examine(
+        app.settings, now
+    )
+    if address:
+        findings.append(doctor_operations.send_test(app.settings, address, now))
     for finding in findings:
         click.echo(str(finding))
     if any(not finding.ok for finding in findings):

@@ -4,8 +4,12 @@
   and dispatches. Its next run time lives in the database (``apscheduler_jobs``); a run missed
   while the machine was off is made up once when it comes back within ``misfire_hours``.
 * ``reminders-dispatch``: every ``dispatch_seconds``, sends what is pending (retries included).
+* ``operations-backup``: daily at ``backup.at``, and once at start-up, the day's backup into
+  ``backup.folder`` (`scheduler.store.daily_backup`), claimed in the job log.
 
-Both are idempotent (the outbox's unique key, leased claims), so a restart never sends twice.
+All are idempotent (the outbox's unique key, leased claims, the job log's (job, day) key), so a
+restart never sends or backs up twice. Each run is noted in the job log, which ``/metrics`` and
+``huiqi doctor`` read; a run a dead daemon left ``running`` is marked failed by the next leader.
 One leader: on PostgreSQL every ``huiqi run`` waits for an advisory lock, held on a dedicated
 connection for the life of the process; when the leader dies the server releases it and a waiting
 daemon takes over within ``leader_poll_seconds``. SQLite allows one daemon: a second one is
@@ -30,11 +34,13 @@ from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Connection, Engine, inspect, text
 
+from scheduler import logs
 from scheduler.config import ConfigError, Settings, load_settings
 from scheduler.core.workdays import coverage_lines
 from scheduler.reminders.dispatch import dispatch
 from scheduler.reminders.sweep import sweep
 from scheduler.rulefiles import read_rulebook
+from scheduler.store import daily_backup, jobs
 from scheduler.store.database import is_initialised, make_engine, transaction
 from scheduler.store.workdays import load_workdays
 from scheduler.transports.delivery import make_transports
@@ -43,6 +49,7 @@ log = logging.getLogger("huiqi.daemon")
 LOCK_KEY = 0x68756971  # "huiq": the advisory lock of the leading daemon
 SWEEP_JOB = "reminders-sweep"
 DISPATCH_JOB = "reminders-dispatch"
+BACKUP_JOB = "operations-backup"
 
 
 class DaemonError(ConfigError):
@@ -141,6 +148,8 @@ def sweep_job(config: str | None) -> None:
     try:
         with transaction(engine) as session:
             result = sweep(session, book, settings, now.date(), now)
+            jobs.note_run(session, "sweep", now.date(), now, datetime.now(settings.zone),
+                          f"{result.written} reminders written")  # fmt: skip
         log.info("sweep %s: %d reminders written", now.date(), result.written)
         log.info("dispatch: %s", dispatch(engine, book, settings, make_transports(settings), now))
     finally:
@@ -155,10 +164,32 @@ def dispatch_job(config: str | None) -> None:
     try:
         now = datetime.now(settings.zone)
         outcome = dispatch(engine, book, settings, make_transports(settings), now)
+        with transaction(engine) as session:
+            jobs.note_run(session, "dispatch", now.date(), now, datetime.now(settings.zone),
+                          str(outcome))  # fmt: skip
         if outcome.sent or outcome.retrying or outcome.failed or outcome.undeliverable:
             log.info("dispatch: %s", outcome)
     finally:
         engine.dispose()
+
+
+def backup_job(config: str | None) -> None:
+    """Make today's backup unless it is too early or done (`scheduler.store.daily_backup`)."""
+    settings = load_settings(Path(config) if config else None)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        outcome = daily_backup.run_daily(engine, settings, datetime.now(settings.zone))
+    finally:
+        engine.dispose()
+    if outcome.skipped:
+        log.info("backup: skipped, %s", outcome.skipped)
+    elif outcome.error:
+        log.error("backup failed: %s", outcome.error)
+    elif outcome.made:
+        made = outcome.made
+        log.info(
+            "backup: %s (%d bytes), %d old removed", made.path, made.size, len(outcome.removed)
+        )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -218,6 +249,7 @@ class Daemon:
     def _lead(self, leadership: Leadership) -> bool:
         if leadership.acquire():
             log.info("leader: running the reminder jobs")
+            self._end_interrupted()
             return True
         if isinstance(leadership, FileLeadership):
             raise DaemonError(
@@ -228,8 +260,16 @@ class Daemon:
         while not self.stopping.wait(self.settings.reminders.leader_poll_seconds):
             if leadership.acquire():
                 log.info("leader: took over the reminder jobs")
+                self._end_interrupted()
                 return True
         return False
+
+    def _end_interrupted(self) -> None:
+        """Runs a dead daemon left ``running`` end as failed (only the leader runs jobs)."""
+        with transaction(self.engine) as session:
+            count = jobs.interrupted(session, datetime.now(self.settings.zone))
+        if count:
+            log.warning("job log: %d run(s) of a stopped daemon marked failed", count)
 
     def _handle_signals(self) -> None:
         def stop(signum: int, _frame: Any) -> None:
@@ -266,7 +306,7 @@ class Daemon:
         return scheduler
 
     def _add_jobs(self, scheduler: QuietScheduler) -> None:
-        """The two persistent jobs: explicit ids, textual references, a night's misfire grace."""
+        """The persistent jobs: explicit ids, textual references, a night's misfire grace."""
         reminders = self.settings.reminders
         grace = int(reminders.misfire_hours * 3600)
         common = {"args": [self.config], "replace_existing": True, "misfire_grace_time": grace}
@@ -279,6 +319,11 @@ class Daemon:
             "scheduler.reminders.daemon:dispatch_job", "interval", id=DISPATCH_JOB,
             seconds=reminders.dispatch_seconds, next_run_time=datetime.now(self.settings.zone),
             **common,
+        )  # fmt: skip
+        backup = self.settings.backup
+        scheduler.add_job(  # at start-up too: a server that was down at backup.at catches up
+            "scheduler.reminders.daemon:backup_job", "cron", id=BACKUP_JOB, hour=backup.at.hour,
+            minute=backup.at.minute, next_run_time=datetime.now(self.settings.zone), **common,
         )  # fmt: skip
 
     def _check(self, leadership: Leadership) -> None:
@@ -311,10 +356,7 @@ def missed_run(engine: Engine, job_id: str, now: datetime, grace: int) -> dict[s
 
 def run(settings: Settings, config: Path | None) -> None:
     """``huiqi run``: the daemon in the foreground."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
-    )
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logs.configure(settings.log.format, settings.log.level)
     engine = make_engine(settings.resolved_database_url)
     try:
         Daemon(settings, str(config.resolve()) if config else None, engine).run()

@@ -23,7 +23,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")
-    password_hash: Mapped[str] = mapped_column(String(200))
+    # Exports leave it out unless asked (`scheduler.store.dump`).
+    password_hash: Mapped[str] = mapped_column(String(200), info={"secret": True})
     role: Mapped[str] = mapped_column(String(20))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -34,6 +35,7 @@ class WebSession(Base):
     """A logged-in browser: the cookie's SHA-256, its CSRF token and when it expires."""
 
     __tablename__ = "web_sessions"
+    __table_args__ = {"info": {"secret": True}}  # noqa: RUF012 (exports leave it out unless asked)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -17,6 +17,7 @@ from scheduler.store.database import transaction
 from scheduler.store.models import Unit
 from scheduler.web.context import WebContext, web_context
 from scheduler.web.kit import parents
+from scheduler.web.metrics import count_login_failure
 
 
 class Caller(BaseModel):
@@ -36,6 +37,7 @@ def caller(request: Request, context: WebContext = Depends(web_context)) -> Call
     with transaction(context.engine) as session:
         user = accounts.token_user(session, token.strip())
     if user is None:
+        count_login_failure(request, "token")
         raise HTTPException(401, "unknown or revoked token", {"WWW-Authenticate": "Bearer"})
     return Caller(user=user, context=context)
 

@@ -16,6 +16,7 @@ from scheduler.web import feeds
 from scheduler.web import forms as web_forms
 from scheduler.web import imports as web_imports
 from scheduler.web import listings as web_listings
+from scheduler.web import metrics as web_metrics
 from scheduler.web import pages as web_pages
 from scheduler.web import waivers as web_waivers
 from scheduler.web.context import WebContext, web_context
@@ -27,7 +28,9 @@ def create_app(settings: Settings) -> FastAPI:
     engine = make_engine(settings.resolved_database_url)
     app = FastAPI(title="huiqi 会期", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.huiqi = WebContext(settings, book, engine)
+    app.state.huiqi_counters = web_metrics.Counters()
     app.add_api_route("/health", health, methods=["GET", "HEAD"])
+    app.include_router(web_metrics.make_router(web_metrics.metrics_token()))
     app.include_router(feeds.make_router(settings.calendar.feed_cache_seconds))
     app.include_router(web_pages.router)
     app.include_router(web_forms.router)

@@ -26,6 +26,7 @@ from scheduler.calendar.feeds import Published
 from scheduler.store.database import transaction
 from scheduler.store.models_calendar import CalendarFeed
 from scheduler.web.context import WebContext, web_context
+from scheduler.web.metrics import count_feed
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 
@@ -74,9 +75,12 @@ def make_router(cache_seconds: int) -> APIRouter:
         with transaction(context.engine) as session:
             found = feeds.lookup(session, token)
             if found is None:
+                count_feed(request, 404)
                 return PlainTextResponse("Not Found", status_code=404)
             published = _published(session, context, cache, found, now)
-        return respond(request, published)
+        response = respond(request, published)
+        count_feed(request, response.status_code)
+        return response
 
     return router
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import secrets
 from datetime import date, datetime, time, timedelta
@@ -41,7 +42,9 @@ from scheduler.web.kit import (
     unit_for,
 )
 from scheduler.web.memo import fingerprint, memo_of
+from scheduler.web.metrics import count_login_failure
 
+log = logging.getLogger("huiqi.web")
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 ContextDep = Annotated[WebContext, Depends(web_context)]
 Year = Annotated[int | None, Query(ge=2000, le=2100)]
@@ -100,6 +103,8 @@ def login(
             lifetime = timedelta(hours=context.settings.web.session_hours)
             opened = accounts.open_session(session, user, now, lifetime) if user else None
     if opened is None:
+        count_login_failure(request, "form")
+        log.warning("login refused", extra={"username": username, "client": address})
         return _login_page(request, context, expected, next, 401)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(

@@ -1,0 +1,72 @@
+"""Commands of operations: ``huiqi backup``, ``restore``, ``export`` and ``import-all``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from scheduler.cli.kit import App, Failure, command, main
+from scheduler.config import DEFAULT_CONFIG
+from scheduler.store import backup as backups
+from scheduler.store import dump, schema
+from scheduler.store.database import is_initialised
+
+FILE = click.Path(path_type=Path, dir_okay=False)
+
+
+def _config_path() -> Path:
+    given = click.get_current_context().params.get("config")
+    return Path(given) if given else DEFAULT_CONFIG
+
+
+@command(main, "backup")
+@click.argument("file", type=FILE)
+def backup_command(app: App, file: Path) -> None:
+    """Back up the whole database to FILE (SQLite copy or pg_dump), while huiqi runs."""
+    result = backups.backup(app.engine, file)
+    click.echo(f"{result.path}: {result.size} bytes, schema {schema.describe(result.revisions)}")
+    outside = ", ".join(str(path) for path in backups.outside_files(app.settings, _config_path()))
+    click.echo(f"not in the backup, keep copies too: {outside} and the secrets' environment file")
+
+
+@command(main, "restore")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--force", is_flag=True, help="Replace a database that holds data.")
+def restore_command(app: App, file: Path, force: bool) -> None:
+    """Replace the database by the backup FILE (refused over data unless --force)."""
+    result = backups.restore(app.new_engine(), file, force)
+    click.echo(
+        f"{result.path}: restored (schema {schema.describe(result.restored)}), "
+        f"database now at {schema.describe(result.migrated_to)}"
+    )
+
+
+@command(main, "export")
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True,
+    help="One JSON object per line: a header, every row of every table, an end line.",
+)  # fmt: skip
+@click.option("-o", "--output", type=FILE, default=None, help="File to write (default: stdout).")
+@click.option("--with-secrets", is_flag=True, help="Include password hashes and browser sessions.")
+def export_command(app: App, fmt: str, output: Path | None, with_secrets: bool) -> None:
+    """Export every table (users without password hashes unless --with-secrets)."""
+    if not is_initialised(app.engine):
+        raise Failure("the database is not initialised: nothing to export")
+    if output is None:
+        dump.export(app.engine, sys.stdout, with_secrets)
+        return
+    partial = output.with_name(output.name + ".partial")
+    with partial.open("w", encoding="utf-8") as out:
+        summary = dump.export(app.engine, out, with_secrets)
+    partial.replace(output)
+    click.echo(f"{output}: {summary}", err=True)
+
+
+@command(main, "import-all")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+def import_all_command(app: App, file: Path) -> None:
+    """Load an export into an empty database, all or nothing."""
+    summary = dump.import_all(app.new_engine(), file)
+    click.echo(f"{file}: {summary} imported")

@@ -1,0 +1,68 @@
+"""The operations commands through the installed ``huiqi``: backup, restore, export, import-all."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import HuiqiRunner
+
+
+def test_backup_then_restore_puts_the_county_back(county: HuiqiRunner, tmp_path: Path) -> None:
+    target = tmp_path / "backups" / "huiqi.backup"
+    taken = county("backup", str(target))
+    assert taken.stdout.startswith(f"{target}: ") and "schema 0011" in taken.stdout
+    assert (
+        "not in the backup, keep copies too: " in taken.stdout
+        and "xihe-fulian.yaml" in taken.stdout
+    )
+    county("events", "add", "--unit", "101", "--kinds", "hearing", "--date", "2021-03-12")
+    refused = county("restore", str(target), check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(f"{target}: the database holds data (")
+    assert refused.stderr.endswith("): restore --force replaces it\n") and "units" in refused.stderr
+    restored = county("restore", str(target), "--force")
+    assert "restored (schema 0011), database now at 0011" in restored.stdout
+    status = county("status", "--as-of", "2021-03-31", "--unit", "101", "--format", "json")
+    assert '"evidence": []' in status.stdout
+
+
+def test_export_and_import_all_move_a_database(
+    county: HuiqiRunner, tmp_path: Path, database_url: str
+) -> None:
+    county("events", "add", "--unit", "101", "--kinds", "hearing", "--date", "2021-03-12")
+    first = tmp_path / "first.jsonl"
+    exported = county("export", "--format", "jsonl", "-o", str(first))
+    assert exported.stderr.startswith(f"{first}: ") and " rows in " in exported.stderr
+    other = {"HUIQI_DATABASE_URL": f"sqlite:///{tmp_path / 'other.db'}"}
+    loaded = county("import-all", str(first), env=other)
+    assert loaded.stdout.startswith(f"{first}: ") and loaded.stdout.endswith(" imported\n")
+    again = county("export", env=other).stdout
+    if database_url.startswith("sqlite"):
+        assert again == first.read_text(encoding="utf-8")
+    else:  # moved from PostgreSQL to SQLite: the same rows, times written as each stores them
+        assert len(again.splitlines()) == len(first.read_text(encoding="utf-8").splitlines())
+    refused = county("import-all", str(first), env=other, check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(f"{first}: the database holds data (people, units")
+    assert refused.stderr.endswith("): import-all loads only into an empty one\n")
+
+
+def test_a_postgresql_backup_without_pg_dump_says_what_to_install(
+    county: HuiqiRunner, tmp_path: Path, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite backs up without outside tools")
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    os.symlink(shutil.which("true") or "/bin/true", bare / "true")
+    result = county("backup", str(tmp_path / "x.backup"), env={"PATH": str(bare)}, check=False)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "pg_dump: not installed: install the PostgreSQL client tools "
+        "(Debian: apt-get install postgresql-client)\n"
+    )
+    assert not (tmp_path / "x.backup").exists()
