@@ -254,3 +254,10 @@ def test_a_cached_feed_is_reused_only_for_the_same_facts_and_day() -> None:
     never = FeedCache(seconds=0)
     never.put(1, (7, None), NOW.date(), published)
     assert never.get(1, (7, None), NOW.date()) is None
+
+
+def test_feed_tokens_never_start_with_a_dash() -> None:
+    """A token is pasted on command lines ('huiqi feeds revoke TOKEN'): '-…' would be an option."""
+    from scheduler.calendar.feeds import new_token
+
+    assert not any(new_token().startswith("-") for _ in range(2000))

@@ -68,6 +68,15 @@ def webcal_url(url: str) -> str:
     return re.sub(r"^https?://", "webcal://", url)
 
 
+def new_token() -> str:
+    """An unguessable URL-safe token that never starts with '-' (a command line would read
+    such a token as an option)."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    while token.startswith("-"):
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+    return token
+
+
 def create(
     session: Session,
     settings: Settings,
@@ -85,7 +94,7 @@ def create(
         unit_id = _unit_id(session, target, where)
     else:
         raise InputError([Problem(where, None, "scope", f"unknown scope {scope!r}")])
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    token = new_token()
     feed = CalendarFeed(
         token_hash=hash_token(token),
         hint=token[:4],
