@@ -138,3 +138,53 @@ def test_the_deploy_guide_names_every_file_and_command_it_relies_on() -> None:
               "HUIQI_METRICS_TOKEN", "systemctl enable --now huiqi-web huiqi-daemon"]  # fmt: skip
     for words in needed:
         assert words in guide, words
+
+
+COMPOSE = DEPLOY / "compose.yaml"
+COMPOSE_SITE = DEPLOY / "compose" / "Caddyfile"
+
+
+def compose_services() -> dict[str, dict]:
+    import yaml
+
+    return yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))["services"]
+
+
+def test_compose_runs_two_web_servers_behind_the_proxy_and_two_daemons() -> None:
+    services = compose_services()
+    commands = {name: service.get("command", []) for name, service in services.items()}
+    webs = sorted(name for name, command in commands.items() if command[1:2] == ["serve"])
+    daemons = sorted(name for name, command in commands.items() if command[1:2] == ["run"])
+    assert webs == ["web1", "web2"] and daemons == ["daemon1", "daemon2"]
+    for name in webs + daemons + ["init"]:
+        service = services[name]
+        assert service["build"]["dockerfile"] == "deploy/Dockerfile"
+        assert service["environment"]["HUIQI_DATABASE_URL"].startswith("postgresql+psycopg://")
+        assert "--config" in service["command"] and CONFIG in service["command"]
+    for name in webs + daemons:  # nothing starts before the schema is there
+        assert services[name]["depends_on"] == {
+            "init": {"condition": "service_completed_successfully"}
+        }
+    site = COMPOSE_SITE.read_text(encoding="utf-8")
+    upstreams = re.search(r"^\s*reverse_proxy (.+?) \{$", site, re.M)
+    assert upstreams and upstreams.group(1).split() == [f"{name}:8000" for name in webs]
+    assert "health_uri /health" in site and "respond @metrics 404" in site
+    assert "./compose/Caddyfile:/etc/caddy/Caddyfile:ro" in services["proxy"]["volumes"]
+
+
+def test_compose_takes_every_secret_from_the_environment() -> None:
+    text = COMPOSE.read_text(encoding="utf-8")
+    assert "${HUIQI_DB_PASSWORD:?" in text
+    for service in compose_services().values():
+        for name, value in (service.get("environment") or {}).items():
+            if "PASSWORD" in name or "TOKEN" in name:
+                assert str(value).startswith("${"), name
+
+
+@pytest.mark.skipif(shutil.which("caddy") is None, reason="caddy is not installed")
+def test_caddy_validates_the_compose_proxy() -> None:
+    result = subprocess.run(
+        ["caddy", "validate", "--adapter", "caddyfile", "--config", str(COMPOSE_SITE)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr

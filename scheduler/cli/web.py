@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -16,20 +18,33 @@ from scheduler.store.database import is_initialised
 @command(main, "serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+    help="Web processes sharing the port (caches are checked against the database).",
+)  # fmt: skip
 @click.option("--access-log", is_flag=True, help="Log every request.")
-def serve(app: App, host: str, port: int, access_log: bool) -> None:
-    """Run the web app (feeds, health) with uvicorn until interrupted."""
+def serve(app: App, host: str, port: int, workers: int, access_log: bool) -> None:
+    """Run the web app (pages, API, feeds, health) with uvicorn until interrupted."""
     import uvicorn
 
-    from scheduler.web.app import create_app
+    from scheduler.web.app import CONFIG_VARIABLE, create_app
 
     if not is_initialised(app.engine):
         raise Failure("the database is not initialised: run 'huiqi init' first")
     logs.configure(app.settings.log.format, app.settings.log.level)
-    web = create_app(app.settings)
-    click.echo(f"huiqi serving on http://{host}:{port} (base_url {app.settings.web.base_url})")
+    click.echo(
+        f"huiqi serving on http://{host}:{port} with {workers} worker(s) "
+        f"(base_url {app.settings.web.base_url})"
+    )
     level = app.settings.log.level if access_log else "warning"
-    uvicorn.run(web, host=host, port=port, access_log=access_log, log_config=None, log_level=level)
+    options: dict[str, Any] = {"host": host, "port": port, "access_log": access_log,
+                               "log_config": None, "log_level": level}  # fmt: skip
+    if workers == 1:
+        uvicorn.run(create_app(app.settings), **options)
+        return
+    given = click.get_current_context().params.get("config")
+    os.environ[CONFIG_VARIABLE] = str(Path(given).resolve()) if given else ""
+    uvicorn.run("scheduler.web.app:from_environment", factory=True, workers=workers, **options)
 
 
 @main.group()

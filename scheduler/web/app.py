@@ -3,11 +3,15 @@ routers (each capability's routes live in their own module and are included here
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from scheduler.config import Settings
+from scheduler import logs
+from scheduler.config import Settings, load_settings
 from scheduler.rulefiles import read_rulebook
 from scheduler.store.database import make_engine
 from scheduler.web import api as web_api
@@ -20,6 +24,17 @@ from scheduler.web import metrics as web_metrics
 from scheduler.web import pages as web_pages
 from scheduler.web import waivers as web_waivers
 from scheduler.web.context import WebContext, web_context
+
+CONFIG_VARIABLE = "HUIQI_SERVE_CONFIG"  # set by 'huiqi serve --workers N' for its workers
+
+
+def from_environment() -> FastAPI:
+    """The app of one of several worker processes: the configuration 'huiqi serve' named
+    (``HUIQI_SERVE_CONFIG``; empty: ./config.yaml) and the environment's overrides."""
+    given = os.environ.get(CONFIG_VARIABLE, "")
+    settings = load_settings(Path(given) if given else None)
+    logs.configure(settings.log.format, settings.log.level)
+    return create_app(settings)
 
 
 def create_app(settings: Settings) -> FastAPI:
