@@ -33,8 +33,9 @@ format: $(STAMP)
 messages: $(STAMP)
 	$(BIN)/pybabel compile --statistics -d scheduler/locale -D huiqi
 
+# Two processes (pytest-xdist), each test file in one of them.
 test: $(STAMP) system lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 demo: $(STAMP)
 	sh scripts/demo.sh

@@ -1,5 +1,6 @@
 """Shared fixtures: real databases (SQLite, and PostgreSQL when reachable), the bundled
-ruleset, the installed ``huiqi`` command, and a small county with two townships.
+ruleset, the ``huiqi`` command (called in the test's process, or as the installed program where
+the entry point itself is under test: `huiqi_process`), and a small county with two townships.
 
 PostgreSQL: ``HUIQI_TEST_POSTGRES_URL`` (CI sets it) or, locally, postgres@127.0.0.1:5432/test
 when it answers. Each test gets its own schema, dropped afterwards. When the variable is set
@@ -8,19 +9,25 @@ and the server does not answer, the PostgreSQL tests fail instead of being skipp
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import traceback
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import Engine, create_engine, text
 
+from scheduler.cli import main as huiqi_main
 from scheduler.core.rules import RuleBook
 from scheduler.rulefiles import read_rulebook
 from scheduler.store.database import make_engine, migrate
@@ -128,34 +135,82 @@ def huiqi_executable() -> str:
     return found
 
 
-@pytest.fixture
-def huiqi(database_url: str, tmp_path: Path) -> HuiqiRunner:
-    """Run the installed ``huiqi`` command against the test database, from the project root."""
+def run_in_process(
+    args: Sequence[str], environment: dict[str, str], check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """``huiqi ARGS`` called in this process (click's test runner) from the project root, with
+    ``environment`` over os.environ; stdout and stderr apart, as a finished process. An
+    unexpected exception exits 1 with its traceback on stderr, as the installed command would.
+    Root logging and the signal handlers a command may install are put back afterwards."""
+    handlers, level = logging.root.handlers[:], logging.root.level
+    signals = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with contextlib.chdir(ROOT):
+            result = CliRunner().invoke(
+                huiqi_main, list(args), env=environment, prog_name="huiqi", catch_exceptions=True
+            )
+    finally:
+        logging.root.handlers[:], logging.root.level = handlers, level
+        for number, handler in signals.items():
+            signal.signal(number, handler)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    completed = subprocess.CompletedProcess(
+        ["huiqi", *args], result.exit_code, result.stdout, stderr
+    )
+    if check and completed.returncode != 0:
+        raise AssertionError(
+            f"huiqi {' '.join(args)} exited {completed.returncode}: {stderr}{result.stdout}"
+        )
+    return completed
 
-    def run(
+
+def run_process(
+    args: Sequence[str], environment: dict[str, str], check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """The installed ``huiqi ARGS`` as a process from the project root, with ``environment``
+    over os.environ."""
+    result = subprocess.run(
+        [huiqi_executable(), *args],
+        cwd=ROOT,
+        env={**os.environ, **environment},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"huiqi {' '.join(args)} exited {result.returncode}: {result.stderr}{result.stdout}"
+        )
+    return result
+
+
+def _runner(database_url: str, run: Callable[..., subprocess.CompletedProcess[str]]) -> HuiqiRunner:
+    def call(
         *args: str, check: bool = True, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
         environment = {
-            **os.environ,
             "HUIQI_DATABASE_URL": database_url,
             "HUIQI_RULES": str(BUNDLED_RULES),
             **(env or {}),
         }
-        result = subprocess.run(
-            [huiqi_executable(), *args],
-            cwd=ROOT,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(
-                f"huiqi {' '.join(args)} exited {result.returncode}: {result.stderr}{result.stdout}"
-            )
-        return result
+        return run(args, environment, check)
 
-    return run
+    return call
+
+
+@pytest.fixture
+def huiqi(database_url: str) -> HuiqiRunner:
+    """``huiqi`` against the test database, from the project root, called in this process
+    (where the entry point itself is not under test: see `huiqi_process`)."""
+    return _runner(database_url, run_in_process)
+
+
+@pytest.fixture
+def huiqi_process(database_url: str) -> HuiqiRunner:
+    """The installed ``huiqi`` command as a process against the test database."""
+    return _runner(database_url, run_process)
 
 
 @pytest.fixture

@@ -348,6 +348,7 @@ def test_an_older_schema_asks_for_huiqi_init_which_migrates_it(
     with engine.begin() as connection:
         connection.execute(text("DROP TABLE login_attempts"))
         connection.execute(text("DROP TABLE import_uploads"))
+        connection.execute(text("DROP TABLE job_runs"))
     engine.dispose()
     county("init")
     assert county("status", "--as-of", "2021-05-10").returncode == 0

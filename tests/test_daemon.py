@@ -21,7 +21,7 @@ from tests.mailsink import MailSink
 from tests.remindworld import DAY, add_people, load, rows, run_dispatch, run_sweep, settings_for
 from tests.remindworld import url_of as url_of_engine
 
-WAIT = 30.0  # seconds a process may take to reach a state before the test fails
+WAIT = 120.0  # seconds a process may take to reach a state before the test fails (a bound)
 
 
 def environment(engine: Engine, port: int) -> dict[str, str]:

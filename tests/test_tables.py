@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -141,7 +142,8 @@ def test_a_cell_a_spreadsheet_would_run_gets_a_quote_and_numbers_stay_numbers() 
 
 # ----------------------------------------------------------------------------------------------
 # The bomb on both faces, measured as the kernel counts a process: its peak resident memory
-# (VmHWM, which starts afresh when the process begins its program)
+# (VmHWM, which starts afresh when the process begins its program) and the processor seconds it
+# spent (not wall-clock seconds, which a loaded machine or a parallel suite stretches)
 
 REPORT_PEAK = (
     "import atexit, sys\n"
@@ -150,6 +152,18 @@ REPORT_PEAK = (
     "sys.argv = ['huiqi', *sys.argv[1:]]\n"
     "main()\n"
 )
+
+
+def child_cpu_seconds() -> float:
+    """The processor seconds of this process's finished children so far."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def cpu_seconds(pid: int) -> float:
+    """The processor seconds process ``pid`` has used so far (/proc/PID/stat utime + stime)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_megabytes(status: str) -> float:
@@ -165,7 +179,7 @@ def test_the_xlsx_bomb_is_refused_quickly_by_the_cli(
     path = bomb(tmp_path / "bomb.xlsx")
     assert path.stat().st_size < 10_000
     env = {**os.environ, "HUIQI_DATABASE_URL": database_url}
-    start = time.monotonic()
+    start = child_cpu_seconds()
     result = subprocess.run(
         [sys.executable, "-c", REPORT_PEAK, "events", "import", str(path)],
         env=env,
@@ -173,7 +187,7 @@ def test_the_xlsx_bomb_is_refused_quickly_by_the_cli(
         text=True,
         timeout=60,
     )
-    seconds = time.monotonic() - start
+    seconds = child_cpu_seconds() - start
     assert result.returncode == 1
     assert result.stderr.startswith(f"{path}: more than 50,000 rows after the header\n")
     megabytes = peak_megabytes(result.stderr)
@@ -194,7 +208,9 @@ def test_the_xlsx_bomb_is_refused_quickly_by_the_web_upload(
         stderr=subprocess.DEVNULL,
     )
     try:
-        seconds = upload(f"http://127.0.0.1:{port}", cookie, csrf, bomb(tmp_path / "bomb.xlsx"))
+        seconds = upload(
+            f"http://127.0.0.1:{port}", cookie, csrf, bomb(tmp_path / "bomb.xlsx"), server.pid
+        )
         megabytes = peak_megabytes(Path(f"/proc/{server.pid}/status").read_text())
     finally:
         server.terminate()
@@ -214,8 +230,9 @@ def clerk_session(database_url: str) -> tuple[str, str]:
     return opened.cookie, opened.csrf
 
 
-def upload(base: str, cookie: str, csrf: str, path: Path) -> float:
-    """Upload ``path`` for an events preview; the seconds the answer took."""
+def upload(base: str, cookie: str, csrf: str, path: Path, pid: int) -> float:
+    """Upload ``path`` for an events preview; the processor seconds the server ``pid`` spent
+    on it."""
     with httpx.Client(base_url=base, timeout=60, cookies={SESSION_COOKIE: cookie}) as client:
         deadline = time.monotonic() + 60
         while True:
@@ -225,12 +242,12 @@ def upload(base: str, cookie: str, csrf: str, path: Path) -> float:
             except httpx.TransportError:
                 assert time.monotonic() < deadline, "huiqi serve did not start"
                 time.sleep(0.05)  # waiting for the server to listen, not for time to pass
-        start = time.monotonic()
+        start = cpu_seconds(pid)
         answer = client.post(
             "/imports",
             data={"csrf": csrf, "kind": "events", "action": "preview"},
             files={"file": ("bomb.xlsx", path.read_bytes(), "application/octet-stream")},
         )
-        seconds = time.monotonic() - start
+        seconds = cpu_seconds(pid) - start
     assert answer.status_code == 422 and "rows after the header" in answer.text, answer.text[:300]
     return seconds

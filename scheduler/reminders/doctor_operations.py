@@ -19,7 +19,7 @@ from sqlalchemy import Engine, text
 from scheduler.config import Settings
 from scheduler.reminders.doctor import Finding
 from scheduler.store import daily_backup, jobs, schema
-from scheduler.store.database import make_engine, transaction
+from scheduler.store.database import UnusableDatabase, open_existing, transaction
 from scheduler.store.models_operations import FAILED
 from scheduler.transports.mail import OutgoingMail, make_mailer
 
@@ -30,8 +30,12 @@ BACKUP_AGE = timedelta(days=1, hours=12)
 
 
 def examine(settings: Settings, now: datetime) -> list[Finding]:
-    """The operations checks, in order."""
-    engine = make_engine(settings.resolved_database_url)
+    """The operations checks, in order; none of a database that is not there (nothing is
+    created: `scheduler.reminders.doctor` says what is wrong with it)."""
+    try:
+        engine = open_existing(settings.resolved_database_url)
+    except UnusableDatabase as error:
+        return [Finding("error", "schema", str(error))]
     try:
         findings = [
             _guarded("schema", _schema, engine),
