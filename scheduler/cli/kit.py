@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.config import ConfigError, Settings, load_settings
 from scheduler.core.problems import InputError, single
-from scheduler.core.records import parse_day
+from scheduler.core.records import parse_day, unknown_unit
 from scheduler.core.rules import RuleBook, RulesError
 from scheduler.core.unittree import subtree as units_under
 from scheduler.rulefiles import read_rulebook
@@ -124,7 +124,7 @@ def unit_ids(session: Session, code: str | None, subtree: bool, where: str) -> l
     units = unit_facts(session)
     root = next((unit for unit in units if unit.code == code), None)
     if root is None:
-        raise single(f"unknown unit {code!r}", where, field="--unit")
+        raise single(unknown_unit(code, [unit.code for unit in units]), where, field="--unit")
     return [unit.id for unit in (units_under(units, root) if subtree else [root])]
 
 
