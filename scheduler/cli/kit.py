@@ -97,8 +97,12 @@ def command(group: click.Group, name: str | None = None) -> Callable[[F], F]:
     def decorate(function: F) -> F:
         @wraps(function)
         def run(config: Path | None, **options: Any) -> Any:
+            shared = click.get_current_context().find_root().obj or {}
             try:
-                return function(App(load_settings(config)), **options)
+                settings = load_settings(config or shared.get("config"))
+                if shared.get("lang"):
+                    settings = settings.model_copy(update={"language": shared["lang"]})
+                return function(App(settings), **options)
             except (InputError, RulesError, ConfigError, UnusableDatabase) as error:
                 raise Failure(str(error)) from None
             except (OperationalError, ProgrammingError) as error:
@@ -108,7 +112,7 @@ def command(group: click.Group, name: str | None = None) -> Callable[[F], F]:
             "--config",
             type=click.Path(path_type=Path, dir_okay=False),
             default=None,
-            help="Configuration file (default: ./config.yaml).",
+            help=CONFIG_HELP,
         )(run)
         return group.command(name)(run)  # type: ignore[return-value]
 
@@ -166,10 +170,25 @@ class DayType(click.ParamType):
 DAY = DayType()
 
 
+CONFIG_HELP = "Configuration file (default: ./config.yaml)."
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="huiqi")
-def main() -> None:
-    """huiqi (会期): meeting and reporting cadences as rules, obligations and evidence."""
+@click.option(
+    "--config", type=click.Path(path_type=Path, dir_okay=False), default=None, help=CONFIG_HELP
+)
+@click.option(
+    "--lang", type=click.Choice(["zh", "en"]), default=None,
+    help="Language of the output (default: language in config.yaml).",
+)  # fmt: skip
+@click.pass_context
+def main(context: click.Context, config: Path | None, lang: str | None) -> None:
+    """huiqi (会期): meeting and reporting cadences as rules, obligations and evidence.
+
+    ``--config`` and ``--lang`` may come before the command; a command's own ``--config``
+    (after it) wins."""
+    context.obj = {"config": config, "lang": lang}
 
 
 def write_atomically(path: Path, data: bytes) -> None:

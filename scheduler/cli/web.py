@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -28,8 +29,36 @@ def serve(app: App, host: str, port: int, access_log: bool) -> None:
     logs.configure(app.settings.log.format, app.settings.log.level)
     web = create_app(app.settings)
     click.echo(f"huiqi serving on http://{host}:{port} (base_url {app.settings.web.base_url})")
+    mismatch = base_url_mismatch(app.settings.web.base_url, host, port)
+    if mismatch:
+        click.echo(f"warning: {mismatch}", err=True)
     level = app.settings.log.level if access_log else "warning"
     uvicorn.run(web, host=host, port=port, access_log=access_log, log_config=None, log_level=level)
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def base_url_mismatch(base_url: str, host: str, port: int) -> str | None:
+    """Why links built on ``web.base_url`` would not reach a server on ``host:port``, or None.
+    A base URL on another port, or on loopback while the server listens elsewhere (or the
+    other way round), hands out links to a different address; a public name in front of a
+    proxy on the standard ports is taken to be right."""
+    url = urlsplit(base_url)
+    try:
+        url_port = url.port or (443 if url.scheme == "https" else 80)
+    except ValueError:
+        return f"web.base_url {base_url} has no valid port"
+    name = (url.hostname or "").lower()
+    local = name in LOOPBACK
+    if local and host not in LOOPBACK | {"0.0.0.0", "::"}:
+        return f"web.base_url {base_url} points at this machine, not at {host}"
+    if (local or url.port is not None) and url_port != port:
+        return (
+            f"web.base_url {base_url} is on port {url_port}, the server on {port}: links "
+            f"(feeds, mails) point elsewhere; set web.base_url (HUIQI_WEB__BASE_URL)"
+        )
+    return None
 
 
 @main.group()
