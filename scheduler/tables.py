@@ -3,7 +3,8 @@ bounds; writing cells that a spreadsheet never runs as formulas.
 
 The header is row 1 and data rows start at 2. CSV is read as UTF-8 (with or without BOM) and,
 failing that, as GB18030, the encoding Excel uses for CSV on Chinese Windows. Blank rows are
-skipped. Cell values become trimmed strings; XLSX dates become ISO dates.
+skipped. Cell values become trimmed strings; XLSX date cells become ISO dates, time cells
+HH:MM, numbers their digits (no ``.0`` on a whole number).
 
 A file is checked before it is parsed and refused with one line naming it: larger than
 `Limits.max_bytes`, of another type than its name says (a ``.csv`` that is a ZIP archive, an
@@ -20,11 +21,12 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO, Any
 from xml.parsers import expat
 
+from scheduler.core.importtemplates import Template
 from scheduler.core.problems import InputError, Problem
 from scheduler.core.records import Table
 
@@ -221,16 +223,39 @@ def _too_many_rows(filename: str, limits: Limits) -> InputError:
     return _refuse(filename, f"more than {limits.max_rows:,} rows after the header")
 
 
+EXCEL_EPOCHS = (date(1899, 12, 30), date(1899, 12, 31), date(1904, 1, 1))  # a time-only serial
+
+
 def _cell_text(value: Any) -> str:
+    """A cell's value as text: a date cell as 2021-03-12, a time cell (Excel keeps 9:30 as
+    a fraction of a day) as 09:30, a date and time as 2021-03-12 09:30, a whole number
+    without ``.0``."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time(0) else value.isoformat(" ")
+        if value.date() in EXCEL_EPOCHS and value.time() != time(0):
+            return _clock(value.time())
+        day = value.date().isoformat()
+        return day if value.time() == time(0) else f"{day} {_clock(value.time())}"
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, time):
+        return _clock(value)
+    if isinstance(value, timedelta):  # a duration cell ([h]:mm) read as a time of day
+        return _clock((datetime.min + value).time()) if value < timedelta(days=1) else str(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, float):
+        return repr(round(value, 10)).removesuffix(".0")
     return str(value)
+
+
+def _clock(moment: time) -> str:
+    """A time of day to the nearest minute (a serial fraction may miss it by microseconds)."""
+    minutes = round((moment.hour * 3600 + moment.minute * 60 + moment.second
+                     + moment.microsecond / 1e6) / 60)  # fmt: skip
+    minutes = min(minutes, 24 * 60 - 1)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -310,3 +335,84 @@ def never_formulas(cells: Iterable[Any]) -> None:
     for cell in cells:
         if isinstance(cell.value, str):
             cell.data_type = "s"
+
+
+# ----------------------------------------------------------------------------------------------
+# Import templates
+
+TEMPLATE_ROWS = 1_000  # the rows of a template sheet its drop-down lists cover
+_DATE_COLUMNS = ("date", "from", "to", "active_from", "active_to")
+
+
+def template_csv(template: Template) -> bytes:
+    """The template as CSV: header and example row, UTF-8 with a BOM (so Excel reads it)."""
+    out = io.StringIO(newline="")
+    csv.writer(out).writerows([template.header, csv_row(template.example)])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def template_xlsx(template: Template) -> bytes:
+    """The template as an XLSX workbook: the header, the example row (its date and time as
+    date and time cells, as Excel keeps them) and a drop-down list (data validation) on each
+    column that takes a vocabulary, fed from a hidden sheet of the choices."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = template.kind
+    sheet.append(list(template.header))
+    sheet.append(
+        [_example_cell(c, v) for c, v in zip(template.columns, template.example, strict=True)]
+    )
+    never_formulas(sheet[1])
+    never_formulas(sheet[2])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    lists = workbook.create_sheet("choices")
+    lists.sheet_state = "hidden"
+    listed = 0
+    for number, column in enumerate(template.columns, start=1):
+        letter = get_column_letter(number)
+        sheet.column_dimensions[letter].width = 16 if column != "title" else 30
+        if column in _DATE_COLUMNS:
+            sheet.cell(2, number).number_format = "yyyy-mm-dd"
+        if column == "time":
+            sheet.cell(2, number).number_format = "hh:mm"
+        choices = template.choices.get(column)
+        if not choices:
+            continue
+        listed += 1
+        source = get_column_letter(listed)
+        name = template.header[number - 1]
+        for row, choice in enumerate((name, *choices), start=1):
+            lists[f"{source}{row}"] = choice
+        strict = column not in template.open_choices
+        validation = DataValidation(
+            type="list",
+            formula1=f"=choices!${source}$2:${source}${len(choices) + 1}",
+            allow_blank=True,
+            showErrorMessage=strict,
+            errorStyle="stop" if strict else "information",
+        )
+        sheet.add_data_validation(validation)
+        validation.add(f"{letter}2:{letter}{TEMPLATE_ROWS}")
+    never_formulas(cell for row in lists.iter_rows() for cell in row)
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _example_cell(column: str, value: str) -> Any:
+    """An example value as the cell a clerk would type: a date or a time, else text."""
+    if not value:
+        return None
+    if column in _DATE_COLUMNS:
+        return date.fromisoformat(value)
+    if column == "time":
+        return time.fromisoformat(value)
+    return value

@@ -38,7 +38,14 @@ password=$(.venv/bin/python -c "import secrets; print(secrets.token_urlsafe(9))"
 HUIQI_PASSWORD="$password" $huiqi users add admin --role admin --name 演示管理员 >/dev/null
 step "web login: admin / $password"
 
+tour() {
+    step "try it: the README's quick tour (copy these lines, from $(pwd))"
+    awk '/^## Quick tour/ {on = 1} on && /^```sh$/ {block = 1; next} block && /^```$/ {exit}
+         block {print}' README.md
+}
+
 if [ -t 0 ] && [ -t 1 ]; then
+    tour
     step "huiqi serve   (http://127.0.0.1:8000, Ctrl-C to stop)"
     exec $huiqi serve
 fi
@@ -62,4 +69,5 @@ for _ in range(100):
 else:
     sys.exit("the web app did not answer")
 PY
-echo "run 'HUIQI_DATABASE_URL=$HUIQI_DATABASE_URL $huiqi serve' to browse the demo"
+tour
+echo ".venv/bin/huiqi serve     # after the export line above: browse the demo"

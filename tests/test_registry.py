@@ -286,10 +286,16 @@ def test_a_malformed_csv_names_the_file_and_line(tmp_path: Path) -> None:
         read_table(path)
 
 
-def test_a_missing_column_is_named(tmp_path: Path, book: RuleBook, engine: Engine) -> None:
+def test_every_missing_column_is_named_in_one_line(
+    tmp_path: Path, book: RuleBook, engine: Engine
+) -> None:
     path = write_csv(tmp_path / "units.csv", ("code", "name", "kind"), [("1", "甲", "county")])
+    expected = (
+        r"units\.csv:1: missing columns 'parent' \(上级\), 'active_from' \(启用日期\), "
+        r"'active_to' \(停用日期\) in the header row$"
+    )
     with (
-        pytest.raises(InputError, match=r"units\.csv:1: parent: missing column 'parent'"),
+        pytest.raises(InputError, match=expected),
         transaction(engine) as session,
     ):
         registry.import_units(session, book, read_table(path), "县妇联", NOW)

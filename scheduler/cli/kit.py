@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.config import ConfigError, Settings, load_settings
 from scheduler.core.problems import InputError, single
-from scheduler.core.records import parse_day
+from scheduler.core.records import parse_day, unknown_unit
 from scheduler.core.rules import RuleBook, RulesError
 from scheduler.core.unittree import subtree as units_under
 from scheduler.rulefiles import read_rulebook
@@ -54,6 +54,7 @@ class App:
     """What a command needs, opened lazily: settings, rules, database."""
 
     settings: Settings
+    config_path: Path | None = None  # the --config given (None: ./config.yaml if it exists)
 
     @cached_property
     def book(self) -> RuleBook:
@@ -97,8 +98,13 @@ def command(group: click.Group, name: str | None = None) -> Callable[[F], F]:
     def decorate(function: F) -> F:
         @wraps(function)
         def run(config: Path | None, **options: Any) -> Any:
+            shared = click.get_current_context().find_root().obj or {}
             try:
-                return function(App(load_settings(config)), **options)
+                path = config or shared.get("config")
+                settings = load_settings(path)
+                if shared.get("lang"):
+                    settings = settings.model_copy(update={"language": shared["lang"]})
+                return function(App(settings, path), **options)
             except (InputError, RulesError, ConfigError, UnusableDatabase) as error:
                 raise Failure(str(error)) from None
             except (OperationalError, ProgrammingError) as error:
@@ -108,7 +114,7 @@ def command(group: click.Group, name: str | None = None) -> Callable[[F], F]:
             "--config",
             type=click.Path(path_type=Path, dir_okay=False),
             default=None,
-            help="Configuration file (default: ./config.yaml).",
+            help=CONFIG_HELP,
         )(run)
         return group.command(name)(run)  # type: ignore[return-value]
 
@@ -124,7 +130,7 @@ def unit_ids(session: Session, code: str | None, subtree: bool, where: str) -> l
     units = unit_facts(session)
     root = next((unit for unit in units if unit.code == code), None)
     if root is None:
-        raise single(f"unknown unit {code!r}", where, field="--unit")
+        raise single(unknown_unit(code, [unit.code for unit in units]), where, field="--unit")
     return [unit.id for unit in (units_under(units, root) if subtree else [root])]
 
 
@@ -166,10 +172,25 @@ class DayType(click.ParamType):
 DAY = DayType()
 
 
+CONFIG_HELP = "Configuration file (default: ./config.yaml)."
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="huiqi")
-def main() -> None:
-    """huiqi (会期): meeting and reporting cadences as rules, obligations and evidence."""
+@click.option(
+    "--config", type=click.Path(path_type=Path, dir_okay=False), default=None, help=CONFIG_HELP
+)
+@click.option(
+    "--lang", type=click.Choice(["zh", "en"]), default=None,
+    help="Language of the output (default: language in config.yaml).",
+)  # fmt: skip
+@click.pass_context
+def main(context: click.Context, config: Path | None, lang: str | None) -> None:
+    """huiqi (会期): meeting and reporting cadences as rules, obligations and evidence.
+
+    ``--config`` and ``--lang`` may come before the command; a command's own ``--config``
+    (after it) wins."""
+    context.obj = {"config": config, "lang": lang}
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -16,18 +16,14 @@ from scheduler.store.database import is_initialised
 FILE = click.Path(path_type=Path, dir_okay=False)
 
 
-def _config_path() -> Path:
-    given = click.get_current_context().params.get("config")
-    return Path(given) if given else DEFAULT_CONFIG
-
-
 @command(main, "backup")
 @click.argument("file", type=FILE)
 def backup_command(app: App, file: Path) -> None:
     """Back up the whole database to FILE (SQLite copy or pg_dump), while huiqi runs."""
     result = backups.backup(app.engine, file)
     click.echo(f"{result.path}: {result.size} bytes, schema {schema.describe(result.revisions)}")
-    outside = ", ".join(str(path) for path in backups.outside_files(app.settings, _config_path()))
+    kept_apart = backups.outside_files(app.settings, app.config_path or DEFAULT_CONFIG)
+    outside = ", ".join(str(path) for path in kept_apart)
     click.echo(f"not in the backup, keep copies too: {outside} and the secrets' environment file")
 
 

@@ -1,5 +1,6 @@
 """Commands that keep the record: ``huiqi init``, ``rules check``, ``units|people|events
-import`` and ``events add|void``. Each change names who made it (``--by``) in the trail."""
+import``, ``template`` and ``events add|void``. Each change names who made it (``--by``)
+in the trail."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from typing import Any
 
 import click
 
-from scheduler.cli.kit import App, Failure, by_option, command, main
+from scheduler.cli.kit import App, Failure, by_option, command, main, write_atomically
+from scheduler.core.importtemplates import KINDS, ExampleUnit, example_unit, import_template
 from scheduler.rulefiles import read_rulebook
 from scheduler.store import registry
-from scheduler.store.database import migrate
-from scheduler.tables import Limits, read_table
+from scheduler.store.database import UnusableDatabase, migrate
+from scheduler.tables import Limits, read_table, template_csv, template_xlsx
 
 
 @command(main, "init")
@@ -126,3 +128,37 @@ def events_void(app: App, event_id: int, reason: str, by: str) -> None:
     with app.session() as session:
         registry.void_event(session, event_id, reason, by, app.now())
     click.echo(f"event {event_id} void")
+
+
+# ----------------------------------------------------------------------------------------------
+# Templates
+
+
+@command(main, "template")
+@click.argument("kind", type=click.Choice(KINDS))
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default=None,
+              help="xlsx (default; with drop-down lists) or csv; else -o's suffix.")  # fmt: skip
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Where to write it (default: KIND-template.xlsx or .csv here).")  # fmt: skip
+def template(app: App, kind: str, fmt: str | None, output: Path | None) -> None:
+    """Write an import template: the header row, one example row and, in XLSX, drop-down
+    lists of the kinds and roles."""
+    if fmt is None:
+        suffix = output.suffix.lower().lstrip(".") if output else ""
+        fmt = suffix if suffix in ("xlsx", "csv") else "xlsx"
+    output = output or Path(f"{kind}-template.{fmt}")
+    if output.suffix.lower() != f".{fmt}":
+        raise Failure(f"{output}: a {fmt.upper()} file is named *.{fmt}")
+    sheet = import_template(kind, app.book, app.settings.language, _example(app), app.today())
+    write_atomically(output, template_xlsx(sheet) if fmt == "xlsx" else template_csv(sheet))
+    click.echo(f"{output}: {kind} template ({', '.join(sheet.header)})")
+
+
+def _example(app: App) -> ExampleUnit:
+    """A unit of the database for the example row; the sample unit without a database."""
+    try:
+        with app.session() as session:
+            units = registry.example_units(session)
+    except (Failure, UnusableDatabase):
+        units = []
+    return example_unit(units, app.book)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
 
 import click
 from sqlalchemy import select
@@ -134,10 +133,8 @@ def outbox(app: App, status: str | None, since: date | None) -> None:
 def run(app: App) -> None:
     """Start the reminder daemon in the foreground (stop it with Ctrl-C or SIGTERM)."""
     app.engine.dispose()  # the schema check: nothing starts on a database it does not fit
-    context = click.get_current_context()
-    config = context.params.get("config")
     try:
-        daemon.run(app.settings, Path(config) if config else None)
+        daemon.run(app.settings, app.config_path)
     except daemon.DaemonError as error:
         raise Failure(str(error)) from None
 

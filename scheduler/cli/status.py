@@ -44,7 +44,7 @@ def status(
     if fmt == "json":
         click.echo(json.dumps([row.to_json() for row in rows], ensure_ascii=False, indent=1))
     elif fmt == "csv":
-        click.echo(_status_csv(rows), nl=False)
+        click.echo(_status_csv(rows).encode("utf-8-sig"), nl=False)  # a BOM: Excel reads UTF-8
     else:
         click.echo(_status_table(rows, app.settings.language))
     for line in _unmeasurable(rows):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
-from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -36,15 +36,42 @@ def serve(app: App, host: str, port: int, workers: int, access_log: bool) -> Non
         f"huiqi serving on http://{host}:{port} with {workers} worker(s) "
         f"(base_url {app.settings.web.base_url})"
     )
+    mismatch = base_url_mismatch(app.settings.web.base_url, host, port)
+    if mismatch:
+        click.echo(f"warning: {mismatch}", err=True)
     level = app.settings.log.level if access_log else "warning"
     options: dict[str, Any] = {"host": host, "port": port, "access_log": access_log,
                                "log_config": None, "log_level": level}  # fmt: skip
     if workers == 1:
         uvicorn.run(create_app(app.settings), **options)
         return
-    given = click.get_current_context().params.get("config")
-    os.environ[CONFIG_VARIABLE] = str(Path(given).resolve()) if given else ""
+    os.environ[CONFIG_VARIABLE] = str(app.config_path.resolve()) if app.config_path else ""
     uvicorn.run("scheduler.web.app:from_environment", factory=True, workers=workers, **options)
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def base_url_mismatch(base_url: str, host: str, port: int) -> str | None:
+    """Why links built on ``web.base_url`` would not reach a server on ``host:port``, or None.
+    A base URL on another port, or on loopback while the server listens elsewhere (or the
+    other way round), hands out links to a different address; a public name in front of a
+    proxy on the standard ports is taken to be right."""
+    url = urlsplit(base_url)
+    try:
+        url_port = url.port or (443 if url.scheme == "https" else 80)
+    except ValueError:
+        return f"web.base_url {base_url} has no valid port"
+    name = (url.hostname or "").lower()
+    local = name in LOOPBACK
+    if local and host not in LOOPBACK | {"0.0.0.0", "::"}:
+        return f"web.base_url {base_url} points at this machine, not at {host}"
+    if (local or url.port is not None) and url_port != port:
+        return (
+            f"web.base_url {base_url} is on port {url_port}, the server on {port}: links "
+            f"(feeds, mails) point elsewhere; set web.base_url (HUIQI_WEB__BASE_URL)"
+        )
+    return None
 
 
 @main.group()

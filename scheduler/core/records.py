@@ -6,11 +6,12 @@ rows or raises `InputError` listing every problem as ``FILE:ROW: field: what``.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -22,12 +23,24 @@ UNIT_COLUMNS = ("code", "name", "kind", "parent", "active_from", "active_to")
 PEOPLE_COLUMNS = ("name", "email", "phone", "unit", "role", "from", "to")
 EVENT_COLUMNS = ("unit", "kinds", "date", "time", "title", "attended", "amount", "ref")
 
+# The Chinese column names accepted for each file's columns (DESIGN: "Column names in Chinese").
+COLUMN_ALIASES: dict[str, dict[str, str]] = {
+    "units": {"代码": "code", "名称": "name", "类型": "kind", "上级": "parent",
+              "启用日期": "active_from", "停用日期": "active_to"},
+    "people": {"姓名": "name", "邮箱": "email", "电话": "phone", "单位": "unit", "职务": "role",
+               "起始日期": "from", "终止日期": "to"},
+    "events": {"单位": "unit", "类型": "kinds", "日期": "date", "时间": "time", "标题": "title",
+               "参加人": "attended", "金额": "amount", "编号": "ref"},
+}  # fmt: skip
+FILE_COLUMNS = {"units": UNIT_COLUMNS, "people": PEOPLE_COLUMNS, "events": EVENT_COLUMNS}
+MOST_SUGGESTED = 5  # an unknown code is answered with at most this many close known codes
+
 # The longest text each column may hold (the database's column sizes).
 MAX_CHARS = {"code": 64, "parent": 64, "unit": 64, "kind": 64, "role": 64, "name": 200,
              "email": 320, "phone": 64, "title": 500, "ref": 200}  # fmt: skip
 
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-_TIME = re.compile(r"^([01]?\d|2[0-3])[:：]([0-5]\d)$")
+_TIME = re.compile(r"^([01]?\d|2[0-3])[:：]([0-5]\d)(?:[:：]([0-5]\d)(?:\.\d+)?)?$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 T = TypeVar("T")
@@ -44,12 +57,37 @@ class Table:
     def problem(self, row: int, field: str | None, message: str) -> Problem:
         return Problem(self.filename, row, field, message)
 
-    def require_columns(self, required: tuple[str, ...]) -> None:
+    def require_columns(self, required: tuple[str, ...], kind: str | None = None) -> None:
+        """Refuse, in one problem naming them all (with their Chinese names when the file is
+        a ``kind`` file), the columns the header row lacks."""
         missing = [column for column in required if column not in self.columns]
-        if missing:
-            raise InputError(
-                [self.problem(1, missing[0], f"missing column {missing[0]!r} in the header row")]
-            )
+        if not missing:
+            return
+        names = {key: alias for alias, key in COLUMN_ALIASES.get(kind or "", {}).items()}
+        named = ", ".join(
+            f"{column!r} ({names[column]})" if column in names else repr(column)
+            for column in missing
+        )
+        plural = "columns" if len(missing) > 1 else "column"
+        raise InputError([self.problem(1, None, f"missing {plural} {named} in the header row")])
+
+    def canonical(self, kind: str) -> Table:
+        """This table with the Chinese column names of a ``kind`` file (``units``, ``people``,
+        ``events``) read as their column names; a column named both ways is refused."""
+        aliases = COLUMN_ALIASES[kind]
+        if not any(column in aliases for column in self.columns):
+            return self
+        renamed = tuple(aliases.get(column, column) for column in self.columns)
+        twice = sorted({c for c in renamed if renamed.count(c) > 1})
+        if twice:
+            both = [alias for alias, key in aliases.items() if key == twice[0]]
+            message = f"column {twice[0]!r} appears twice in the header (also as {both[0]})"
+            raise InputError([self.problem(1, twice[0], message)])
+        rows = tuple(
+            (number, {aliases.get(column, column): value for column, value in cells.items()})
+            for number, cells in self.rows
+        )
+        return Table(self.filename, renamed, rows)
 
 
 def parse_day(text: str) -> date:
@@ -64,7 +102,8 @@ def parse_day(text: str) -> date:
 
 
 def parse_time(text: str) -> str:
-    """A time of day HH:MM, normalised to two-digit hours."""
+    """A time of day HH:MM (or HH:MM:SS as spreadsheets write it, the seconds dropped),
+    normalised to two-digit hours."""
     match = _TIME.match(text.strip())
     if not match:
         raise ValueError(f"bad time {text!r}: expected HH:MM")
@@ -123,11 +162,27 @@ class _RowReader:
             return None
 
     def known(self, field: str, value: str, choices: Collection[str], what: str) -> bool:
+        """Whether ``value`` is one of a small vocabulary; else a problem listing it."""
         if value in choices:
             return True
         listed = ", ".join(sorted(choices))
         self.fail(field, f"unknown {what} {value!r} (known: {listed})")
         return False
+
+    def known_unit(self, field: str, code: str, codes: Collection[str]) -> bool:
+        """Whether ``code`` is a known unit code; else a problem naming the closest codes."""
+        if code in codes:
+            return True
+        self.fail(field, unknown_unit(code, codes))
+        return False
+
+    def term(self, field: str, value: str, vocabulary: Mapping[str, str], what: str) -> str:
+        """The key of ``value``, written as a key or as one of its titles (``vocabulary`` maps
+        both to the key); a problem listing the keys when it is neither."""
+        if value in vocabulary:
+            return vocabulary[value]
+        self.known(field, value, set(vocabulary.values()), what)
+        return value
 
     def date_range(self, first: str, last: str) -> tuple[date | None, date | None]:
         start, end = self.parsed(first, parse_day), self.parsed(last, parse_day)
@@ -136,8 +191,38 @@ class _RowReader:
         return start, end
 
 
-def _rows(table: Table, columns: tuple[str, ...]) -> list[tuple[int, Mapping[str, str]]]:
-    table.require_columns(columns)
+def unknown_unit(code: str, codes: Collection[str], what: str = "unit") -> str:
+    """The problem of an unknown unit code, naming the closest known codes (at most
+    `MOST_SUGGESTED`), never all of them."""
+    close = closest(code, codes)
+    hint = f" (closest known: {', '.join(close)})" if close else ""
+    return f"unknown {what} {code!r}{hint}"
+
+
+def closest(code: str, codes: Collection[str]) -> list[str]:
+    """The known codes most like ``code``, at most `MOST_SUGGESTED`: those that start with it
+    (a township's code without its village digits), else the most alike by difflib's ratio."""
+    longer = sorted(known for known in codes if code and known.startswith(code))
+    if longer:
+        return longer[:MOST_SUGGESTED]
+    return difflib.get_close_matches(code, list(codes), n=MOST_SUGGESTED, cutoff=0.6)
+
+
+def vocabulary(terms: Collection[str] | Mapping[str, Any]) -> dict[str, str]:
+    """Each key of ``terms`` and, for a mapping to titles (``Text``: ``zh``, ``en``), each
+    title, mapped to its key: kinds and roles may be written as the ruleset names them."""
+    names = {key: key for key in terms}
+    if isinstance(terms, Mapping):
+        for key, title in terms.items():
+            for text in (getattr(title, "zh", None), getattr(title, "en", None)):
+                if isinstance(text, str) and text:
+                    names.setdefault(text, key)
+    return names
+
+
+def _rows(table: Table, kind: str) -> list[tuple[int, Mapping[str, str]]]:
+    table = table.canonical(kind)
+    table.require_columns(FILE_COLUMNS[kind], kind)
     return list(table.rows)
 
 
@@ -164,23 +249,28 @@ class UnitRow:
 
 
 def parse_units(
-    table: Table, unit_kinds: Collection[str], existing_parents: Mapping[str, str | None]
+    table: Table,
+    unit_kinds: Collection[str],
+    existing_parents: Mapping[str, str | None],
+    unit_kind_titles: Mapping[str, str] | None = None,
 ) -> list[UnitRow]:
     """Unit rows checked for kinds, dates, duplicate codes, missing parents and cycles.
 
-    ``existing_parents`` maps the codes already in the database to their parent codes.
+    ``existing_parents`` maps the codes already in the database to their parent codes;
+    ``unit_kind_titles`` maps names of unit kinds (e.g. 乡镇) to the kinds they name.
     """
     problems: list[Problem] = []
     result: list[UnitRow] = []
     seen: set[str] = set()
-    for number, cells in _rows(table, UNIT_COLUMNS):
+    kinds = {**vocabulary(unit_kinds), **(unit_kind_titles or {})}
+    for number, cells in _rows(table, "units"):
         read = _RowReader(table, number, cells, problems)
         code, name, kind = read.text("code", True), read.text("name", True), read.text("kind", True)
         if code in seen:
             read.fail("code", f"duplicate unit code {code!r}")
         seen.add(code)
         if kind:
-            read.known("kind", kind, unit_kinds, "unit kind")
+            kind = read.term("kind", kind, kinds, "unit kind")
         active_from, active_to = read.date_range("active_from", "active_to")
         attributes = {
             column: _attribute(value)
@@ -212,7 +302,8 @@ def _check_tree(
     parents.update({row.code: row.parent for row in rows})
     for row in rows:
         if row.parent and row.parent not in parents:
-            problems.append(table.problem(row.row, "parent", f"unknown parent unit {row.parent!r}"))
+            message = unknown_unit(row.parent, parents, "parent unit")
+            problems.append(table.problem(row.row, "parent", message))
             continue
         seen = {row.code}
         ancestor = row.parent
@@ -242,21 +333,23 @@ class PersonRow:
 
 
 def parse_people(
-    table: Table, roles: Collection[str], unit_codes: Collection[str]
+    table: Table, roles: Collection[str] | Mapping[str, Any], unit_codes: Collection[str]
 ) -> list[PersonRow]:
-    """People rows checked for known units and roles, e-mail addresses and dates."""
+    """People rows checked for known units and roles (a role by its key or title), e-mail
+    addresses and dates."""
     problems: list[Problem] = []
     result = []
-    for number, cells in _rows(table, PEOPLE_COLUMNS):
+    names = vocabulary(roles)
+    for number, cells in _rows(table, "people"):
         read = _RowReader(table, number, cells, problems)
         name, unit, role = read.text("name", True), read.text("unit", True), read.text("role", True)
         email = read.text("email") or None
         if email and not _EMAIL.match(email):
             read.fail("email", f"bad e-mail address {email!r}")
         if unit:
-            read.known("unit", unit, unit_codes, "unit")
+            read.known_unit("unit", unit, unit_codes)
         if role:
-            read.known("role", role, roles, "role")
+            role = read.term("role", role, names, "role")
         start, end = read.date_range("from", "to")
         phone = read.text("phone") or None
         result.append(PersonRow(number, name, email, phone, unit, role, start, end))
@@ -335,29 +428,29 @@ def event_key(
 
 def parse_events(
     table: Table,
-    event_kinds: Collection[str],
-    roles: Collection[str],
+    event_kinds: Collection[str] | Mapping[str, Any],
+    roles: Collection[str] | Mapping[str, Any],
     units: Mapping[str, UnitSpan],
 ) -> list[EventRow]:
-    """Event rows checked for known units, kinds and roles, dates inside the unit's active
+    """Event rows checked for known units, kinds and roles (kinds and roles by key or title),
+    dates inside the unit's active
     life, times, non-negative amounts, and each event once in the file (refs unique; a row
     without ref unique by date, time, kinds and title)."""
     problems: list[Problem] = []
     result: list[EventRow] = []
     refs: set[tuple[str, str]] = set()
     seen: dict[tuple[str, str], int] = {}
-    for number, cells in _rows(table, EVENT_COLUMNS):
+    kind_names, role_names = vocabulary(event_kinds), vocabulary(roles)
+    for number, cells in _rows(table, "events"):
         read = _RowReader(table, number, cells, problems)
         before = len(problems)
         unit = read.text("unit", True)
         if unit:
-            read.known("unit", unit, units, "unit")
+            read.known_unit("unit", unit, units)
         kinds = split_list(read.text("kinds", True))
-        for kind in kinds:
-            read.known("kinds", kind, event_kinds, "event kind")
+        kinds = _unique(read.term("kinds", kind, kind_names, "event kind") for kind in kinds)
         attended = split_list(read.text("attended"))
-        for role in attended:
-            read.known("attended", role, roles, "role")
+        attended = _unique(read.term("attended", role, role_names, "role") for role in attended)
         day = read.parsed("date", parse_day, required=True)
         if day and unit in units:
             _check_active(read, units[unit], day)
@@ -372,6 +465,10 @@ def parse_events(
             _check_once(read, row, seen)
             result.append(row)
     return _done(problems, result)
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
 
 
 def _check_once(read: _RowReader, row: EventRow, seen: dict[tuple[str, str], int]) -> None:

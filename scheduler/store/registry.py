@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from scheduler.core.importtemplates import ExampleUnit
 from scheduler.core.problems import InputError, Problem
 from scheduler.core.records import (
     ImportSummary,
@@ -27,6 +28,7 @@ from scheduler.core.records import (
     parse_units,
 )
 from scheduler.core.rules import RuleBook
+from scheduler.core.words import LANGUAGES, words
 from scheduler.store import trail
 from scheduler.store.evidence import add_event, import_events, replace_event, void_event
 from scheduler.store.models import Person, RoleAssignment, Unit
@@ -55,7 +57,7 @@ def import_units(
     existing_parents = dict(
         session.execute(select(Unit.code, parent.code).outerjoin(parent, Unit.parent)).all()
     )
-    rows = parse_units(table, book.unit_kinds, existing_parents)
+    rows = parse_units(table, book.unit_kinds, existing_parents, unit_kind_names(book))
     units = {unit.code: unit for unit in session.scalars(select(Unit))}
     changed: list[tuple[str, dict[str, Any] | None, dict[str, Any]]] = []
     outcomes = []
@@ -83,6 +85,26 @@ def import_units(
     ids = [units[row.code].id for row in rows]
     trail.record_import(session, actor, now, "units", table.filename, summary, ids)
     return summary
+
+
+def example_units(session: Session) -> list[ExampleUnit]:
+    """The units, by code, as an import template's example row may name them."""
+    parent = aliased(Unit)
+    query = (
+        select(Unit.code, Unit.name, Unit.kind, parent.code)
+        .outerjoin(parent, Unit.parent)
+        .order_by(Unit.code)
+    )
+    return [ExampleUnit(*row) for row in session.execute(query)]
+
+
+def unit_kind_names(book: RuleBook) -> dict[str, str]:
+    """The names a units file may give a unit kind (乡镇, Township), mapped to the kind."""
+    names: dict[str, str] = {}
+    for language in LANGUAGES:
+        titles = words(language, "demo.kind.")
+        names |= {titles[kind]: kind for kind in book.unit_kinds if kind in titles}
+    return names
 
 
 def _unit_state(unit: Unit, parent: str | None) -> dict[str, Any]:

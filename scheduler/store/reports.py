@@ -19,6 +19,7 @@ from scheduler.core.assessment import Scorecard, assess, scored_kinds, scoring_r
 from scheduler.core.compliance import Obligation, UnitFacts, evaluate
 from scheduler.core.gcpause import gc_paused
 from scheduler.core.problems import single
+from scheduler.core.records import unknown_unit
 from scheduler.core.rules import Rule, RuleBook
 from scheduler.core.summaries import Matrix, build_matrix
 from scheduler.store.facts import event_facts, unit_facts, waiver_facts
@@ -193,5 +194,5 @@ def _units(units: Sequence[UnitFacts], code: str | None, subtree: bool) -> list[
         return list(units)
     root = next((unit for unit in units if unit.code == code), None)
     if root is None:
-        raise single(f"unknown unit {code!r}", "--unit")
+        raise single(unknown_unit(code, [unit.code for unit in units]), "--unit")
     return unittree.subtree(units, root) if subtree else [root]

@@ -1,5 +1,6 @@
 """Web imports: upload a CSV or XLSX file, see row by row what it would create, update or leave
-unchanged, then apply it.
+unchanged (or, for a refused file, which rows are refused and why), then apply it; download a
+template to start from.
 
 The preview keeps the uploaded file in the database by its SHA-256 (`scheduler.store.uploads`,
 for ``imports.preview_minutes``) and "apply" names that hash, so a file up to
@@ -17,19 +18,30 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from scheduler.core.access import Role, can_change, lineage
+from scheduler.core.importtemplates import example_unit, import_template
 from scheduler.core.problems import InputError, single
 from scheduler.core.records import Table
 from scheduler.store import registry, uploads
 from scheduler.store.database import transaction
 from scheduler.store.models import Unit
-from scheduler.tables import Limits, read_table
-from scheduler.web.kit import PageRoute, Refused, Visit, VisitDep, checked_form, page, parents
+from scheduler.tables import Limits, read_table, template_csv, template_xlsx
+from scheduler.web.kit import (
+    NotFound,
+    PageRoute,
+    Refused,
+    Visit,
+    VisitDep,
+    checked_form,
+    page,
+    parents,
+    scope_code,
+)
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 KINDS = ("events", "people", "units")
@@ -37,6 +49,10 @@ UNIT_COLUMN = {"units": "parent", "people": "unit", "events": "unit"}
 FORM_OVERHEAD = 64_000  # bytes a multipart form adds around the file
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
 EXPIRED = "the preview has expired: upload the file again"
+TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 class _Preview(Exception):
@@ -65,7 +81,7 @@ def _page(
     problems: list[str] | None = None,
     **values: Any,
 ) -> HTMLResponse:
-    values = {"upload": "", "filename": "", "applied": False, **values}
+    values = {"upload": "", "filename": "", "applied": False, "refused": [], **values}
     return page(
         request,
         visit,
@@ -77,6 +93,24 @@ def _page(
         status_code=values.pop("status_code", 422 if problems else 200),
         **values,
     )
+
+
+@router.get("/imports/template")
+def import_template_file(visit: VisitDep, kind: str = "events", format: str = "xlsx") -> Response:
+    """An import template (`scheduler.core.importtemplates`) naming one of the user's units."""
+    if visit.user.role is Role.VIEWER:
+        raise Refused
+    if kind not in KINDS or format not in TYPES:
+        raise NotFound
+    with transaction(visit.context.engine) as session:
+        units = registry.example_units(session)
+        own = scope_code(session, visit.user)
+    mine = [unit for unit in units if unit.code == own] if own else []
+    book = visit.context.book
+    sheet = import_template(kind, book, visit.lang, example_unit(mine or units, book), visit.today)
+    data = template_xlsx(sheet) if format == "xlsx" else template_csv(sheet)
+    disposition = f'attachment; filename="{kind}-template.{format}"'
+    return Response(data, media_type=TYPES[format], headers={"Content-Disposition": disposition})
 
 
 @router.post("/imports")
@@ -96,7 +130,18 @@ async def import_file(request: Request, visit: VisitDep) -> HTMLResponse:
             return await _apply(request, visit, kind, form)
         return await _preview(request, visit, kind, form)
     except InputError as error:
-        return _page(request, visit, kind, problems=[str(p) for p in error.problems])
+        problems = [str(p) for p in error.problems]
+        return _page(request, visit, kind, problems=problems, refused=_refused(error))
+
+
+def _refused(error: InputError) -> list[tuple[int, str]]:
+    """The rows a refused file names, each with its problems (field: what), in row order."""
+    by_row: dict[int, list[str]] = {}
+    for problem in error.problems:
+        if problem.row is not None and problem.row > 1:
+            field = f"{problem.field}: " if problem.field else ""
+            by_row.setdefault(problem.row, []).append(field + problem.message)
+    return [(row, "; ".join(messages)) for row, messages in sorted(by_row.items())]
 
 
 async def _preview(
@@ -190,7 +235,7 @@ def _check_scope(session: Session, visit: Visit, kind: str, table: Table) -> Non
         raise single("only an admin imports units", table.filename, field="kind")
     tree = parents(session)
     codes = dict(session.execute(select(Unit.code, Unit.id)).all())
-    for number, cells in table.rows:
+    for number, cells in table.canonical(kind).rows:
         unit_id = codes.get(cells.get(UNIT_COLUMN[kind], ""))
         if unit_id is not None and not can_change(visit.user, lineage(unit_id, tree)):
             raise single("outside your units", table.filename, number, UNIT_COLUMN[kind])
