@@ -19,7 +19,7 @@ from scheduler.core.problems import InputError, single
 from scheduler.store import reports
 from scheduler.store.database import transaction
 from scheduler.web import views
-from scheduler.web.kit import PageRoute, Refused, Visit, VisitDep, page, scope_code
+from scheduler.web.kit import PageRoute, Refused, Visit, VisitDep, keep_day, page, scope_code
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Year = Annotated[int | None, Query(ge=2000, le=2100)]
@@ -66,7 +66,9 @@ def scorecard(
         chart=chart,
         year=year,
         as_of=visit.today,
-        download_query=f"year={year}&kind={quote(card.kind) if card else ''}",
+        download_query=keep_day(
+            f"?year={year}&kind={quote(card.kind) if card else ''}", visit.as_of
+        )[1:],
     )
 
 

@@ -180,7 +180,9 @@ def dashboard(
     year: Year = None,
     rule: str | None = None,
     open: str | None = None,
+    show: str | None = None,
 ) -> HTMLResponse:
+    """The matrices, one rule's opened at a time (``show``, else the first)."""
     year = year or visit.today.year
     book = visit.context.book
     rule = rule if rule and book.has_rule(rule) else None
@@ -203,6 +205,7 @@ def dashboard(
         rule=rule,
         rules=book.rules,
         opened=open,
+        showing=show if show and book.has_rule(show) else None,
         as_of=visit.today,
         cell_look=cell_looks(visit.lang),
     )
@@ -245,6 +248,7 @@ def obligation(
         column=column,
         year=year,
         requirement=views.requirement_text(the_rule, book, visit.lang),
+        as_of=visit.today,
         can_change=changeable,
         requested=requested,
     )
@@ -302,6 +306,7 @@ def unit_page(request: Request, visit: VisitDep, code: str, year: Year = None) -
         context,
         "unit.html",
         book=context.book,
+        as_of=visit.today,
         meeting_time=lambda m: as_utc(m).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
         change_time=lambda m: local_time(m, zone).strftime("%Y-%m-%d %H:%M"),
         **page_data,
