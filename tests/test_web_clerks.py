@@ -3,11 +3,22 @@ audit page paged, the feed page, the scorecard in percentages, and every word in
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import Engine
+
+from scheduler.core.rules import RuleBook
+from scheduler.store import registry
+from scheduler.store.database import transaction
+from scheduler.web import listings
+from tests.conftest import EVENT_HEADER
+from tests.countyfacts import RECORDED, table
 
 pytest_plugins = ["tests.webfixtures"]
 
@@ -56,3 +67,73 @@ def test_a_bad_as_of_day_is_a_clear_message_not_an_error(client_of: Login, bad: 
         answer = client.get(f"{path}{joiner}as_of={bad}")
         assert answer.status_code == 422, path
         assert f"“{bad}”不是有效的日期" in answer.text and "YYYY-MM-DD" in answer.text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_audit_page_is_paged_and_picks_a_unit_from_those_in_scope(
+    client_of: Login, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(listings, "AUDIT_PAGE", 10)  # the small county has fewer than 100 rows
+    admin, _ = client_of("admin")
+    first = admin.get("/audit?year=2021").text
+    assert "第1页，共" in first and 'rel="next"' in first
+    pages = int(first.split("第1页，共")[1].split("页")[0])
+    last = admin.get(f"/audit?year=2021&page={pages}").text
+    assert 'rel="prev"' in last and 'rel="next"' not in last
+    assert first.count("<tr>") <= 10 + 6  # a page of rows (and the headers of its sections)
+    assert '<select id="unit" name="unit">' in first and '<option value="10101"' in first
+    clerk, _ = client_of("clerk")
+    mine = clerk.get("/audit?year=2021").text
+    assert '<option value="101"' in mine and '<option value="102"' not in mine
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_print_version_opens_in_the_browser_with_page_numbers_and_signature_lines(
+    client_of: Login,
+) -> None:
+    client, _ = client_of("admin")
+    printed = client.get("/audit?year=2021&unit=102&rule=township-hearing&format=html")
+    assert printed.headers["content-disposition"].startswith("inline;")
+    html = printed.text
+    assert "counter(page)" in html and "counter(pages)" in html
+    assert all(word in html for word in ("填报人：", "审核人：", "日期："))
+    assert html.count('<section class="rule">') == 1  # no empty section for the other rules
+
+
+PAYMENTS = [
+    ("101", "funding", "2021-03-05", "", "县财政拨付工作经费", "", "7000", "p1"),
+    ("101", "funding", "2021-05-20", "", "乡镇追加工作经费", "", "10000", "p2"),
+]
+
+
+def add_payments(engine: Engine, book: RuleBook) -> None:
+    with transaction(engine) as session:
+        registry.import_events(
+            session, book, table("events.csv", EVENT_HEADER, PAYMENTS), "刘主席", RECORDED
+        )
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_each_payment_and_the_sum_against_the_quota_are_in_sight(
+    client_of: Login, engine: Engine, book: RuleBook
+) -> None:
+    add_payments(engine, book)
+    client, _ = client_of("admin")
+    unit = client.get("/units/101").text
+    assert "合计17,000元，定额10,000元" in unit and ">7,000<" in unit and ">10,000<" in unit
+    cell = client.get("/obligations/101/township-funding/2021").text
+    assert "7,000元" in cell and "10,000元" in cell and "合计17,000元，定额10,000元" in cell
+    page = client.get("/audit?year=2021&unit=101&rule=township-funding").text
+    assert "7,000元" in page and "合计17,000元，定额10,000元" in page
+    printed = client.get("/audit?year=2021&unit=101&rule=township-funding&format=html").text
+    assert "7,000元" in printed and "合计17,000元，定额10,000元" in printed
+    rows = list(csv.reader(io.StringIO(
+        client.get("/audit?year=2021&unit=101&rule=township-funding&format=csv").text
+    )))  # fmt: skip
+    assert rows[0][-1] == "证明金额（元）" and rows[1][-1] == "7000; 10000"
+    sheet = load_workbook(io.BytesIO(
+        client.get("/audit?year=2021&unit=101&rule=township-funding&format=xlsx").content
+    ))["township-funding"]  # fmt: skip
+    column = [cell.value for cell in sheet[1]].index("证明金额（元）")
+    amounts = [row[column].value for row in sheet.iter_rows(min_row=2)]
+    assert amounts == [7000, 10000]  # numbers, one payment a row

@@ -24,6 +24,7 @@ from jinja2 import Environment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler.audit.export import money_text
 from scheduler.core.access import Principal, can_change, can_read, lineage
 from scheduler.core.assessment import may_read_scores
 from scheduler.core.compliance import Status
@@ -161,7 +162,13 @@ def scope_code(session: Session, user: Principal) -> str | None:
 def environment(folder: str) -> Environment:
     """The page environment (`scheduler.templating`) with the helpers every page uses."""
     env = page_environment(folder).overlay()
-    helpers = {"symbols": SYMBOLS, "severity": SEVERITY, "rate": format_rate, "quote": quote}
+    helpers = {
+        "symbols": SYMBOLS,
+        "severity": SEVERITY,
+        "rate": format_rate,
+        "quote": quote,
+        "money": money_text,
+    }
     env.globals = {**env.globals, **helpers}  # an overlay shares its parent's dict otherwise
     return env
 
@@ -173,6 +180,7 @@ def page(
     lang = visit.lang if visit else language(request, context)
     status_code = values.pop("status_code", 200)
     day = visit.as_of if visit else None
+    kinds = words(lang, "unit_kind.")
     env = environment(str(context.settings.path(context.settings.templates)))
     html = env.get_template(f"web/{name}").render(
         request_path=request.url.path,
@@ -188,6 +196,7 @@ def page(
         status_class=lambda status: f"s-{Status(status).value}" if status else "s-none",
         as_of_day=day,
         colon=": " if lang == "en" else "：",
+        unit_kind=lambda kind: kinds.get(kind, kind),
         paren=lambda text: f"({text})" if lang == "en" else f"（{text}）",
         keep=lambda url: keep_day(url, day),
         query_items=[(k, v) for k, v in request.query_params.multi_items() if k != "as_of"],

@@ -19,6 +19,7 @@ from scheduler.audit.export import local_time
 from scheduler.calendar import meetings
 from scheduler.core.access import Principal, can_change, lineage
 from scheduler.core.compliance import Status
+from scheduler.core.rules import SumRequirement
 from scheduler.core.summaries import SYMBOLS
 from scheduler.core.words import status_name
 from scheduler.store import accounts, reports, throttle, trail, waivers
@@ -232,6 +233,7 @@ def obligation(
     with transaction(visit.context.engine) as session:
         found = unit_for(session, visit.user, unit)
         rows = views.cell_obligations(session, book, unit, the_rule, column, year, visit.today)
+        money_rule = isinstance(the_rule.requirement, SumRequirement)
         evidence = _evidence(session, [i for r in rows for i in r.obligation.evidence])
         changeable = _can_change(session, visit.user, found)
         pending = waivers.pending_at(session, found.id).items()
@@ -251,6 +253,7 @@ def obligation(
         as_of=visit.today,
         can_change=changeable,
         requested=requested,
+        money_rule=money_rule,
     )
 
 
@@ -282,7 +285,7 @@ def unit_page(request: Request, visit: VisitDep, code: str, year: Year = None) -
         selection = reports.year_selection(year, visit.today, None, None)
         selection = reports.Selection(selection.as_of, selection.first, selection.last, code)
         rows = reports.status_rows(session, context.book, selection)
-        rows.sort(key=lambda r: (r.obligation.due, r.rule.id))
+        rows = views.still_open_first(rows)
         start = datetime.combine(date(year, 1, 1), time(0), zone)
         found_meetings = meetings.listing(session, [unit.id], start, start.replace(year=year + 1))
         history = trail.changes(
@@ -307,6 +310,7 @@ def unit_page(request: Request, visit: VisitDep, code: str, year: Year = None) -
         "unit.html",
         book=context.book,
         as_of=visit.today,
+        money_rule=lambda rule: isinstance(rule.requirement, SumRequirement),
         meeting_time=lambda m: as_utc(m).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
         change_time=lambda m: local_time(m, zone).strftime("%Y-%m-%d %H:%M"),
         **page_data,

@@ -152,6 +152,16 @@ def cell_obligations(
     return [r for r in rows if r.obligation.period.label == column]
 
 
+def still_open_first(rows: Sequence[reports.StatusRow]) -> list[reports.StatusRow]:
+    """A unit's obligations as its clerk works them: those not closed yet (overdue, open,
+    upcoming) by nearest due date, then the closed ones, latest first."""
+    pending = [r for r in rows if not r.obligation.status.closed]
+    closed = [r for r in rows if r.obligation.status.closed]
+    pending.sort(key=lambda r: (r.obligation.due, r.rule.id))
+    closed.sort(key=lambda r: (r.obligation.due, r.rule.id), reverse=True)
+    return pending + closed
+
+
 def requirement_text(rule: Rule, book: RuleBook, lang: str) -> str:
     """What a rule asks for, in words."""
     req = rule.requirement
