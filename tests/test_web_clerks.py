@@ -7,16 +7,19 @@ import csv
 import io
 import re
 from collections.abc import Callable
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from scheduler.core.rules import RuleBook
 from scheduler.store import registry
 from scheduler.store.database import transaction
+from scheduler.store.models_calendar import CalendarFeed
 from scheduler.web import listings
+from scheduler.web.assessment import heat, percent, points_text
 from tests.conftest import EVENT_HEADER
 from tests.countyfacts import RECORDED, table
 
@@ -137,3 +140,46 @@ def test_each_payment_and_the_sum_against_the_quota_are_in_sight(
     column = [cell.value for cell in sheet[1]].index("证明金额（元）")
     amounts = [row[column].value for row in sheet.iter_rows(min_row=2)]
     assert amounts == [7000, 10000]  # numbers, one payment a row
+
+
+def feed_count(engine: Engine) -> tuple[int, int]:
+    with transaction(engine) as session:
+        every = session.scalars(select(CalendarFeed)).all()
+        return len(every), sum(1 for feed in every if feed.revoked_at is None)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_one_feed_per_unit_and_person_unless_asked_and_the_link_names_its_scheme(
+    client_of: Login, engine: Engine
+) -> None:
+    client, csrf = client_of("clerk")
+    made = client.post("/units/101/feed", data={"csrf": csrf}).text
+    assert "built-in method" not in made and "订阅网址（http）" in made
+    assert 'value="http://' in made and 'value="webcal://' in made and "execCommand" in made
+    assert feed_count(engine) == (1, 1)
+    again = client.post("/units/101/feed", data={"csrf": csrf}).text
+    assert "你已为本单位生成过 1 个订阅链接" in again and "/cal/" not in again
+    assert feed_count(engine) == (1, 1)
+    client.post("/units/101/feed", data={"csrf": csrf, "want": "another"})
+    assert feed_count(engine) == (2, 2)
+    replaced = client.post("/units/101/feed", data={"csrf": csrf, "want": "replace"}).text
+    assert "/cal/" in replaced and feed_count(engine) == (3, 1)
+    other, other_csrf = client_of("admin")  # another person gets a feed of her own
+    assert "/cal/" in other.post("/units/101/feed", data={"csrf": other_csrf}).text
+
+
+def test_shares_read_as_percentages_on_a_scale_where_zero_is_the_worst_colour() -> None:
+    assert [percent(v) for v in (Decimal("0.9"), Decimal("0.487"), 0, None)] == [
+        "90%", "48.7%", "0%", "—",
+    ]  # fmt: skip
+    assert points_text(Decimal("5.000")) == "5" and points_text(Decimal("1.666")) == "1.67"
+    assert heat(0) == "background-color: hsl(0 65% 80%)" and heat(None) == ""
+    assert heat(Decimal(1)) == "background-color: hsl(120 65% 80%)"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_scorecard_page_shows_percentages_and_colours(client_of: Login) -> None:
+    client, _ = client_of("admin")
+    page = client.get("/scorecard?year=2021&kind=township").text
+    assert "hsl(" in page and re.search(r"<strong>\d+(\.\d)?%</strong>", page)
+    assert not re.search(r"\d\.0%|\.00<", page)
