@@ -32,6 +32,7 @@ from scheduler.web.kit import (
     page,
     unit_for,
 )
+from scheduler.web.messages import form_message
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 EVENT_FIELDS = ("date", "time", "title", "amount", "ref")
@@ -51,13 +52,16 @@ def one_line(values: Mapping[str, str], lang: str, where: str = "form") -> None:
         raise InputError(problems)
 
 
-def field_errors(error: InputError, aliases: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Each problem's message by form field (``--start`` → ``start``); others under ``""``."""
+def field_errors(
+    error: InputError, aliases: Mapping[str, str] | None = None, lang: str = "en"
+) -> dict[str, str]:
+    """Each problem's message (in ``lang``) by form field (``--start`` → ``start``); others
+    under ``""``."""
     found: dict[str, str] = {}
     for problem in error.problems:
         name = (problem.field or "").lstrip("-")
         name = (aliases or {}).get(name, name)
-        found.setdefault(name, problem.message)
+        found.setdefault(name, form_message(problem.message, lang))
     return found
 
 
@@ -129,7 +133,7 @@ async def record_event(request: Request, visit: VisitDep, code: str) -> Response
             visit,
             "event_form.html",
             unit,
-            field_errors(error),
+            field_errors(error, lang=visit.lang),
             values=values,
             kinds=kinds,
             attended=attended,
@@ -203,7 +207,7 @@ async def plan_meeting(request: Request, visit: VisitDep, code: str) -> Response
             visit,
             "meeting_form.html",
             unit,
-            field_errors(error),
+            field_errors(error, lang=visit.lang),
             values=values,
             kinds=kinds,
         )

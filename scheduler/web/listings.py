@@ -17,11 +17,13 @@ from scheduler.audit import xlsx as audit_xlsx
 from scheduler.core.access import Principal, Role, can_read, lineage
 from scheduler.core.problems import InputError
 from scheduler.core.rules import SumRequirement
+from scheduler.core.words import words
 from scheduler.store import trail
 from scheduler.store.database import transaction
 from scheduler.store.models import Unit
 from scheduler.store.models_calendar import as_utc
-from scheduler.store.models_reminders import OutboxEntry
+from scheduler.store.models_reminders import STATUSES, OutboxEntry
+from scheduler.web import views
 from scheduler.web.kit import (
     PageRoute,
     Visit,
@@ -210,7 +212,8 @@ def outbox(request: Request, visit: VisitDep, status: str = "") -> HTMLResponse:
             readable = [u for u in tree if visit.user.unit_id in lineage(u, tree)]
             statement = statement.where(OutboxEntry.unit_id.in_(readable))
         entries = list(session.execute(statement.limit(500)))
-    zone = context.settings.zone
+        names = views.recipient_names(session, [e.recipient for e, _ in entries], visit.lang)
+    zone, book, lang = context.settings.zone, context.book, visit.lang
     return page(
         request,
         visit,
@@ -219,4 +222,9 @@ def outbox(request: Request, visit: VisitDep, status: str = "") -> HTMLResponse:
         entries=entries,
         status=status,
         moment=lambda m: as_utc(m).astimezone(zone).strftime("%Y-%m-%d %H:%M") if m else "",
+        statuses=STATUSES,
+        state=words(lang, "outbox.status."),
+        stage=lambda stage: views.stage_name(stage, lang),
+        rule_title=lambda rule: book.rule(rule).title(lang) if book.has_rule(rule) else rule,
+        recipient=lambda key: names.get(key, key),
     )
