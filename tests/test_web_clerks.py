@@ -183,3 +183,26 @@ def test_the_scorecard_page_shows_percentages_and_colours(client_of: Login) -> N
     page = client.get("/scorecard?year=2021&kind=township").text
     assert "hsl(" in page and re.search(r"<strong>\d+(\.\d)?%</strong>", page)
     assert not re.search(r"\d\.0%|\.00<", page)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_dashboard_opens_one_rule_at_a_time_and_its_toggles_keep_it_open(
+    client_of: Login,
+) -> None:
+    client, _ = client_of("admin")
+    every = client.get("/?year=2021").text
+    assert every.count('<details class="card rule-block"') > 3
+    assert len(re.findall(r'<details class="card rule-block" id="rule-[^"]+" open>', every)) == 1
+    chosen = client.get("/?year=2021&show=village-funding&open=101").text
+    assert '<details class="card rule-block" id="rule-village-funding" open>' in chosen
+    assert "show=village-funding#rule-village-funding" in chosen  # the close toggle keeps it
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_unit_page_lists_what_is_still_open_before_what_is_closed(client_of: Login) -> None:
+    client, _ = client_of("admin")
+    page = client.get("/units/101").text
+    classes = re.findall(r'<tr class="o-(\w+)">', page)
+    closed = {"met", "met_late", "missed", "exempt"}
+    first_closed = next(i for i, name in enumerate(classes) if name in closed)
+    assert first_closed > 0 and not any(name not in closed for name in classes[first_closed:])
