@@ -251,3 +251,38 @@ CHARACTER_LINES = """(() => {
   });
   return Math.max(0, ...ratios);
 })()"""
+
+
+NO_CLIPBOARD = "Object.defineProperty(navigator, 'clipboard', {value: undefined});"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_feed_page_copies_its_link_even_without_the_clipboard_api(
+    served: str, browser: object, lang: str
+) -> None:
+    """A plain-http intranet has no navigator.clipboard: the button selects and copies."""
+    for width in (1366, 390):
+        context = browser.new_context(viewport={"width": width, "height": 844})  # type: ignore[attr-defined]
+        context.add_init_script(NO_CLIPBOARD)
+        page = context.new_page()
+        log_in(page, served, "clerk")
+        if lang == "en":
+            page.goto(f"{served}/lang/en?next=/")
+        page.goto(f"{served}/units/101")
+        page.click("form[action='/units/101/feed'] button")
+        page.wait_for_url(f"{served}/units/101/feed")
+        if page.locator("#link-2").count() == 0:  # she made one before: one more, as asked
+            page.click("button[value=another]")
+            page.wait_for_selector("#link-2")
+        assert "built-in method" not in page.content()
+        link = page.input_value("#link-2")
+        assert link.startswith("http://") and "/cal/" in link
+        page.click("button.copy[data-target=link-2]")
+        copied = page.inner_text("#link-2 ~ .copied")
+        assert copied in ("已复制", "Copied"), copied
+        selected = page.evaluate("window.getSelection().toString() || document.activeElement.value")
+        assert selected == link
+        fits = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert fits[0] <= fits[1], (lang, width, fits)
+        context.close()

@@ -19,6 +19,7 @@ from scheduler.reminders.sweep import sweep
 from scheduler.store import registry
 from scheduler.store.database import transaction
 from scheduler.web.messages import form_message
+from scheduler.web.views import stage_name
 from tests.conftest import EVENT_HEADER
 from tests.countyfacts import RECORDED, table
 from tests.webfixtures import NOW, USERS
@@ -151,3 +152,11 @@ def test_form_problems_are_said_in_chinese_and_unknown_ones_kept() -> None:
     assert form_message("unknown role 'mayor' (known: clerk)", "zh") == "未知的取值“mayor”"
     assert form_message("is required", "en") == "is required"
     assert form_message("something new", "zh") == "something new"
+
+
+def test_reminder_stages_read_as_words_in_both_languages() -> None:
+    assert stage_name("21 days before", "zh") == "截止前21天"
+    assert stage_name("1 week before", "zh") == "截止前1周"
+    assert stage_name("on due", "zh") == "截止当日"
+    assert stage_name("escalate", "zh") == "逾期上报"
+    assert "21" in stage_name("21 days before", "en")
