@@ -96,6 +96,25 @@ def english_in(html: str) -> list[str]:
     return found
 
 
+HALF_WIDTH = re.compile(r"[\u4e00-\u9fff][,:;()!?]|[,:;()!?][\u4e00-\u9fff]")
+
+
+def ruleset_texts(book: RuleBook) -> list[str]:
+    """The ruleset's own Chinese (titles, clauses, roles, kinds): the deployment's text, as the
+    policy writes it, not interface words."""
+    texts = [text for rule in book.rules for text in (rule.title("zh"), rule.cite)]
+    texts += [name("zh") for name in (*book.roles.values(), *book.event_kinds.values())]
+    return sorted(texts, key=len, reverse=True)
+
+
+def half_width_in(html: str, ruleset: list[str]) -> list[str]:
+    """Half-width punctuation next to Chinese in the interface's own words."""
+    text = readable(html)
+    for own in ruleset:
+        text = text.replace(own, " ")
+    return [text[max(0, m.start() - 8) : m.end() + 8] for m in HALF_WIDTH.finditer(text)]
+
+
 def _allowed_id(text: str) -> bool:
     """File names and addresses look like ids: ``units.csv``, ``example.org``."""
     return text.endswith((".csv", ".xlsx", ".ics", ".org", ".com", ".cn", ".local", ".db"))
@@ -116,7 +135,7 @@ def busy_county(web_app: FastAPI, engine: Engine, book: RuleBook) -> FastAPI:
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_every_page_in_chinese_has_no_english_word_and_no_raw_message_id(
-    busy_county: FastAPI, client_of: Login
+    busy_county: FastAPI, client_of: Login, book: RuleBook
 ) -> None:
     client, csrf = client_of("admin")
     clerk, clerk_csrf = client_of("clerk")
@@ -134,6 +153,9 @@ def test_every_page_in_chinese_has_no_english_word_and_no_raw_message_id(
     pages["bad day"] = client.get("/?as_of=soon").text
     leaks = {path: english_in(html) for path, html in pages.items()}
     assert not {path: words for path, words in leaks.items() if words}
+    ruleset = ruleset_texts(book)
+    half = {path: half_width_in(html, ruleset) for path, html in pages.items()}
+    assert not {path: found for path, found in half.items() if found}
 
 
 def test_the_walk_finds_english_and_raw_ids() -> None:

@@ -208,7 +208,7 @@ def requirement_text(rule: Rule, book: RuleBook, lang: str) -> str:
     kind = book.event_kinds[req.kind](lang) if req.kind in book.event_kinds else req.kind
     if isinstance(req, CountRequirement):
         return (
-            f"至少{req.at_least}次:{kind}" if lang != "en" else f"at least {req.at_least}× {kind}"
+            f"至少{req.at_least}次：{kind}" if lang != "en" else f"at least {req.at_least}× {kind}"
         )
     if isinstance(req, AttendRequirement):
         role = book.roles[req.role](lang) if req.role in book.roles else req.role
