@@ -1,12 +1,13 @@
 #!/bin/sh
-# The demo: a generated county (invented sample data) in var/demo.db, its compliance on
-# 15 September 2026, one reminder sweep into var/demo-mail, a calendar feed and the web app.
+# The demo: a generated county (invented sample data) in var/demo.db with events up to today
+# (HUIQI_DEMO_AS_OF=2026-09-15 for another day), its compliance on that day, one reminder sweep into var/demo-mail, a calendar feed and the web app.
 # Interactive: serves http://127.0.0.1:8000 until Ctrl-C. Otherwise: fetches the feed once
 # from a short-lived server to show it works, and exits.
 set -eu
 cd "$(dirname "$0")/.."
 huiqi=.venv/bin/huiqi
-as_of=2026-09-15
+as_of="${HUIQI_DEMO_AS_OF:-$(date +%Y-%m-%d)}"
+year="${as_of%%-*}"
 mkdir -p var
 export HUIQI_DATABASE_URL="sqlite:///$(pwd)/var/demo.db"
 export HUIQI_MAIL__FOLDER=var/demo-mail
@@ -19,11 +20,11 @@ step "huiqi init && huiqi demo"
 $huiqi init
 $huiqi demo --as-of "$as_of"
 
-step "huiqi matrix --year 2026 --as-of $as_of --rule township-hearing"
-$huiqi matrix --year 2026 --as-of "$as_of" --rule township-hearing
+step "huiqi matrix --year $year --as-of $as_of --rule township-hearing"
+$huiqi matrix --year "$year" --as-of "$as_of" --rule township-hearing
 
-step "huiqi scorecard --year 2026 --as-of $as_of --kind township"
-$huiqi scorecard --year 2026 --as-of "$as_of" --kind township
+step "huiqi scorecard --year $year --as-of $as_of --kind township"
+$huiqi scorecard --year "$year" --as-of "$as_of" --kind township
 
 step "huiqi remind --as-of $as_of   (one sweep and one dispatch)"
 $huiqi remind --as-of "$as_of"

@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,11 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine
 
 from scheduler.core.rules import RuleBook
+from scheduler.reminders.sweep import sweep
+from scheduler.store.database import transaction
 from tests.conftest import ROOT
 from tests.countyfacts import load_county
-from tests.webfixtures import PASSWORD, add_users, make_app, settings_for
+from tests.webfixtures import NOW, PASSWORD, add_users, make_app, settings_for
 
 pytest_plugins = ["tests.webfixtures"]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -149,3 +152,137 @@ def test_the_pages_fit_a_phone_and_the_readme_screenshots_are_saved(
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 392, (path, width)
     assert (SCREENSHOTS / "dashboard.png").stat().st_size > 10_000
+
+
+SCREENS = [
+    "/?year=2021",
+    "/?year=2021&open=101&show=village-funding",
+    "/units/101?as_of=2021-06-30",
+    "/obligations/101/township-funding/2021",
+    "/audit?year=2021",
+    "/scorecard?year=2021",
+    "/outbox",
+]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_each_screen_fits_1366_and_390_pixels_in_both_languages(
+    served: str, browser: object, lang: str
+) -> None:
+    for width in (1366, 390):
+        page = browser.new_page(viewport={"width": width, "height": 844})  # type: ignore[attr-defined]
+        log_in(page, served, "admin")
+        if lang == "en":
+            page.goto(f"{served}/lang/en?next=/")
+        for path in SCREENS:
+            page.goto(f"{served}{path}")
+            fits = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            assert fits[0] <= fits[1], (lang, width, path, fits)
+        page.close()
+
+
+PHONE_SHOTS = {
+    "phone-dashboard": "/?year=2021&rule=township-hearing",
+    "phone-unit": "/units/101?as_of=2021-06-30",
+    "phone-scorecard": "/scorecard?year=2021",
+    "phone-audit": "/audit?year=2021&rule=township-hearing",
+    "phone-outbox": "/outbox",
+}
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_on_a_phone_the_matrix_keeps_names_latest_periods_and_rates_in_view(
+    served: str, browser: object, engine: Engine, book: RuleBook, database_url: str, tmp_path: Path
+) -> None:
+    with transaction(engine) as session:  # reminders in the outbox
+        sweep(session, book, settings_for(database_url, str(tmp_path)), date(2021, 6, 30), NOW)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    phone = browser.new_page(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
+    log_in(phone, served, "admin")
+    phone.goto(f"{served}/?year=2021&rule=township-hearing")
+    box = phone.evaluate(MATRIX_VIEW)
+    assert box["unit_left"] >= 0 and box["rate_right"] <= 390, box
+    assert box["last_column_right"] <= 390 and box["first_column_left"] < 0, box  # latest first
+    assert box["details"] == 1 and box["open"] == 1, box  # one rule open, the others a line each
+    wrapped = phone.evaluate(DATE_LINES)
+    phone.goto(f"{served}/units/101?as_of=2021-06-30")
+    assert phone.evaluate(DATE_LINES) == 1, "a date wraps on the unit page"
+    assert (
+        phone.evaluate("getComputedStyle(document.querySelector('table.cards thead')).display")
+        == "none"
+    )
+    assert wrapped == 1
+    for name, path in PHONE_SHOTS.items():
+        phone.goto(f"{served}{path}")
+        phone.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    phone.goto(f"{served}/outbox")
+    assert phone.locator("table.cards tbody tr").count() > 1
+    assert phone.evaluate(CHARACTER_LINES) <= 2  # Chinese words are not one character a line
+
+
+MATRIX_VIEW = """(() => {
+  const table = document.querySelector('details[open] table.matrix');
+  const scroller = table.parentElement;
+  const row = table.querySelector('tbody tr');
+  const cells = row.querySelectorAll('td');
+  return {
+    unit_left: row.querySelector('td.unit').getBoundingClientRect().left,
+    rate_right: row.querySelector('td.rate').getBoundingClientRect().right,
+    first_column_left:
+      cells[1].getBoundingClientRect().left - scroller.getBoundingClientRect().left,
+    last_column_right: cells[cells.length - 2].getBoundingClientRect().right,
+    details: document.querySelectorAll('details.rule-block').length,
+    open: document.querySelectorAll('details.rule-block[open]').length,
+  };
+})()"""
+DATE_LINES = """(() => {
+  const lines = [...document.querySelectorAll('.nowrap')].map(e => {
+    const style = getComputedStyle(e);
+    return Math.round(e.getBoundingClientRect().height / parseFloat(style.lineHeight || 20));
+  });
+  return Math.max(1, ...lines.filter(n => n > 0));
+})()"""
+CHARACTER_LINES = """(() => {
+  const cells = [...document.querySelectorAll('table.cards td')].filter(e => e.textContent.trim());
+  const ratios = cells.map(e => {
+    const box = e.getBoundingClientRect();
+    return box.height / Math.max(1, box.width);
+  });
+  return Math.max(0, ...ratios);
+})()"""
+
+
+NO_CLIPBOARD = "Object.defineProperty(navigator, 'clipboard', {value: undefined});"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_feed_page_copies_its_link_even_without_the_clipboard_api(
+    served: str, browser: object, lang: str
+) -> None:
+    """A plain-http intranet has no navigator.clipboard: the button selects and copies."""
+    for width in (1366, 390):
+        context = browser.new_context(viewport={"width": width, "height": 844})  # type: ignore[attr-defined]
+        context.add_init_script(NO_CLIPBOARD)
+        page = context.new_page()
+        log_in(page, served, "clerk")
+        if lang == "en":
+            page.goto(f"{served}/lang/en?next=/")
+        page.goto(f"{served}/units/101")
+        page.click("form[action='/units/101/feed'] button")
+        page.wait_for_url(f"{served}/units/101/feed")
+        if page.locator("#link-2").count() == 0:  # she made one before: one more, as asked
+            page.click("button[value=another]")
+            page.wait_for_selector("#link-2")
+        assert "built-in method" not in page.content()
+        link = page.input_value("#link-2")
+        assert link.startswith("http://") and "/cal/" in link
+        page.click("button.copy[data-target=link-2]")
+        copied = page.inner_text("#link-2 ~ .copied")
+        assert copied in ("已复制", "Copied"), copied
+        selected = page.evaluate("window.getSelection().toString() || document.activeElement.value")
+        assert selected == link
+        fits = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert fits[0] <= fits[1], (lang, width, fits)
+        context.close()

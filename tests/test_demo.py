@@ -168,9 +168,11 @@ def test_the_demo_scales_to_more_counties_townships_and_villages() -> None:
 
 
 def test_the_demo_year_and_as_of_day_default_to_each_other() -> None:
-    assert demo.demo_dates(None, None) == (2026, date(2026, 9, 15))
-    assert demo.demo_dates(2025, None) == (2025, date(2025, 9, 15))
-    assert demo.demo_dates(None, date(2027, 3, 1)) == (2027, date(2027, 3, 1))
+    today = date(2026, 12, 2)
+    assert demo.demo_dates(None, None, today) == (2026, today)
+    assert demo.demo_dates(2026, None, today) == (2026, today)
+    assert demo.demo_dates(2025, None, today) == (2025, date(2025, 9, 15))
+    assert demo.demo_dates(None, date(2027, 3, 1), today) == (2027, date(2027, 3, 1))
 
 
 def test_the_summary_names_what_was_loaded_and_the_next_commands_in_both_languages(
@@ -307,13 +309,13 @@ def test_the_demo_refuses_a_database_holding_other_units_and_writes_nothing(
 
 @SQLITE_ONLY
 def test_huiqi_demo_loads_the_county_and_the_commands_it_suggests_work(huiqi: HuiqiRunner) -> None:
-    loaded = huiqi("demo")
+    loaded = huiqi("demo", "--as-of", "2026-09-15")  # without it: today
     assert "384 村" in loaded.stdout and "示例数据" in loaded.stdout
     assert "huiqi matrix --year 2026 --as-of 2026-09-15" in loaded.stdout
     matrix = huiqi("matrix", "--year", "2026", "--as-of", "2026-09-15", "--rule",
                    "township-hearing").stdout  # fmt: skip
     assert all(symbol in matrix for symbol in "✔✗○·–")
-    again = huiqi("demo")
+    again = huiqi("demo", "--as-of", "2026-09-15")
     assert "已载入,未作改动" in again.stdout
 
 
@@ -330,7 +332,9 @@ def test_huiqi_demo_refuses_a_database_that_holds_other_units_in_one_line(
 def test_huiqi_demo_export_writes_the_three_import_files(
     huiqi: HuiqiRunner, tmp_path: Path
 ) -> None:
-    written = huiqi("demo", "--export", str(tmp_path / "csv"), "--seed", "3").stdout.split()
+    written = huiqi(
+        "demo", "--export", str(tmp_path / "csv"), "--seed", "3", "--as-of", "2026-09-15"
+    ).stdout.split()
     assert [Path(path).name for path in written] == ["units.csv", "people.csv", "events.csv"]
     header = (tmp_path / "csv" / "events.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert header == "unit,kinds,date,time,title,attended,amount,ref"

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from scheduler.audit.listing import AuditListing, AuditRow, Evidence
 from scheduler.core.compliance import Status
+from scheduler.core.rules import SumRequirement
 from scheduler.core.summaries import SEVERITY, SYMBOLS
 from scheduler.core.words import Words, format_date, format_rate, status_name, words
 from scheduler.store.reports import json_number
@@ -44,6 +45,7 @@ CSV_COLUMNS = (
     "recorded_at",
     "waiver_reason",
     "waiver_by",
+    "evidence_amounts",
 )
 
 
@@ -69,6 +71,19 @@ def format_moment(moment: datetime, lang: str, zone: ZoneInfo) -> str:
 
 def number_text(value: Decimal | None) -> str:
     return "" if value is None else str(json_number(value))
+
+
+def money_text(value: Decimal | None) -> str:
+    """An amount with thousands separators and cents only when it has them: ``17,000``,
+    ``2,500.50``; empty for none."""
+    if value is None:
+        return ""
+    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+
+
+def is_money(row: AuditRow) -> bool:
+    """Whether the row's rule adds up amounts (its evidence are payments)."""
+    return isinstance(row.rule.requirement, SumRequirement)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -98,6 +113,7 @@ def _csv_cells(row: AuditRow, lang: str, zone: ZoneInfo) -> list[str]:
         "; ".join(f"{local_time(e.recorded_at, zone):%Y-%m-%d %H:%M}" for e in evidence),
         waiver.reason if waiver else "",
         waiver.approved_by if waiver else "",
+        "; ".join(number_text(e.amount) for e in evidence) if is_money(row) else "",
     ]
 
 
@@ -160,6 +176,8 @@ def html_variables(listing: AuditListing, context: HtmlContext) -> dict[str, obj
         "date": lambda day: format_date(day, lang),
         "moment": lambda moment: format_moment(moment, lang, zone),
         "number": number_text,
+        "money": money_text,
+        "is_money": is_money,
         "rate": format_rate,
         "evidence_line": _evidence_line(lang, zone),
     }
@@ -170,6 +188,10 @@ def _evidence_line(lang: str, zone: ZoneInfo) -> Callable[[Evidence], str]:
 
     def line(e: Evidence) -> str:
         when = format_moment(e.recorded_at, lang, zone)
-        return f"{format_date(e.day, lang)} {e.title} ({words['by']} {e.recorded_by}, {when})"
+        paid = f" · {words['amount'].format(amount=money_text(e.amount))}" if e.amount else ""
+        by = f"{words['by']} {e.recorded_by}"
+        if lang == "en":
+            return f"{format_date(e.day, lang)} {e.title}{paid} ({by}, {when})"
+        return f"{format_date(e.day, lang)} {e.title}{paid}（{by}，{when}）"
 
     return line

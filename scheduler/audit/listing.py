@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,6 +36,7 @@ class Evidence:
     title: str
     recorded_by: str
     recorded_at: datetime
+    amount: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -172,14 +174,16 @@ def _evidence(
     kinds = sorted({rule.requirement.kind for rule in rules})
     earliest = min(rule.effective_from for rule in rules)
     statement = (
-        select(Event.id, Event.date, Event.title, Event.recorded_by, Event.recorded_at)
+        select(
+            Event.id, Event.date, Event.title, Event.recorded_by, Event.recorded_at, Event.amount
+        )
         .where(CURRENT, Event.date >= earliest, Event.date <= as_of)
         .where(Event.id.in_(select(EventKind.event_id).where(EventKind.kind.in_(kinds))))
     )
     if len(unit_ids) < 1000:
         statement = statement.where(Event.unit_id.in_(sorted(unit_ids)))
     return {
-        event_id: Evidence(event_id, day, title, by, at)
-        for event_id, day, title, by, at in session.execute(statement)
+        event_id: Evidence(event_id, day, title, by, at, amount)
+        for event_id, day, title, by, at, amount in session.execute(statement)
         if event_id in wanted
     }

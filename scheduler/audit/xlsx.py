@@ -19,8 +19,15 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from scheduler.audit.export import filters_text, format_moment, labels, local_time, status_text
-from scheduler.audit.listing import AuditListing, AuditRow
+from scheduler.audit.export import (
+    filters_text,
+    format_moment,
+    is_money,
+    labels,
+    local_time,
+    status_text,
+)
+from scheduler.audit.listing import AuditListing, AuditRow, Evidence
 from scheduler.core.compliance import Status
 from scheduler.core.summaries import SEVERITY
 from scheduler.core.words import format_date, format_rate, status_name
@@ -50,6 +57,7 @@ RULE_COLUMNS = (
     ("actual", 9),
     ("evidence_dates", 14),
     ("evidence_titles", 30),
+    ("evidence_amounts", 12),
     ("recorded_by", 12),
     ("recorded_at", 18),
     ("waiver", 24),
@@ -133,10 +141,17 @@ def _rule_sheet(sheet: Worksheet, rows: Sequence[AuditRow], lang: str, zone: Zon
     words = labels(lang)
     sheet.append([words[key] for key, _ in RULE_COLUMNS])
     for row in rows:
-        sheet.append(_rule_cells(row, lang, zone))
+        lines = _rule_lines(row, lang, zone)
+        sheet.append(lines[0])
         fill = STATUS_FILLS.get(row.status)
         if fill:
             sheet.cell(sheet.max_row, 7).fill = PatternFill("solid", fgColor=fill)
+        for line in lines[1:]:
+            sheet.append(line)
+    amounts = 1 + [key for key, _ in RULE_COLUMNS].index("evidence_amounts")
+    for cells in sheet.iter_rows(min_row=2, min_col=amounts, max_col=amounts):
+        for cell in cells:
+            cell.number_format = "#,##0.##"
     date_format = ZH_DATE if lang != "en" else EN_DATE
     for cells in sheet.iter_rows(min_row=2, min_col=4, max_col=6):
         for cell in cells:
@@ -151,12 +166,42 @@ def _rule_sheet(sheet: Worksheet, rows: Sequence[AuditRow], lang: str, zone: Zon
     _print_setup(sheet)
 
 
-def _rule_cells(row: AuditRow, lang: str, zone: ZoneInfo) -> list[object]:
+def _rule_lines(row: AuditRow, lang: str, zone: ZoneInfo) -> list[list[object]]:
+    """The sheet rows of one obligation. A rule that adds up amounts gets one row per payment
+    (the obligation's cells on the first), so each amount is a number cell Excel can add up;
+    other rules list their evidence in one cell."""
+    if not is_money(row) or len(row.evidence) < 2:
+        return [_rule_cells(row, lang, zone, row.evidence)]
+    first, *more = row.evidence
+    lines = [_rule_cells(row, lang, zone, (first,))]
+    blank: list[object] = [None] * 9
+    for e in more:
+        lines.append([*blank, *_evidence_cells(row, (e,), lang, zone), None])
+    return lines
+
+
+def _evidence_cells(
+    row: AuditRow, evidence: Sequence[Evidence], lang: str, zone: ZoneInfo
+) -> list[object]:
+    amount: object = None
+    if is_money(row):
+        amount = json_number(evidence[0].amount) if len(evidence) == 1 else None
+    return [
+        "\n".join(_date_text(e.day, lang) for e in evidence),
+        "\n".join(e.title for e in evidence),
+        amount,
+        "\n".join(e.recorded_by for e in evidence),
+        "\n".join(f"{local_time(e.recorded_at, zone):%Y-%m-%d %H:%M}" for e in evidence),
+    ]
+
+
+def _rule_cells(
+    row: AuditRow, lang: str, zone: ZoneInfo, evidence: Sequence[Evidence]
+) -> list[object]:
     o, words = row.obligation, labels(lang)
     waiver = (
         f"{o.waiver.reason} ({words['approved_by']} {o.waiver.approved_by})" if o.waiver else ""
     )
-    evidence = row.evidence
     return [
         row.unit.code,
         row.unit.name,
@@ -167,10 +212,7 @@ def _rule_cells(row: AuditRow, lang: str, zone: ZoneInfo) -> list[object]:
         status_text(o.status, lang),
         json_number(o.required),
         json_number(o.actual),
-        "\n".join(_date_text(e.day, lang) for e in evidence),
-        "\n".join(e.title for e in evidence),
-        "\n".join(e.recorded_by for e in evidence),
-        "\n".join(f"{local_time(e.recorded_at, zone):%Y-%m-%d %H:%M}" for e in evidence),
+        *_evidence_cells(row, evidence, lang, zone),
         waiver,
     ]
 

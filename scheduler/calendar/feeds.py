@@ -112,6 +112,18 @@ def create(
     return NewFeed(feed, token, url, webcal_url(url))
 
 
+def made_by(session: Session, code: str, by: str) -> list[CalendarFeed]:
+    """The active unit feeds of unit ``code`` that ``by`` created, oldest first."""
+    statement = (
+        select(CalendarFeed)
+        .join(Unit, Unit.id == CalendarFeed.unit_id)
+        .where(Unit.code == code, CalendarFeed.scope == "unit", CalendarFeed.created_by == by)
+        .where(CalendarFeed.revoked_at.is_(None))
+        .order_by(CalendarFeed.id)
+    )
+    return list(session.scalars(statement))
+
+
 def _subject(feed: CalendarFeed) -> str:
     """How the trail names a feed: its id and token hint (never the token)."""
     return f"#{feed.id} {feed.hint}…"

@@ -20,8 +20,8 @@ from scheduler.store.database import migrate
     show_default=True,
     help="Seed of the generator: the same seed gives the same county.",
 )
-@click.option("--year", type=int, default=None, help="Demo year (default: 2026).")
-@day_option("--as-of", "Last day with events (default: 15 September of the demo year).")
+@click.option("--year", type=int, default=None, help="Demo year (default: this year).")
+@day_option("--as-of", "Last day with events (default: today; 15 September of another year).")
 @click.option(
     "--export",
     type=click.Path(path_type=Path, file_okay=False),
@@ -32,7 +32,7 @@ def demo_command(
     app: App, seed: int, year: int | None, as_of: date | None, export: Path | None
 ) -> None:
     """Load the demo county (invented sample data) into an empty database."""
-    year, as_of = demo.demo_dates(year, as_of)
+    year, as_of = demo.demo_dates(year, as_of, app.now().date())
     county = demo.generate(seed, year, as_of)
     if export:
         click.echo("\n".join(str(path) for path in county.write_csv(export)))

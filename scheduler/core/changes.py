@@ -56,6 +56,8 @@ def _value(key: str, value: Any, lang: str, book: RuleBook | None, in_list: str)
         return words(lang, "trail.")["yes" if value else "no"]
     if key in WORD_FIELDS:
         return words(lang, f"trail.{key}.").get(str(value), str(value))
+    if key == "kind":  # a unit's kind: 乡镇, not township
+        return words(lang, "unit_kind.").get(str(value), str(value))
     if book is not None and isinstance(value, str):
         return _titled(key, value, lang, book)
     return str(value)

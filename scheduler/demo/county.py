@@ -118,12 +118,15 @@ def _table(filename: str, columns: Sequence[str], rows: Sequence[Row]) -> Table:
 # Generation
 
 
-def demo_dates(year: int | None, as_of: date | None) -> tuple[int, date]:
-    """The demo year and as-of day from what was given: 2026 and 2026-09-15 by default; a
-    year alone gets 15 September of it, an as-of day alone its own year."""
-    if year is None:
-        year = as_of.year if as_of else DEMO_YEAR
-    return year, as_of or DEMO_AS_OF.replace(year=year)
+def demo_dates(year: int | None, as_of: date | None, today: date) -> tuple[int, date]:
+    """The demo year and as-of day from what was given: by default ``today`` (the demo looks
+    like a county on the day it is loaded); a year alone gets today when it is this year, else
+    15 September of it; an as-of day alone its own year."""
+    if as_of is not None:
+        return year or as_of.year, as_of
+    if year is None or year == today.year:
+        return today.year, today
+    return year, DEMO_AS_OF.replace(year=year)
 
 
 def generate(

@@ -6,6 +6,7 @@ reads the scores of her own subtree without ranks; anybody else is refused.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 from urllib.parse import quote
 
@@ -19,7 +20,7 @@ from scheduler.core.problems import InputError, single
 from scheduler.store import reports
 from scheduler.store.database import transaction
 from scheduler.web import views
-from scheduler.web.kit import PageRoute, Refused, Visit, VisitDep, page, scope_code
+from scheduler.web.kit import PageRoute, Refused, Visit, VisitDep, keep_day, page, scope_code
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Year = Annotated[int | None, Query(ge=2000, le=2100)]
@@ -63,11 +64,42 @@ def scorecard(
         explanation=sheets.explain(card, visit.lang) if card else [],
         s=sheets.labels(visit.lang),
         number=lambda value: str(reports.json_number(value)),
+        percent=percent,
+        points=points_text,
+        heat=heat,
         chart=chart,
         year=year,
         as_of=visit.today,
-        download_query=f"year={year}&kind={quote(card.kind) if card else ''}",
+        download_query=keep_day(
+            f"?year={year}&kind={quote(card.kind) if card else ''}", visit.as_of
+        )[1:],
     )
+
+
+def percent(share: Decimal | float | None) -> str:
+    """A share as people write it: ``90%``, ``48.7%`` (one decimal only when needed), — for
+    none."""
+    if share is None:
+        return "—"
+    value = round(Decimal(str(share)) * 100, 1)
+    return f"{value.normalize():f}%" if value != value.to_integral_value() else f"{int(value)}%"
+
+
+def points_text(value: Decimal) -> str:
+    """Points to two decimals at most, trailing zeros dropped: ``5``, ``2.5``, ``1.67``."""
+    rounded = round(value, 2)
+    if rounded == rounded.to_integral_value():
+        return str(int(rounded))
+    return f"{rounded.normalize():f}"
+
+
+def heat(share: Decimal | float | None) -> str:
+    """The colour of a share on a scale from red (0%, the worst) through amber to green (100%);
+    none for no share (nothing due), which stays white."""
+    if share is None:
+        return ""
+    hue = round(120 * min(max(float(share), 0.0), 1.0))
+    return f"background-color: hsl({hue} 65% 80%)"
 
 
 def _chosen(cards: list[Scorecard], kind: str | None, every: bool) -> list[Scorecard]:

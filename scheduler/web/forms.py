@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,7 +20,9 @@ from scheduler.core.words import words
 from scheduler.store import registry
 from scheduler.store.database import transaction
 from scheduler.store.models import Event, Unit
+from scheduler.store.models_calendar import CalendarFeed, as_utc
 from scheduler.transports.mail import make_mailer
+from scheduler.web.context import WebContext
 from scheduler.web.kit import (
     NotFound,
     PageRoute,
@@ -29,6 +32,7 @@ from scheduler.web.kit import (
     page,
     unit_for,
 )
+from scheduler.web.messages import form_message
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 EVENT_FIELDS = ("date", "time", "title", "amount", "ref")
@@ -48,13 +52,16 @@ def one_line(values: Mapping[str, str], lang: str, where: str = "form") -> None:
         raise InputError(problems)
 
 
-def field_errors(error: InputError, aliases: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Each problem's message by form field (``--start`` → ``start``); others under ``""``."""
+def field_errors(
+    error: InputError, aliases: Mapping[str, str] | None = None, lang: str = "en"
+) -> dict[str, str]:
+    """Each problem's message (in ``lang``) by form field (``--start`` → ``start``); others
+    under ``""``."""
     found: dict[str, str] = {}
     for problem in error.problems:
         name = (problem.field or "").lstrip("-")
         name = (aliases or {}).get(name, name)
-        found.setdefault(name, problem.message)
+        found.setdefault(name, form_message(problem.message, lang))
     return found
 
 
@@ -126,7 +133,7 @@ async def record_event(request: Request, visit: VisitDep, code: str) -> Response
             visit,
             "event_form.html",
             unit,
-            field_errors(error),
+            field_errors(error, lang=visit.lang),
             values=values,
             kinds=kinds,
             attended=attended,
@@ -200,7 +207,7 @@ async def plan_meeting(request: Request, visit: VisitDep, code: str) -> Response
             visit,
             "meeting_form.html",
             unit,
-            field_errors(error),
+            field_errors(error, lang=visit.lang),
             values=values,
             kinds=kinds,
         )
@@ -251,10 +258,25 @@ async def mark_held(request: Request, visit: VisitDep, meeting_id: int) -> Respo
 
 @router.post("/units/{code}/feed")
 async def make_feed(request: Request, visit: VisitDep, code: str) -> Response:
-    await checked_form(request, visit)
-    context = visit.context
+    """One feed of the unit per person: a second click shows the one there is (its link was
+    shown once); ``want=another`` makes one more, ``want=replace`` revokes hers first."""
+    want = str((await checked_form(request, visit)).get("want", ""))
+    context, by = visit.context, visit.user.label
     with transaction(context.engine) as session:
         unit = unit_for(session, visit.user, code)
-        new = feeds.create(session, context.settings, "unit", code, visit.user.label, visit.now)
-    links = [("webcal", new.webcal), ("https", new.url)]
-    return page(request, visit, context, "feed.html", unit=unit, links=links)
+        existing = feeds.made_by(session, code, by)
+        if existing and want not in ("another", "replace"):
+            return page(request, visit, context, "feed.html", unit=unit, links=[],
+                        existing=existing, created=_created(existing, context))  # fmt: skip
+        if want == "replace":
+            for feed in existing:
+                feeds.revoke(session, str(feed.id), by, visit.now)
+        new = feeds.create(session, context.settings, "unit", code, by, visit.now)
+    links = [("webcal", new.webcal), (urlsplit(new.url).scheme, new.url)]
+    return page(request, visit, context, "feed.html", unit=unit, links=links, existing=[],
+                created=[])  # fmt: skip
+
+
+def _created(found: list[CalendarFeed], context: WebContext) -> list[str]:
+    zone = context.settings.zone
+    return [as_utc(feed.created_at).astimezone(zone).strftime("%Y-%m-%d %H:%M") for feed in found]

@@ -7,6 +7,7 @@ A page route raises `LoginRequired` (→ 303 to /login), `Refused` (→ 403 page
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,6 +24,7 @@ from jinja2 import Environment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler.audit.export import money_text
 from scheduler.core.access import Principal, can_change, can_read, lineage
 from scheduler.core.assessment import may_read_scores
 from scheduler.core.compliance import Status
@@ -51,19 +53,46 @@ class NotFound(Exception):
     """Nothing with that code or id."""
 
 
+class BadDay(Exception):
+    """The ``as_of`` query parameter is not a day written YYYY-MM-DD."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__(value)
+        self.value = value
+
+
 @dataclass(frozen=True)
 class Visit:
-    """One page request: the app's context, the user, their CSRF token, language and clock."""
+    """One page request: the app's context, the user, their CSRF token, language and clock;
+    ``as_of`` is the day the visitor asked to see (``?as_of=``), None for today."""
 
     context: WebContext
     user: Principal
     csrf: str
     lang: str
     now: datetime
+    as_of: date | None = None
 
     @property
     def today(self) -> date:
-        return self.now.date()
+        """The day the page is as of: the asked one, else today."""
+        return self.as_of or self.now.date()
+
+
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def asked_day(request: Request) -> date | None:
+    """The ``as_of`` query parameter as a day (None when absent or empty); `BadDay` otherwise."""
+    raw = request.query_params.get("as_of", "").strip()
+    if not raw:
+        return None
+    try:
+        if DAY.fullmatch(raw):
+            return date.fromisoformat(raw)
+    except ValueError:
+        pass
+    raise BadDay(raw)
 
 
 def language(request: Request, context: WebContext) -> str:
@@ -81,7 +110,8 @@ def current_visit(request: Request, context: WebContext = Depends(web_context)) 
         found = accounts.session_user(session, cookie, now)
     if found is None:
         raise LoginRequired
-    return Visit(context, found[0], found[1], language(request, context), now)
+    day = asked_day(request)
+    return Visit(context, found[0], found[1], language(request, context), now, day)
 
 
 VisitDep = Annotated[Visit, Depends(current_visit)]
@@ -132,7 +162,13 @@ def scope_code(session: Session, user: Principal) -> str | None:
 def environment(folder: str) -> Environment:
     """The page environment (`scheduler.templating`) with the helpers every page uses."""
     env = page_environment(folder).overlay()
-    helpers = {"symbols": SYMBOLS, "severity": SEVERITY, "rate": format_rate, "quote": quote}
+    helpers = {
+        "symbols": SYMBOLS,
+        "severity": SEVERITY,
+        "rate": format_rate,
+        "quote": quote,
+        "money": money_text,
+    }
     env.globals = {**env.globals, **helpers}  # an overlay shares its parent's dict otherwise
     return env
 
@@ -143,6 +179,8 @@ def page(
     """Render ``templates/web/<name>``; ``status_code`` in ``values`` sets the status."""
     lang = visit.lang if visit else language(request, context)
     status_code = values.pop("status_code", 200)
+    day = visit.as_of if visit else None
+    kinds = words(lang, "unit_kind.")
     env = environment(str(context.settings.path(context.settings.templates)))
     html = env.get_template(f"web/{name}").render(
         request_path=request.url.path,
@@ -156,9 +194,24 @@ def page(
         date=lambda day: format_date(day, lang) if day else "",
         status_name=lambda status: status_name(status, lang),
         status_class=lambda status: f"s-{Status(status).value}" if status else "s-none",
+        as_of_day=day,
+        colon=": " if lang == "en" else "：",
+        unit_kind=lambda kind: kinds.get(kind, kind),
+        paren=lambda text: f"({text})" if lang == "en" else f"（{text}）",
+        keep=lambda url: keep_day(url, day),
+        query_items=[(k, v) for k, v in request.query_params.multi_items() if k != "as_of"],
         **values,
     )
     return HTMLResponse(html, status_code=status_code)
+
+
+def keep_day(url: str, day: date | None) -> str:
+    """``url`` with ``as_of=day`` added (unchanged for today): links keep the asked day."""
+    if day is None:
+        return url
+    path, _, fragment = url.partition("#")
+    joined = f"{path}{'&' if '?' in path else '?'}{urlencode({'as_of': day.isoformat()})}"
+    return f"{joined}#{fragment}" if fragment else joined
 
 
 class PageRoute(APIRoute):
@@ -175,6 +228,8 @@ class PageRoute(APIRoute):
                 return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
             except (Refused, NotFound) as error:
                 return _refusal(request, isinstance(error, Refused))
+            except BadDay as error:
+                return _bad_day(request, error.value)
 
         return handle
 
@@ -191,6 +246,21 @@ def _refusal(request: Request, refused: bool) -> HTMLResponse:
         status_code=403 if refused else 404,
         heading=names[key],
         text=names["refused_text"] if refused else "",
+    )
+
+
+def _bad_day(request: Request, value: str) -> HTMLResponse:
+    """422: the asked day is not a date; the message names the value and the form wanted."""
+    context = web_context(request)
+    names = words(language(request, context), "page.")
+    return page(
+        request,
+        None,
+        context,
+        "message.html",
+        status_code=422,
+        heading=names["bad_day"].format(value=value),
+        back=request.url.path,
     )
 
 

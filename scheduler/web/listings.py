@@ -4,7 +4,7 @@ with their preview live in `scheduler.web.imports`, the scorecard in `scheduler.
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -14,13 +14,16 @@ from sqlalchemy.orm import Session
 from scheduler.audit import export as audit_export
 from scheduler.audit import listing as audit
 from scheduler.audit import xlsx as audit_xlsx
-from scheduler.core.access import Role, lineage
+from scheduler.core.access import Principal, Role, can_read, lineage
 from scheduler.core.problems import InputError
+from scheduler.core.rules import SumRequirement
+from scheduler.core.words import words
 from scheduler.store import trail
 from scheduler.store.database import transaction
 from scheduler.store.models import Unit
 from scheduler.store.models_calendar import as_utc
-from scheduler.store.models_reminders import OutboxEntry
+from scheduler.store.models_reminders import STATUSES, OutboxEntry
+from scheduler.web import views
 from scheduler.web.kit import (
     PageRoute,
     Visit,
@@ -69,7 +72,9 @@ def audit_page(
     rule: str = "",
     status: str = "",
     format: str = "",
+    page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
 ) -> Response:
+    """The listing on screen a page of `AUDIT_PAGE` rows at a time, or a whole download."""
     context = visit.context
     filters = {"unit": unit, "rule": rule, "status": status}
     try:
@@ -85,6 +90,7 @@ def audit_page(
                 if format == "xlsx"
                 else []
             )  # fmt: skip
+            choices = unit_choices(session, visit.user)
     except InputError as error:
         return page(
             request,
@@ -97,12 +103,19 @@ def audit_page(
         )
     if format in TYPES:
         return _download(visit, listing, format, changes)
+    sections, pages = audit_sections(listing, page_number)
     return page(
         request,
         visit,
         context,
         "audit.html",
         listing=listing,
+        sections=sections,
+        page_number=min(page_number, pages),
+        pages=pages,
+        page_link=lambda number: _page_link(request, number),
+        units=choices,
+        money_rule=lambda rule: isinstance(rule.requirement, SumRequirement),
         query=query,
         labels=audit_export.labels(visit.lang),
         rules=context.book.rules,
@@ -110,8 +123,54 @@ def audit_page(
         filters=filters,
         period=period,
         year=query.first.year,
-        download_query=str(request.url.query),
+        download_query=urlencode(
+            [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "format")]
+        ),
     )
+
+
+AUDIT_PAGE = 100  # rows on one screen page
+
+
+def audit_sections(
+    listing: audit.AuditListing, number: int
+) -> tuple[list[tuple[audit.RuleSummary, list[audit.AuditRow]]], int]:
+    """Page ``number`` (past the last: the last) of the listing's rows in rule order, as
+    (rule summary, rows) sections, and the number of pages."""
+    summaries = listing.summaries()
+    ordered = [(line, row) for line in summaries for row in listing.rows_of(line.rule)]
+    pages = max(1, -(-len(ordered) // AUDIT_PAGE))
+    start = (min(number, pages) - 1) * AUDIT_PAGE
+    sections: list[tuple[audit.RuleSummary, list[audit.AuditRow]]] = []
+    for line, row in ordered[start : start + AUDIT_PAGE]:
+        if not sections or sections[-1][0] is not line:
+            sections.append((line, []))
+        sections[-1][1].append(row)
+    return sections, pages
+
+
+def _page_link(request: Request, number: int) -> str:
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+    return f"{request.url.path}?{urlencode([*query, ('page', str(number))])}"
+
+
+def unit_choices(session: Session, user: Principal) -> list[tuple[str, str, int]]:
+    """The units the user may read, as (code, name, depth) in tree order, for the picker."""
+    rows = session.execute(select(Unit.id, Unit.code, Unit.name, Unit.parent_id)).all()
+    tree = {unit_id: parent for unit_id, _, _, parent in rows}
+    children: dict[int | None, list[tuple[int, str, str]]] = {}
+    for unit_id, code, name, parent in rows:
+        children.setdefault(parent if parent in tree else None, []).append((unit_id, code, name))
+    found: list[tuple[str, str, int]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for unit_id, code, name in sorted(children.get(parent, ()), key=lambda u: u[1]):
+            if can_read(user, lineage(unit_id, tree)):
+                found.append((code, name, depth))
+            walk(unit_id, depth + 1)
+
+    walk(None, 0)
+    return found
 
 
 def _download(
@@ -128,7 +187,8 @@ def _download(
         )
         data = audit_export.to_html(listing, settings.path(settings.templates), context)
     name = f"{audit_export.labels(lang)['title']}-{listing.query.scope}.{fmt}"
-    disposition = f"attachment; filename=\"audit.{fmt}\"; filename*=UTF-8''{quote(name)}"
+    how = "inline" if fmt == "html" else "attachment"  # the print version opens in the browser
+    disposition = f"{how}; filename=\"audit.{fmt}\"; filename*=UTF-8''{quote(name)}"
     return Response(data, media_type=TYPES[fmt], headers={"Content-Disposition": disposition})
 
 
@@ -152,7 +212,8 @@ def outbox(request: Request, visit: VisitDep, status: str = "") -> HTMLResponse:
             readable = [u for u in tree if visit.user.unit_id in lineage(u, tree)]
             statement = statement.where(OutboxEntry.unit_id.in_(readable))
         entries = list(session.execute(statement.limit(500)))
-    zone = context.settings.zone
+        names = views.recipient_names(session, [e.recipient for e, _ in entries], visit.lang)
+    zone, book, lang = context.settings.zone, context.book, visit.lang
     return page(
         request,
         visit,
@@ -161,4 +222,9 @@ def outbox(request: Request, visit: VisitDep, status: str = "") -> HTMLResponse:
         entries=entries,
         status=status,
         moment=lambda m: as_utc(m).astimezone(zone).strftime("%Y-%m-%d %H:%M") if m else "",
+        statuses=STATUSES,
+        state=words(lang, "outbox.status."),
+        stage=lambda stage: views.stage_name(stage, lang),
+        rule_title=lambda rule: book.rule(rule).title(lang) if book.has_rule(rule) else rule,
+        recipient=lambda key: names.get(key, key),
     )

@@ -19,6 +19,7 @@ from scheduler.audit.export import local_time
 from scheduler.calendar import meetings
 from scheduler.core.access import Principal, can_change, lineage
 from scheduler.core.compliance import Status
+from scheduler.core.rules import SumRequirement
 from scheduler.core.summaries import SYMBOLS
 from scheduler.core.words import status_name
 from scheduler.store import accounts, reports, throttle, trail, waivers
@@ -180,7 +181,9 @@ def dashboard(
     year: Year = None,
     rule: str | None = None,
     open: str | None = None,
+    show: str | None = None,
 ) -> HTMLResponse:
+    """The matrices, one rule's opened at a time (``show``, else the first)."""
     year = year or visit.today.year
     book = visit.context.book
     rule = rule if rule and book.has_rule(rule) else None
@@ -203,6 +206,7 @@ def dashboard(
         rule=rule,
         rules=book.rules,
         opened=open,
+        showing=show if show and book.has_rule(show) else None,
         as_of=visit.today,
         cell_look=cell_looks(visit.lang),
     )
@@ -229,6 +233,7 @@ def obligation(
     with transaction(visit.context.engine) as session:
         found = unit_for(session, visit.user, unit)
         rows = views.cell_obligations(session, book, unit, the_rule, column, year, visit.today)
+        money_rule = isinstance(the_rule.requirement, SumRequirement)
         evidence = _evidence(session, [i for r in rows for i in r.obligation.evidence])
         changeable = _can_change(session, visit.user, found)
         pending = waivers.pending_at(session, found.id).items()
@@ -245,8 +250,10 @@ def obligation(
         column=column,
         year=year,
         requirement=views.requirement_text(the_rule, book, visit.lang),
+        as_of=visit.today,
         can_change=changeable,
         requested=requested,
+        money_rule=money_rule,
     )
 
 
@@ -278,7 +285,7 @@ def unit_page(request: Request, visit: VisitDep, code: str, year: Year = None) -
         selection = reports.year_selection(year, visit.today, None, None)
         selection = reports.Selection(selection.as_of, selection.first, selection.last, code)
         rows = reports.status_rows(session, context.book, selection)
-        rows.sort(key=lambda r: (r.obligation.due, r.rule.id))
+        rows = views.still_open_first(rows)
         start = datetime.combine(date(year, 1, 1), time(0), zone)
         found_meetings = meetings.listing(session, [unit.id], start, start.replace(year=year + 1))
         history = trail.changes(
@@ -302,6 +309,8 @@ def unit_page(request: Request, visit: VisitDep, code: str, year: Year = None) -
         context,
         "unit.html",
         book=context.book,
+        as_of=visit.today,
+        money_rule=lambda rule: isinstance(rule.requirement, SumRequirement),
         meeting_time=lambda m: as_utc(m).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
         change_time=lambda m: local_time(m, zone).strftime("%Y-%m-%d %H:%M"),
         **page_data,

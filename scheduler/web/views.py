@@ -3,16 +3,21 @@ open/close tree, the cells of one obligation, requirement texts and the scorecar
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.core.compliance import Obligation, Status, UnitFacts
+from scheduler.core.reminders import ESCALATE
 from scheduler.core.rules import AttendRequirement, CountRequirement, Rule, RuleBook
 from scheduler.core.summaries import Matrix, build_matrix, on_time_rate
+from scheduler.core.words import words
 from scheduler.store import reports
+from scheduler.store.models import Person, Unit
 from scheduler.store.reports import Selection
 
 
@@ -152,13 +157,58 @@ def cell_obligations(
     return [r for r in rows if r.obligation.period.label == column]
 
 
+def still_open_first(rows: Sequence[reports.StatusRow]) -> list[reports.StatusRow]:
+    """A unit's obligations as its clerk works them: those not closed yet (overdue, open,
+    upcoming) by nearest due date, then the closed ones, latest first."""
+    pending = [r for r in rows if not r.obligation.status.closed]
+    closed = [r for r in rows if r.obligation.status.closed]
+    pending.sort(key=lambda r: (r.obligation.due, r.rule.id))
+    closed.sort(key=lambda r: (r.obligation.due, r.rule.id), reverse=True)
+    return pending + closed
+
+
+_BEFORE = re.compile(r"^(\d+) (day|week|month|year)s? before$")
+
+
+def stage_name(stage: str, lang: str) -> str:
+    """A reminder stage as people read it: 截止前14天, 截止当日, 逾期上报 (or in English)."""
+    names = words(lang, "stage.")
+    if stage == ESCALATE:
+        return names["escalate"]
+    if stage == "on due":
+        return names["on_due"]
+    match = _BEFORE.match(stage)
+    if match:
+        unit = names[f"unit.{match.group(2)}"]
+        return names["before"].format(count=match.group(1), unit=unit, stage=stage)
+    return stage
+
+
+def recipient_names(session: Session, recipients: Iterable[str], lang: str) -> dict[str, str]:
+    """Outbox recipients (``person:811``, ``chat:12``) by name: 蔡斌, 群：东山镇."""
+    wanted: dict[str, set[int]] = {}
+    for recipient in recipients:
+        kind, _, number = recipient.partition(":")
+        if number.isdigit():
+            wanted.setdefault(kind, set()).add(int(number))
+    names: dict[str, str] = {}
+    people = wanted.get("person", set())
+    for pid, name in session.execute(select(Person.id, Person.name).where(Person.id.in_(people))):
+        names[f"person:{pid}"] = name
+    chats = wanted.get("chat", set())
+    chat = words(lang, "page.")["chat_of"]
+    for uid, name in session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(chats))):
+        names[f"chat:{uid}"] = chat.format(unit=name)
+    return names
+
+
 def requirement_text(rule: Rule, book: RuleBook, lang: str) -> str:
     """What a rule asks for, in words."""
     req = rule.requirement
     kind = book.event_kinds[req.kind](lang) if req.kind in book.event_kinds else req.kind
     if isinstance(req, CountRequirement):
         return (
-            f"至少{req.at_least}次:{kind}" if lang != "en" else f"at least {req.at_least}× {kind}"
+            f"至少{req.at_least}次：{kind}" if lang != "en" else f"at least {req.at_least}× {kind}"
         )
     if isinstance(req, AttendRequirement):
         role = book.roles[req.role](lang) if req.role in book.roles else req.role
