@@ -97,22 +97,31 @@ def command(group: click.Group, name: str | None = None) -> Callable[[F], F]:
     def decorate(function: F) -> F:
         @wraps(function)
         def run(config: Path | None, **options: Any) -> Any:
-            try:
-                return function(App(load_settings(config)), **options)
-            except (InputError, RulesError, ConfigError, UnusableDatabase) as error:
-                raise Failure(str(error)) from None
-            except (OperationalError, ProgrammingError) as error:
-                raise Failure(f"database error: {error.orig}") from None
+            return run_app(function, config, **options)
 
-        run = click.option(
-            "--config",
-            type=click.Path(path_type=Path, dir_okay=False),
-            default=None,
-            help="Configuration file (default: ./config.yaml).",
-        )(run)
-        return group.command(name)(run)  # type: ignore[return-value]
+        return group.command(name)(config_option(run))  # type: ignore[return-value]
 
     return decorate
+
+
+def run_app(function: Callable[..., Any], config: Path | None, **options: Any) -> Any:
+    """Call ``function(App, **options)``; bad input or configuration becomes a `Failure`."""
+    try:
+        return function(App(load_settings(config)), **options)
+    except (InputError, RulesError, ConfigError, UnusableDatabase) as error:
+        raise Failure(str(error)) from None
+    except (OperationalError, ProgrammingError) as error:
+        raise Failure(f"database error: {error.orig}") from None
+
+
+def config_option(function: F) -> F:
+    """``--config PATH``."""
+    return click.option(
+        "--config",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Configuration file (default: ./config.yaml).",
+    )(function)
 
 
 def unit_ids(session: Session, code: str | None, subtree: bool, where: str) -> list[int] | None:

@@ -1,0 +1,432 @@
+"""The year planner: the fewest meetings that serve every open count obligation of a year.
+
+`plan_year` reads the obligations from the engine (`scheduler.core.compliance.evaluate`), with
+the unit's planned meetings counted as if they were held on their day, so that only what is still
+needed is planned. Semantics:
+
+* The year's obligations are those of the calendar count rules (``every`` with ``{count: KIND,
+  at_least: N}``) whose period ends in the year. Rolling rules (``within``) are not planned: each
+  of their windows opens on the day of the last event, so they are named in ``skipped``.
+* An obligation met by held events or by planned meetings (late included) is served already; an
+  exempt one needs nothing. One still short of N events whose due date has passed on ``as_of``
+  cannot be placed (``past_due``); any other needs N − actual more meetings, on distinct days.
+* A meeting may serve an obligation from max(period start, ``as_of`` + 1) (and after the grace
+  of an earlier unmet obligation of its rule, which would otherwise take it) to ``due`` −
+  ``margin_days``. When no allowed day lies there, it takes the earliest allowed day after
+  that, up to the due date (``short_margin``: as close to the margin as feasible).
+* An allowed day is an official workday, of the unit's preferred ISO weekdays
+  (``meeting_weekdays``, e.g. ``1;3``; another workday only when none is left, ``other_weekday``),
+  holding no planned or proposed meeting of the unit, and fewer than ``per_day`` planned and
+  proposed meetings in the unit's county subtree (its nearest unit of kind ``county``, else the
+  root of its tree).
+* Placement is interval stabbing, per unit: needs sorted by their latest day; the first unserved
+  one gets a meeting on its latest allowed day, and that meeting also serves every other unserved
+  need whose window holds the day, at most one need per rule (an event counts once per rule, for
+  the earliest obligation that wants it). A rule marked ``separate`` gets meetings of its own.
+  Without the per-day cap, busy days and weekday preferences this is the optimum; with them it is
+  a greedy plan, units in code order.
+
+Pure: no clock, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import NamedTuple
+
+from scheduler.core.compliance import (
+    EventFacts,
+    Obligation,
+    Status,
+    UnitFacts,
+    WaiverFacts,
+    WaiverKey,
+    evaluate,
+)
+from scheduler.core.periods import Period
+from scheduler.core.rules import CountRequirement, Rule
+
+WEEKDAYS_ATTRIBUTE = "meeting_weekdays"
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """``planner.margin_days`` and ``planner.per_day`` of config.yaml."""
+
+    margin_days: int = 10
+    per_day: int = 3
+
+
+class PlannedFacts(NamedTuple):
+    """A planned (not yet held, not cancelled) meeting: it counts as an event on its day."""
+
+    id: int
+    unit_id: int
+    day: date
+    kinds: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """One meeting an obligation still needs: ``copy`` of how many it is short."""
+
+    unit_id: int
+    rule: Rule
+    period: Period
+    due: date
+    earliest: date
+    latest: date
+    copy: int = 0
+
+    @property
+    def kind(self) -> str:
+        return self.rule.requirement.kind
+
+
+class Target(NamedTuple):
+    """An obligation a proposed meeting serves: rule id and period."""
+
+    rule_id: str
+    period: Period
+    due: date
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposed meeting: its unit, day, kinds and what it serves."""
+
+    unit_id: int
+    day: date
+    kinds: tuple[str, ...]
+    serves: tuple[Target, ...]
+    notes: tuple[str, ...] = ()
+
+
+class Unplaced(NamedTuple):
+    """An obligation nothing could be planned for, and why (``past_due`` or ``no_day``)."""
+
+    unit_id: int
+    rule_id: str
+    period: Period
+    due: date
+    reason: str
+
+
+class Covered(NamedTuple):
+    """An obligation served already by planned meetings (their ids)."""
+
+    unit_id: int
+    rule_id: str
+    period: Period
+    due: date
+    meetings: tuple[int, ...]
+
+
+@dataclass
+class Plan:
+    """What `plan_year` proposes, and what its coverage is."""
+
+    proposals: list[Proposal] = field(default_factory=list)
+    covered: list[Covered] = field(default_factory=list)
+    unplaced: list[Unplaced] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def served(self) -> list[tuple[int, Target]]:
+        """Every (unit id, obligation) a proposal serves, once each."""
+        seen: dict[tuple[int, str, str], tuple[int, Target]] = {}
+        for proposal in self.proposals:
+            for target in proposal.serves:
+                key = (proposal.unit_id, target.rule_id, target.period.label)
+                seen.setdefault(key, (proposal.unit_id, target))
+        return list(seen.values())
+
+
+def plannable_rules(rules: Iterable[Rule]) -> tuple[list[Rule], list[Rule]]:
+    """The calendar count rules the planner places, and the rolling count rules it skips."""
+    counted = [rule for rule in rules if isinstance(rule.requirement, CountRequirement)]
+    return [r for r in counted if r.cadence is not None], [r for r in counted if r.rolling]
+
+
+def plan_year(
+    rules: Sequence[Rule],
+    units: Sequence[UnitFacts],
+    targets: Sequence[int],
+    events: Iterable[EventFacts],
+    waivers: Mapping[WaiverKey, WaiverFacts],
+    planned: Sequence[PlannedFacts],
+    is_workday: Callable[[date], bool],
+    year: int,
+    as_of: date,
+    options: PlanOptions = PlanOptions(),
+) -> Plan:
+    """Propose meetings for the units ``targets`` (ids) for ``year``, as of ``as_of``.
+
+    ``units`` is the whole tree (the county subtrees count every planned meeting in them);
+    ``events`` the held events of the targets up to ``as_of``; ``planned`` every planned
+    meeting (those dated on or after ``as_of`` count as evidence)."""
+    calendar_rules, rolling = plannable_rules(rules)
+    plan = Plan(skipped=[rule.id for rule in rolling])
+    wanted = set(targets)
+    chosen = [unit for unit in units if unit.id in wanted]
+    projected = project(calendar_rules, chosen, events, waivers, planned, year, as_of)
+    needs = _needs(calendar_rules, projected, year, as_of, options, plan)
+    board = Board(units, planned, is_workday, options.per_day)
+    by_rule = {rule.id: rule for rule in calendar_rules}
+    for unit in sorted(chosen, key=lambda unit: unit.code):
+        unit_needs = needs.get(unit.id, [])
+        if unit_needs:
+            _place_unit(unit, unit_needs, board, plan, by_rule)
+    codes = {unit.id: unit.code for unit in chosen}
+    plan.proposals.sort(key=lambda p: (codes[p.unit_id], p.day))
+    return plan
+
+
+def project(
+    rules: Sequence[Rule],
+    units: Sequence[UnitFacts],
+    events: Iterable[EventFacts],
+    waivers: Mapping[WaiverKey, WaiverFacts],
+    planned: Sequence[PlannedFacts],
+    year: int,
+    as_of: date,
+) -> list[Obligation]:
+    """The obligations as they will stand once the planned meetings are held: the engine run
+    at the end of every window, with each planned meeting (id −id) as an event on its day."""
+    held = [event for event in events if event.day <= as_of]
+    unit_ids = {unit.id for unit in units}
+    future = [
+        EventFacts(-meeting.id, meeting.unit_id, meeting.day, meeting.kinds)
+        for meeting in planned
+        if meeting.day >= as_of and meeting.unit_id in unit_ids
+    ]
+    horizon = max([date(year, 12, 31), *(_lag_end(rule, date(year, 12, 31)) for rule in rules)])
+    first = min(date(year, 1, 1), as_of) - timedelta(days=_longest_lag(rules, year))
+    return evaluate(rules, units, [*held, *future], waivers, horizon, first, date(year, 12, 31))
+
+
+def _lag_end(rule: Rule, period_end: date) -> date:
+    return rule.grace.after(rule.due_of(period_end))
+
+
+def _longest_lag(rules: Sequence[Rule], year: int) -> int:
+    end = date(year, 1, 1)
+    return max([0, *((_lag_end(rule, end) - end).days for rule in rules)]) + 1
+
+
+def _needs(
+    rules: Sequence[Rule],
+    projected: Sequence[Obligation],
+    year: int,
+    as_of: date,
+    options: PlanOptions,
+    plan: Plan,
+) -> dict[int, list[Need]]:
+    """The meetings each unit still needs, and (into ``plan``) what is covered or past due."""
+    by_rule = {rule.id: rule for rule in rules}
+    shadow: dict[tuple[int, str], date] = {}
+    needs: dict[int, list[Need]] = defaultdict(list)
+    margin = timedelta(days=options.margin_days)
+    for o in sorted(projected, key=lambda o: (o.unit_id, o.rule_id, o.period.start)):
+        if o.status is Status.EXEMPT:
+            continue
+        key = (o.unit_id, o.rule_id)
+        satisfied = o.status in (Status.MET, Status.MET_LATE)
+        ends_in_year = o.period.end.year == year
+        if satisfied:
+            planned_ids = tuple(sorted(-e for e in o.evidence if e < 0))
+            if ends_in_year and planned_ids:
+                plan.covered.append(Covered(o.unit_id, o.rule_id, o.period, o.due, planned_ids))
+            continue
+        if o.due <= as_of:
+            shadow[key] = max(shadow.get(key, o.grace_end), o.grace_end)
+            if ends_in_year:
+                plan.unplaced.append(Unplaced(o.unit_id, o.rule_id, o.period, o.due, "past_due"))
+            continue
+        if not ends_in_year:
+            continue
+        earliest = max(o.period.start, as_of + timedelta(days=1))
+        if key in shadow:
+            earliest = max(earliest, shadow[key] + timedelta(days=1))
+        missing = int((o.required or 0) - o.actual)
+        rule = by_rule[o.rule_id]
+        for copy in range(max(missing, 0)):
+            needs[o.unit_id].append(
+                Need(o.unit_id, rule, o.period, o.due, earliest, o.due - margin, copy)
+            )
+    return needs
+
+
+# ----------------------------------------------------------------------------------------------
+# Days: the board of busy days and county loads
+
+
+class Board:
+    """Which days are workdays, which a unit already holds, and how loaded each county is."""
+
+    def __init__(
+        self,
+        units: Sequence[UnitFacts],
+        planned: Sequence[PlannedFacts],
+        is_workday: Callable[[date], bool],
+        per_day: int,
+    ) -> None:
+        self.county = county_roots(units)
+        self.per_day = per_day
+        self._is_workday = is_workday
+        self._workdays: dict[date, bool] = {}
+        self.busy: dict[int, set[date]] = defaultdict(set)
+        self.load: dict[tuple[int, date], int] = defaultdict(int)
+        for meeting in planned:
+            self.take(meeting.unit_id, meeting.day)
+
+    def workday(self, day: date) -> bool:
+        known = self._workdays.get(day)
+        if known is None:
+            known = self._workdays[day] = self._is_workday(day)
+        return known
+
+    def free(self, unit_id: int, day: date) -> bool:
+        """A workday the unit holds no meeting on, in a county below its cap."""
+        if day in self.busy[unit_id] or not self.workday(day):
+            return False
+        return self.load[(self.county.get(unit_id, unit_id), day)] < self.per_day
+
+    def take(self, unit_id: int, day: date) -> None:
+        self.busy[unit_id].add(day)
+        self.load[(self.county.get(unit_id, unit_id), day)] += 1
+
+
+def county_roots(units: Sequence[UnitFacts]) -> dict[int, int]:
+    """Each unit's county: its nearest ancestor (or itself) of kind ``county``, else its root."""
+    by_id = {unit.id: unit for unit in units}
+    roots: dict[int, int] = {}
+
+    def root_of(unit: UnitFacts) -> int:
+        trail: list[int] = []
+        current: UnitFacts | None = unit
+        found = unit.id
+        while current is not None:
+            if current.id in roots:
+                found = roots[current.id]
+                break
+            trail.append(current.id)
+            found = current.id
+            if current.kind == "county":
+                break
+            parent = by_id.get(current.parent_id) if current.parent_id is not None else None
+            if parent is None or parent.id in trail:
+                break
+            current = parent
+        for unit_id in trail:
+            roots[unit_id] = found
+        return found
+
+    for unit in units:
+        root_of(unit)
+    return roots
+
+
+def preferred_weekdays(attributes: Mapping[str, object]) -> frozenset[int]:
+    """The ISO weekdays (1 Monday … 7 Sunday) of ``meeting_weekdays``: ``1;3``, ``1 3``, or a
+    number whose digits are weekdays (``13``, as a spreadsheet reads ``1,3``); empty: any."""
+    value = attributes.get(WEEKDAYS_ATTRIBUTE)
+    if value is None:
+        return frozenset()
+    text = str(value)
+    for separator in ";,，、 /":
+        text = text.replace(separator, "")
+    return frozenset(int(digit) for digit in text if digit in "1234567")
+
+
+# ----------------------------------------------------------------------------------------------
+# Placing one unit's needs
+
+
+def _place_unit(
+    unit: UnitFacts, needs: list[Need], board: Board, plan: Plan, rules: Mapping[str, Rule]
+) -> None:
+    weekdays = preferred_weekdays(unit.attributes)
+    shared = [need for need in needs if not need.rule.separate]
+    classes = [shared] + [
+        [need for need in needs if need.rule.id == rule_id]
+        for rule_id in dict.fromkeys(need.rule.id for need in needs if need.rule.separate)
+    ]
+    for group in classes:
+        for proposal, unplaced in stab(group, lambda day: board.free(unit.id, day), weekdays):
+            if proposal is not None:
+                board.take(unit.id, proposal.day)
+                plan.proposals.append(proposal)
+            if unplaced is not None:
+                plan.unplaced.append(unplaced)
+
+
+def stab(
+    needs: Sequence[Need], free: Callable[[date], bool], weekdays: frozenset[int] = frozenset()
+) -> Iterable[tuple[Proposal | None, Unplaced | None]]:
+    """Greedy interval stabbing over ``needs`` (one unit's, sharing meetings).
+
+    Yields each proposal as soon as it is made, so the caller can mark its day taken before the
+    next day is chosen (``free`` is asked again)."""
+    pending = sorted(needs, key=lambda n: (n.latest, n.due, n.rule.id, n.period.start, n.copy))
+    done = [False] * len(pending)
+    taken: set[date] = set()
+    for index, need in enumerate(pending):
+        if done[index]:
+            continue
+        done[index] = True
+        day, notes = pick_day(need, lambda d: d not in taken and free(d), weekdays)
+        if day is None:
+            yield None, Unplaced(need.unit_id, need.rule.id, need.period, need.due, "no_day")
+            continue
+        taken.add(day)
+        group = [need]
+        for other_index in range(index + 1, len(pending)):
+            other = pending[other_index]
+            if done[other_index] or any(g.rule.id == other.rule.id for g in group):
+                continue
+            if _holds(other, day, need):
+                done[other_index] = True
+                group.append(other)
+        yield _proposal(group, day, notes), None
+
+
+def _holds(other: Need, day: date, first: Need) -> bool:
+    """Whether a meeting on ``day`` (chosen for ``first``) may serve ``other`` too."""
+    if day < other.earliest or day > other.due:
+        return False
+    return day <= other.latest or other.latest <= first.latest
+
+
+def _proposal(group: Sequence[Need], day: date, notes: tuple[str, ...]) -> Proposal:
+    kinds = tuple(dict.fromkeys(need.kind for need in group))
+    serves = tuple(Target(need.rule.id, need.period, need.due) for need in group)
+    return Proposal(group[0].unit_id, day, kinds, serves, notes)
+
+
+def pick_day(
+    need: Need, free: Callable[[date], bool], weekdays: frozenset[int]
+) -> tuple[date | None, tuple[str, ...]]:
+    """The latest allowed day in [earliest, latest], else the earliest in (latest, due]; a
+    preferred weekday when any is left, else another workday (with the notes that say so)."""
+    inside = _days(need.earliest, need.latest, backwards=True)
+    after = _days(max(need.earliest, need.latest + timedelta(days=1)), need.due, backwards=False)
+    for days, margin_note in ((inside, ()), (after, ("short_margin",))):
+        for preferred in (True, False) if weekdays else (False,):
+            for day in days:
+                if preferred and day.isoweekday() not in weekdays:
+                    continue
+                if free(day):
+                    weekday_note = ("other_weekday",) if weekdays and not preferred else ()
+                    return day, (*margin_note, *weekday_note)
+    return None, ()
+
+
+def _days(first: date, last: date, backwards: bool) -> list[date]:
+    count = (last - first).days + 1
+    if count <= 0:
+        return []
+    days = [first + timedelta(days=offset) for offset in range(count)]
+    return days[::-1] if backwards else days
