@@ -168,20 +168,71 @@ def plan_year(
     ``events`` the held events of the targets up to ``as_of``; ``planned`` every planned
     meeting (those dated on or after ``as_of`` count as evidence)."""
     calendar_rules, rolling = plannable_rules(rules)
-    plan = Plan(skipped=[rule.id for rule in rolling])
     wanted = set(targets)
     chosen = [unit for unit in units if unit.id in wanted]
-    projected = project(calendar_rules, chosen, events, waivers, planned, year, as_of)
-    needs = _needs(calendar_rules, projected, year, as_of, options, plan)
-    board = Board(units, planned, is_workday, options.per_day)
-    by_rule = {rule.id: rule for rule in calendar_rules}
-    for unit in sorted(chosen, key=lambda unit: unit.code):
-        unit_needs = needs.get(unit.id, [])
-        if unit_needs:
-            _place_unit(unit, unit_needs, board, plan, by_rule)
-    codes = {unit.id: unit.code for unit in chosen}
-    plan.proposals.sort(key=lambda p: (codes[p.unit_id], p.day))
+    held = list(events)
+    projected = project(calendar_rules, chosen, held, waivers, planned, year, as_of)
+    given_up: frozenset[tuple[int, str, str]] = frozenset()
+    for _ in range(_PASSES):
+        plan = Plan(skipped=[rule.id for rule in rolling])
+        needs = _needs(calendar_rules, projected, year, as_of, options, plan, given_up)
+        board = Board(units, planned, is_workday, options.per_day)
+        for unit in sorted(chosen, key=lambda unit: unit.code):
+            if needs.get(unit.id):
+                _place_unit(unit, needs[unit.id], board, plan)
+        codes = {unit.id: unit.code for unit in chosen}
+        plan.proposals.sort(key=lambda p: (codes[p.unit_id], p.day))
+        final = project(calendar_rules, chosen, held, waivers, planned, year, as_of, plan.proposals)
+        plan = settle(plan, needs, final, options)
+        missed = {
+            (u.unit_id, u.rule_id, u.period.label) for u in plan.unplaced if u.reason == "no_day"
+        }
+        if missed <= given_up:
+            break
+        given_up |= missed
     return plan
+
+
+# An obligation left without a day would take a later period's meeting in its grace: the
+# planner gives it up and plans again, the later periods starting after its grace.
+_PASSES = 3
+_PROPOSED = -(10**12)  # ids of proposals as events: _PROPOSED - index
+
+
+def settle(
+    plan: Plan, needs: Mapping[int, list[Need]], final: Sequence[Obligation], options: PlanOptions
+) -> Plan:
+    """What each proposal serves, as the engine allocates it once the proposals are held: an
+    obligation that needed meetings and is met lists the proposals among its evidence; one
+    still unmet is ``no_day``. Proposals left serving nothing are dropped."""
+    wanted = {(n.unit_id, n.rule.id, n.period.label) for group in needs.values() for n in group}
+    serves: dict[int, list[Target]] = defaultdict(list)
+    unplaced = list(plan.unplaced)
+    for o in final:
+        key = (o.unit_id, o.rule_id, o.period.label)
+        if key not in wanted:
+            continue
+        if o.status in (Status.MET, Status.MET_LATE):
+            # the first ``required`` events satisfied it; later ones only sit in its period
+            for evidence in o.evidence[: int(o.required or 0)]:
+                if evidence <= _PROPOSED:
+                    serves[_PROPOSED - evidence].append(Target(o.rule_id, o.period, o.due))
+        else:
+            unplaced.append(Unplaced(o.unit_id, o.rule_id, o.period, o.due, "no_day"))
+    margin = timedelta(days=options.margin_days)
+    proposals = []
+    for index, proposal in enumerate(plan.proposals):
+        targets = tuple(sorted(serves[index], key=lambda t: (t.due, t.rule_id)))
+        if targets:
+            notes = [n for n in proposal.notes if n != "short_margin"]
+            if proposal.day > min(t.due for t in targets):
+                notes.insert(0, "late")
+            elif proposal.day > min(t.due for t in targets) - margin:
+                notes.insert(0, "short_margin")
+            proposals.append(
+                Proposal(proposal.unit_id, proposal.day, proposal.kinds, targets, tuple(notes))
+            )
+    return Plan(proposals, plan.covered, unplaced, plan.skipped)
 
 
 def project(
@@ -192,15 +243,21 @@ def project(
     planned: Sequence[PlannedFacts],
     year: int,
     as_of: date,
+    proposals: Sequence[Proposal] = (),
 ) -> list[Obligation]:
     """The obligations as they will stand once the planned meetings are held: the engine run
-    at the end of every window, with each planned meeting (id −id) as an event on its day."""
+    at the end of every window, with each planned meeting (id −id) as an event on its day, and
+    each of ``proposals`` too (id ``_PROPOSED`` − its index)."""
     held = [event for event in events if event.day <= as_of]
     unit_ids = {unit.id for unit in units}
     future = [
         EventFacts(-meeting.id, meeting.unit_id, meeting.day, meeting.kinds)
         for meeting in planned
         if meeting.day >= as_of and meeting.unit_id in unit_ids
+    ]
+    future += [
+        EventFacts(_PROPOSED - index, p.unit_id, p.day, frozenset(p.kinds))
+        for index, p in enumerate(proposals)
     ]
     horizon = max([date(year, 12, 31), *(_lag_end(rule, date(year, 12, 31)) for rule in rules)])
     first = min(date(year, 1, 1), as_of) - timedelta(days=_longest_lag(rules, year))
@@ -223,8 +280,10 @@ def _needs(
     as_of: date,
     options: PlanOptions,
     plan: Plan,
+    given_up: frozenset[tuple[int, str, str]] = frozenset(),
 ) -> dict[int, list[Need]]:
-    """The meetings each unit still needs, and (into ``plan``) what is covered or past due."""
+    """The meetings each unit still needs, and (into ``plan``) what is covered, past due or
+    ``given_up`` (no day; later periods of its rule start after its grace)."""
     by_rule = {rule.id: rule for rule in rules}
     shadow: dict[tuple[int, str], date] = {}
     needs: dict[int, list[Need]] = defaultdict(list)
@@ -236,14 +295,16 @@ def _needs(
         satisfied = o.status in (Status.MET, Status.MET_LATE)
         ends_in_year = o.period.end.year == year
         if satisfied:
-            planned_ids = tuple(sorted(-e for e in o.evidence if e < 0))
+            planned_ids = tuple(sorted(-e for e in o.evidence[: int(o.required or 0)] if e < 0))
             if ends_in_year and planned_ids:
                 plan.covered.append(Covered(o.unit_id, o.rule_id, o.period, o.due, planned_ids))
             continue
-        if o.due <= as_of:
+        lost = (o.unit_id, o.rule_id, o.period.label) in given_up
+        if o.due <= as_of or lost:
             shadow[key] = max(shadow.get(key, o.grace_end), o.grace_end)
             if ends_in_year:
-                plan.unplaced.append(Unplaced(o.unit_id, o.rule_id, o.period, o.due, "past_due"))
+                reason = "no_day" if lost else "past_due"
+                plan.unplaced.append(Unplaced(o.unit_id, o.rule_id, o.period, o.due, reason))
             continue
         if not ends_in_year:
             continue
@@ -345,9 +406,8 @@ def preferred_weekdays(attributes: Mapping[str, object]) -> frozenset[int]:
 # Placing one unit's needs
 
 
-def _place_unit(
-    unit: UnitFacts, needs: list[Need], board: Board, plan: Plan, rules: Mapping[str, Rule]
-) -> None:
+def _place_unit(unit: UnitFacts, needs: list[Need], board: Board, plan: Plan) -> None:
+    """Place one unit's needs on the board (what finds no day is settled by the engine)."""
     weekdays = preferred_weekdays(unit.attributes)
     shared = [need for need in needs if not need.rule.separate]
     classes = [shared] + [
@@ -355,12 +415,10 @@ def _place_unit(
         for rule_id in dict.fromkeys(need.rule.id for need in needs if need.rule.separate)
     ]
     for group in classes:
-        for proposal, unplaced in stab(group, lambda day: board.free(unit.id, day), weekdays):
+        for proposal, _ in stab(group, lambda day: board.free(unit.id, day), weekdays):
             if proposal is not None:
                 board.take(unit.id, proposal.day)
                 plan.proposals.append(proposal)
-            if unplaced is not None:
-                plan.unplaced.append(unplaced)
 
 
 def stab(
@@ -370,7 +428,7 @@ def stab(
 
     Yields each proposal as soon as it is made, so the caller can mark its day taken before the
     next day is chosen (``free`` is asked again)."""
-    pending = sorted(needs, key=lambda n: (n.latest, n.due, n.rule.id, n.period.start, n.copy))
+    pending = sorted(needs, key=_order)
     done = [False] * len(pending)
     taken: set[date] = set()
     for index, need in enumerate(pending):
@@ -391,6 +449,11 @@ def stab(
                 done[other_index] = True
                 group.append(other)
         yield _proposal(group, day, notes), None
+
+
+def _order(need: Need) -> tuple[date, date, int, str, int]:
+    """Earliest latest day first; of equal ones, the one whose window opens last."""
+    return (need.latest, need.due, -need.earliest.toordinal(), need.rule.id, need.copy)
 
 
 def _holds(other: Need, day: date, first: Need) -> bool:
