@@ -8,14 +8,8 @@ from datetime import date, timedelta
 import pytest
 
 from scheduler.core.compliance import EventFacts, Status, UnitFacts, evaluate
-from scheduler.core.planner import (
-    Plan,
-    PlannedFacts,
-    PlanOptions,
-    county_roots,
-    plan_year,
-    preferred_weekdays,
-)
+from scheduler.core.placement import county_roots, preferred_weekdays
+from scheduler.core.planner import Plan, PlannedFacts, PlanOptions, plan_year
 from scheduler.core.ruleparse import parse_rulebook
 from scheduler.core.rules import RuleBook
 from scheduler.core.workdays import Workdays

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from scheduler.core.compliance import EventFacts, Status, UnitFacts, evaluate
 from scheduler.core.periods import Period
-from scheduler.core.planner import Need, PlanOptions, plan_year, project, stab
+from scheduler.core.placement import Need, stab
+from scheduler.core.planner import PlanOptions, plan_year, project
 from scheduler.core.ruleparse import parse_rulebook
 from scheduler.core.rules import RuleBook
 from scheduler.core.workdays import Workdays
