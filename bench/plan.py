@@ -50,8 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     shape = province_shape(options.counties, options.townships, options.villages)
     with tempfile.TemporaryDirectory(prefix="huiqi-bench-") as folder:
         path = options.keep or Path(folder) / "province.db"
+        reuse = path.exists()
         engine = make_engine(f"sqlite:///{path}")
-        if path.exists() and options.keep:
+        if reuse:
             made = f"reused {path}"
         else:
             made = make_province(engine, book, shape, options.seed)[1]

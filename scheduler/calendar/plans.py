@@ -239,3 +239,58 @@ def to_ics(year_plan: YearPlan, book: RuleBook, settings: Settings, stamp: datet
             )
         )
     return ics.feed(header, entries, [], stamp)
+
+
+# ----------------------------------------------------------------------------------------------
+# Moving a planned meeting
+
+
+def check_move(
+    session: Session,
+    book: RuleBook,
+    settings: Settings,
+    meeting: Meeting,
+    day: date,
+    as_of: date,
+) -> list[tuple[str, str]]:
+    """Why ``meeting`` may not move to ``day`` (`scheduler.core.planner.move_problems`)."""
+    from scheduler.core.planner import move_problems
+
+    units = unit_facts(session)
+    rules, _ = plannable_rules(book.rules)
+    kinds = {rule.requirement.kind for rule in rules}
+    earliest = min((rule.effective_from for rule in rules), default=as_of)
+    events = event_facts(session, kinds, earliest, as_of, [meeting.unit_id])
+    planned = planned_facts(session, settings.zone, as_of)
+    if not any(p.id == meeting.id for p in planned):
+        return [("past", as_utc(meeting.starts_at).astimezone(settings.zone).date().isoformat())]
+    workdays = load_workdays(session, settings)
+    return move_problems(
+        rules, units, events, waiver_facts(session), planned, meeting.id, day,
+        workdays.is_workday, as_of, options_of(settings),
+    )  # fmt: skip
+
+
+def move(
+    session: Session,
+    book: RuleBook,
+    settings: Settings,
+    meeting_id: int,
+    day: date,
+    by: str,
+    now: datetime,
+) -> tuple[list[tuple[str, str]], meetings.Change | None]:
+    """Move a planned meeting to ``day`` at the same times, when the constraints allow it:
+    the problems (nothing changed) or the change (invites re-sent after commit)."""
+    meeting = meetings.find(session, meeting_id)
+    problems = check_move(session, book, settings, meeting, day, now.date())
+    if problems:
+        return problems, None
+    zone = settings.zone
+    start = as_utc(meeting.starts_at).astimezone(zone)
+    end = as_utc(meeting.ends_at).astimezone(zone)
+    fields = meetings.MeetingFields(
+        start=datetime.combine(day, start.time(), zone),
+        end=datetime.combine(day + (end.date() - start.date()), end.time(), zone),
+    )
+    return [], meetings.update(session, book, meeting_id, fields, by, now)

@@ -292,3 +292,60 @@ def _place_unit(unit: UnitFacts, needs: list[Need], board: Board, plan: Plan) ->
             if proposal is not None:
                 board.take(unit.id, proposal.day)
                 plan.proposals.append(proposal)
+
+
+# ----------------------------------------------------------------------------------------------
+# Moving a planned meeting
+
+
+def move_problems(
+    rules: Sequence[Rule],
+    units: Sequence[UnitFacts],
+    events: Iterable[EventFacts],
+    waivers: Mapping[WaiverKey, WaiverFacts],
+    planned: Sequence[PlannedFacts],
+    meeting_id: int,
+    day: date,
+    is_workday: Callable[[date], bool],
+    as_of: date,
+    options: PlanOptions = PlanOptions(),
+) -> list[tuple[str, str]]:
+    """Why planned meeting ``meeting_id`` may not move to ``day``, as (reason, detail) pairs:
+    ``past`` (not after ``as_of``), ``not_workday``, ``busy`` (the unit holds another planned
+    meeting that day), ``cap`` (its county holds ``per_day`` already) and ``unserved`` for each
+    obligation the meeting serves that the new day would leave unmet. Empty: it may move."""
+    meeting = next(p for p in planned if p.id == meeting_id)
+    others = [p for p in planned if p.id != meeting_id]
+    problems: list[tuple[str, str]] = []
+    if day <= as_of:
+        problems.append(("past", day.isoformat()))
+    if not is_workday(day):
+        problems.append(("not_workday", day.isoformat()))
+    if any(p.unit_id == meeting.unit_id and p.day == day for p in others):
+        problems.append(("busy", day.isoformat()))
+    board = Board(units, others, is_workday, options.per_day)
+    if board.load[(board.county.get(meeting.unit_id, meeting.unit_id), day)] >= options.per_day:
+        problems.append(("cap", day.isoformat()))
+    calendar_rules, _ = plannable_rules(rules)
+    unit = [u for u in units if u.id == meeting.unit_id]
+    held = list(events)
+    years = sorted({meeting.day.year, day.year})
+    moved = [*others, meeting._replace(day=day)]
+    for year in years:
+        before = project(calendar_rules, unit, held, waivers, planned, year, as_of)
+        after = {
+            _key(o): o for o in project(calendar_rules, unit, held, waivers, moved, year, as_of)
+        }
+        for o in before:
+            served = -meeting_id in o.evidence[: int(o.required or 0)] and _met(o)
+            if served and not _met(after[_key(o)]):
+                problems.append(("unserved", f"{o.rule_id} {o.period.label}"))
+    return problems
+
+
+def _key(o: Obligation) -> tuple[int, str, str]:
+    return (o.unit_id, o.rule_id, o.period.label)
+
+
+def _met(o: Obligation) -> bool:
+    return o.status in (Status.MET, Status.MET_LATE)
