@@ -52,10 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         path = options.keep or Path(folder) / "province.db"
         reuse = path.exists()
         engine = make_engine(f"sqlite:///{path}")
-        if reuse:
-            made = f"reused {path}"
-        else:
-            made = make_province(engine, book, shape, options.seed)[1]
+        made = f"reused {path}" if reuse else make_province(engine, book, shape, options.seed)[1]
         selection = Selection(options.as_of, date(YEAR, 1, 1), date(YEAR, 12, 31))
 
         def status() -> int:
