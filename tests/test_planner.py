@@ -9,7 +9,7 @@ import pytest
 
 from scheduler.core.compliance import EventFacts, Status, UnitFacts, evaluate
 from scheduler.core.placement import county_roots, preferred_weekdays
-from scheduler.core.planner import Plan, PlannedFacts, PlanOptions, plan_year
+from scheduler.core.planner import Plan, PlannedFacts, PlanOptions, move_problems, plan_year
 from scheduler.core.ruleparse import parse_rulebook
 from scheduler.core.rules import RuleBook
 from scheduler.core.workdays import Workdays
@@ -227,3 +227,28 @@ def test_a_unit_belongs_to_its_nearest_county() -> None:
         WEST.id: COUNTY.id,
         VILLAGE.id: COUNTY.id,
     }
+
+
+def test_a_planned_meeting_may_not_move_off_a_workday_onto_a_busy_day_or_out_of_its_window(
+    book: RuleBook,
+) -> None:
+    planned = [
+        PlannedFacts(1, EAST.id, date(2026, 2, 13), frozenset({"hearing", "study"})),
+        PlannedFacts(2, EAST.id, date(2026, 2, 12), frozenset({"research"})),
+    ]
+
+    def problems(day: str) -> list[tuple[str, str]]:
+        return move_problems(
+            book.rules, UNITS, [], {}, planned, 1, date.fromisoformat(day), CALENDAR.is_workday,
+            JAN_1,
+        )  # fmt: skip
+
+    assert problems("2026-02-11") == []
+    assert problems("2026-02-15") == [("not_workday", "2026-02-15")]  # the Spring Festival
+    assert problems("2026-02-12") == [("busy", "2026-02-12")]
+    assert problems("2026-03-02") == [("unserved", "township-hearing 2026-B1")]
+    assert problems("2025-12-31") == [
+        ("past", "2025-12-31"),
+        ("unserved", "township-hearing 2026-B1"),
+        ("unserved", "township-study 2026-Q1"),
+    ]

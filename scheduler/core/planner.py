@@ -313,7 +313,8 @@ def move_problems(
     """Why planned meeting ``meeting_id`` may not move to ``day``, as (reason, detail) pairs:
     ``past`` (not after ``as_of``), ``not_workday``, ``busy`` (the unit holds another planned
     meeting that day), ``cap`` (its county holds ``per_day`` already) and ``unserved`` for each
-    obligation the meeting serves that the new day would leave unmet. Empty: it may move."""
+    obligation the meeting serves that the new day would leave unmet, or met only late where it
+    was met on time. Empty: it may move."""
     meeting = next(p for p in planned if p.id == meeting_id)
     others = [p for p in planned if p.id != meeting_id]
     problems: list[tuple[str, str]] = []
@@ -338,13 +339,17 @@ def move_problems(
         }
         for o in before:
             served = -meeting_id in o.evidence[: int(o.required or 0)] and _met(o)
-            if served and not _met(after[_key(o)]):
+            if served and _RANK[after[_key(o)].status] < _RANK[o.status]:
                 problems.append(("unserved", f"{o.rule_id} {o.period.label}"))
     return problems
 
 
 def _key(o: Obligation) -> tuple[int, str, str]:
     return (o.unit_id, o.rule_id, o.period.label)
+
+
+# how well an obligation is met: on time 2, late 1, any other status 0
+_RANK: defaultdict[Status, int] = defaultdict(int, {Status.MET: 2, Status.MET_LATE: 1})
 
 
 def _met(o: Obligation) -> bool:

@@ -88,6 +88,7 @@ def plan_page(
         months=_months(chosen, year_plan, rows),
         plan=year_plan.plan,
         units=year_plan.units,
+        book=context.book,
         title_of=lambda p: plans.title_of(p, context.book, visit.lang),
         planned=rows,
         may_change=may_change,
