@@ -150,6 +150,24 @@ class AssessmentSettings(_Section):
     )
 
 
+class PlannerSettings(_Section):
+    margin_days: int = Field(
+        10,
+        ge=0,
+        le=90,
+        description="A planned meeting lies this many days before the due dates it serves",
+    )
+    per_day: int = Field(
+        3, ge=1, description="Most planned meetings a day in one county subtree (the chair attends)"
+    )
+    start: time = Field(
+        time(9, 0), description="Local start time of the meetings the planner proposes"
+    )
+    end: time = Field(
+        time(11, 0), description="Local end time of the meetings the planner proposes"
+    )
+
+
 class WorkdaySettings(_Section):
     holidays: list[date] = Field([], description="Extra days off (beyond the official calendar)")
     workdays: list[date] = Field([], description="Extra working days (e.g. an adjusted weekend)")
@@ -200,6 +218,7 @@ class Settings(BaseSettings):
     assessment: AssessmentSettings = Field(
         AssessmentSettings(), description="The annual assessment (考核)"
     )
+    planner: PlannerSettings = Field(PlannerSettings(), description="The year planner")
     backup: BackupSettings = Field(BackupSettings(), description="The daemon's daily backup")
     log: LogSettings = Field(LogSettings(), description="Logs of the daemon and the web app")
     base_dir: str = Field(".", exclude=True, description="Directory relative paths are read from")

@@ -41,6 +41,8 @@ READS = [
     ("/units/101/events/new", "change101"),
     ("/units/102/events/new", "change102"),
     ("/units/101/meetings/new", "change101"),
+    ("/units/101/plan?year=2021", "read101"),
+    ("/units/102/plan", "read102"),
     ("/scorecard?year=2021", "scores"),
     ("/scorecard?year=2021&format=xlsx", "scores"),
     ("/audit?year=2021", "all"),
@@ -98,6 +100,7 @@ def test_every_change_route_checks_the_scope_of_each_role(
                 "end": "2021-07-02T10:00",
             },
         ),
+        ("/units/102/plan/accept", {"csrf": csrf, "year": "2021"}),
     ]
     for path, data in posts:
         answer = client.post(path, data=data, follow_redirects=False)
@@ -121,6 +124,9 @@ def test_the_walk_covers_every_page_route(web_app: FastAPI) -> None:
         "/obligations/{unit}/{rule}/{column}",
         "/units/{code}/events/new",
         "/units/{code}/meetings/new",
+        "/units/{code}/plan",
+        "/units/{code}/plan/accept",
+        "/meetings/{meeting_id}/move",
         "/scorecard",
         "/audit",
         "/outbox",

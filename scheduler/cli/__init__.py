@@ -11,6 +11,7 @@ from scheduler.cli import (  # noqa: F401
     calendar,
     demo,
     operations,
+    planner,
     records,
     reminders,
     status,

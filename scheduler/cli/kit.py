@@ -98,27 +98,37 @@ def command(group: click.Group, name: str | None = None) -> Callable[[F], F]:
     def decorate(function: F) -> F:
         @wraps(function)
         def run(config: Path | None, **options: Any) -> Any:
-            shared = click.get_current_context().find_root().obj or {}
-            try:
-                path = config or shared.get("config")
-                settings = load_settings(path)
-                if shared.get("lang"):
-                    settings = settings.model_copy(update={"language": shared["lang"]})
-                return function(App(settings, path), **options)
-            except (InputError, RulesError, ConfigError, UnusableDatabase) as error:
-                raise Failure(str(error)) from None
-            except (OperationalError, ProgrammingError) as error:
-                raise Failure(f"database error: {error.orig}") from None
+            return run_app(function, config, **options)
 
-        run = click.option(
-            "--config",
-            type=click.Path(path_type=Path, dir_okay=False),
-            default=None,
-            help=CONFIG_HELP,
-        )(run)
-        return group.command(name)(run)  # type: ignore[return-value]
+        return group.command(name)(config_option(run))  # type: ignore[return-value]
 
     return decorate
+
+
+def run_app(function: Callable[..., Any], config: Path | None, **options: Any) -> Any:
+    """Call ``function(App, **options)`` with the settings of ``--config`` (given after the
+    command, or before it) and ``--lang``; bad input or configuration becomes a `Failure`."""
+    shared = click.get_current_context().find_root().obj or {}
+    try:
+        path = config or shared.get("config")
+        settings = load_settings(path)
+        if shared.get("lang"):
+            settings = settings.model_copy(update={"language": shared["lang"]})
+        return function(App(settings, path), **options)
+    except (InputError, RulesError, ConfigError, UnusableDatabase) as error:
+        raise Failure(str(error)) from None
+    except (OperationalError, ProgrammingError) as error:
+        raise Failure(f"database error: {error.orig}") from None
+
+
+def config_option(function: F) -> F:
+    """``--config PATH``."""
+    return click.option(
+        "--config",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help=CONFIG_HELP,
+    )(function)
 
 
 def unit_ids(session: Session, code: str | None, subtree: bool, where: str) -> list[int] | None:

@@ -254,6 +254,7 @@ def _build_rule(
             deduct=spec.score.deduct if spec.score else None,
             floor=spec.score.floor if spec.score else Decimal(0),
         ),
+        separate=spec.separate,
     )
 
 

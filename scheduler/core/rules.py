@@ -130,6 +130,7 @@ class Rule:
     escalate: Escalation | None
     points: Decimal
     score: Scoring = Scoring()
+    separate: bool = False  # the planner gives its obligations an event of their own
 
     @property
     def is_attend(self) -> bool:

@@ -131,6 +131,7 @@ class RuleSpec(_Strict):
     escalate: EscalateSpec | None = None
     points: Decimal = Field(default=Decimal(0), ge=0)
     score: ScoreSpec | None = None
+    separate: bool = False
 
     @field_validator("id")
     @classmethod

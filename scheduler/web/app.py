@@ -22,6 +22,7 @@ from scheduler.web import imports as web_imports
 from scheduler.web import listings as web_listings
 from scheduler.web import metrics as web_metrics
 from scheduler.web import pages as web_pages
+from scheduler.web import planning as web_planning
 from scheduler.web import waivers as web_waivers
 from scheduler.web.context import WebContext, web_context
 
@@ -53,6 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(web_waivers.router)
     app.include_router(web_imports.router)
     app.include_router(web_assessment.router)
+    app.include_router(web_planning.router)
     app.include_router(web_api.router)
     return app
 
