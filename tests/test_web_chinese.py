@@ -49,6 +49,7 @@ PAGES = [
     "/outbox",
     "/imports",
     "/waivers",
+    "/units/101/plan?year=2021",
 ]
 MORE = [
     ("101", "funding", "2021-03-05", "", "县财政拨付工作经费", "", "7000", "p1"),
