@@ -165,6 +165,21 @@ class BackupSettings(_Section):
     )
 
 
+class FileSettings(_Section):
+    backend: Literal["folder"] = Field(
+        "folder", description="Where attachments are kept: folder (content-addressed files)"
+    )
+    folder: str = Field("var/files", description="The folder of attachments (backend folder)")
+    max_bytes: int = Field(20_000_000, ge=1000, description="Largest attachment accepted (bytes)")
+    max_pixels: int = Field(
+        60_000_000, ge=10_000, description="Largest image accepted (width x height)"
+    )
+    thumbnail_pixels: int = Field(
+        320, ge=32, le=2000, description="Longest side of an image's thumbnail"
+    )
+    max_files: int = Field(10, ge=1, le=100, description="Most files one upload form carries")
+
+
 class LogSettings(_Section):
     format: Literal["text", "json"] = Field(
         "text", description="text: one readable line per record; json: one JSON object per line"
@@ -202,6 +217,7 @@ class Settings(BaseSettings):
     )
     backup: BackupSettings = Field(BackupSettings(), description="The daemon's daily backup")
     log: LogSettings = Field(LogSettings(), description="Logs of the daemon and the web app")
+    files: FileSettings = Field(FileSettings(), description="Attachments of events")
     base_dir: str = Field(".", exclude=True, description="Directory relative paths are read from")
 
     @field_validator("rules", mode="before")

@@ -12,6 +12,7 @@ from scheduler.rulefiles import read_rulebook
 from scheduler.store.database import make_engine
 from scheduler.web import api as web_api
 from scheduler.web import assessment as web_assessment
+from scheduler.web import attachments as web_attachments
 from scheduler.web import feeds
 from scheduler.web import forms as web_forms
 from scheduler.web import imports as web_imports
@@ -34,6 +35,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(feeds.make_router(settings.calendar.feed_cache_seconds))
     app.include_router(web_pages.router)
     app.include_router(web_forms.router)
+    app.include_router(web_attachments.router)
     app.include_router(web_listings.router)
     app.include_router(web_waivers.router)
     app.include_router(web_imports.router)

@@ -20,8 +20,8 @@ from scheduler.calendar import meetings
 from scheduler.core.access import Principal, can_change, lineage
 from scheduler.core.compliance import Status
 from scheduler.core.summaries import SYMBOLS
-from scheduler.core.words import status_name
-from scheduler.store import accounts, reports, throttle, trail, waivers
+from scheduler.core.words import status_name, words
+from scheduler.store import accounts, attachments, reports, throttle, trail, waivers
 from scheduler.store.database import transaction
 from scheduler.store.facts import CURRENT
 from scheduler.store.models import Event, Person, RoleAssignment, Unit
@@ -284,11 +284,16 @@ def unit_page(request: Request, visit: VisitDep, code: str, year: Year = None) -
         history = trail.changes(
             session, [unit.id], None, visit.today, zone, 200, lang=visit.lang, book=context.book
         )
+        events = _events(session, unit.id)
         page_data = {
             "unit": unit,
             "rows": rows,
             "year": year,
-            "events": _events(session, unit.id),
+            "events": events,
+            "attached": attachments.by_event(session, [e.id for e in events]),
+            "files": context.settings.files,
+            "document_kinds": attachments.KINDS,
+            "document_names": words(visit.lang, "trail.document."),
             "meetings": [m for m, _ in found_meetings],
             "people": _people(session, unit.id),
             "history": history,

@@ -1,0 +1,46 @@
+"""evidence: attachments of events (content-addressed by SHA-256)
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-02
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "attachments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("filename", sa.String(length=200), nullable=False),
+        sa.Column("media_type", sa.String(length=100), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("thumbnail_sha256", sa.String(length=64), nullable=True),
+        sa.Column("uploaded_by", sa.String(length=200), nullable=False),
+        sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("copied_from", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["events.id"], name=op.f("fk_attachments_event_id_events")
+        ),
+        sa.ForeignKeyConstraint(
+            ["copied_from"], ["attachments.id"], name=op.f("fk_attachments_copied_from_attachments")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_attachments")),
+    )
+    op.create_index(op.f("ix_attachments_event_id"), "attachments", ["event_id"])
+    op.create_index(op.f("ix_attachments_sha256"), "attachments", ["sha256"])
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_attachments_sha256"), table_name="attachments")
+    op.drop_index(op.f("ix_attachments_event_id"), table_name="attachments")
+    op.drop_table("attachments")
