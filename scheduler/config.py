@@ -180,6 +180,14 @@ class FileSettings(_Section):
     max_files: int = Field(10, ge=1, le=100, description="Most files one upload form carries")
 
 
+class ReviewSettings(_Section):
+    mode: Literal["off", "advisory", "required"] = Field(
+        "off",
+        description="Review of events by the level above: off; advisory (every event counts, "
+        "the review is shown); required (an event counts once accepted)",
+    )
+
+
 class LogSettings(_Section):
     format: Literal["text", "json"] = Field(
         "text", description="text: one readable line per record; json: one JSON object per line"
@@ -218,6 +226,7 @@ class Settings(BaseSettings):
     backup: BackupSettings = Field(BackupSettings(), description="The daemon's daily backup")
     log: LogSettings = Field(LogSettings(), description="Logs of the daemon and the web app")
     files: FileSettings = Field(FileSettings(), description="Attachments of events")
+    review: ReviewSettings = Field(ReviewSettings(), description="Review by the level above")
     base_dir: str = Field(".", exclude=True, description="Directory relative paths are read from")
 
     @field_validator("rules", mode="before")

@@ -13,6 +13,7 @@ from scheduler.cli import (  # noqa: F401
     operations,
     records,
     reminders,
+    review,
     status,
     trail,
     waivers,

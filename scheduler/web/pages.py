@@ -21,7 +21,15 @@ from scheduler.core.access import Principal, can_change, lineage
 from scheduler.core.compliance import Status
 from scheduler.core.summaries import SYMBOLS
 from scheduler.core.words import status_name, words
-from scheduler.store import accounts, attachments, reports, throttle, trail, waivers
+from scheduler.store import (
+    accounts,
+    attachments,
+    reports,
+    reviews,
+    throttle,
+    trail,
+    waivers,
+)
 from scheduler.store.database import transaction
 from scheduler.store.facts import CURRENT
 from scheduler.store.models import Event, Person, RoleAssignment, Unit
@@ -291,6 +299,7 @@ def unit_page(request: Request, visit: VisitDep, code: str, year: Year = None) -
             "year": year,
             "events": events,
             "attached": attachments.by_event(session, [e.id for e in events]),
+            "reviewed": reviews.states(session, [e.id for e in events]),
             "files": context.settings.files,
             "document_kinds": attachments.KINDS,
             "document_names": words(visit.lang, "trail.document."),

@@ -1,4 +1,5 @@
-"""evidence: attachments of events (content-addressed by SHA-256)
+"""evidence: attachments of events (content-addressed by SHA-256), their review by the level
+above
 
 Revision ID: 0012
 Revises: 0011
@@ -38,9 +39,28 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_attachments_event_id"), "attachments", ["event_id"])
     op.create_index(op.f("ix_attachments_sha256"), "attachments", ["sha256"])
+    op.create_table(
+        "event_reviews",
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("reviewer", sa.String(length=200), nullable=False),
+        sa.Column("reviewer_user", sa.Integer(), nullable=True),
+        sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["events.id"], name=op.f("fk_event_reviews_event_id_events")
+        ),
+        sa.ForeignKeyConstraint(
+            ["reviewer_user"],
+            ["web_users.id"],
+            name=op.f("fk_event_reviews_reviewer_user_web_users"),
+        ),
+        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_event_reviews")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("event_reviews")
     op.drop_index(op.f("ix_attachments_sha256"), table_name="attachments")
     op.drop_index(op.f("ix_attachments_event_id"), table_name="attachments")
     op.drop_table("attachments")
