@@ -19,7 +19,7 @@ from scheduler.core.rules import RuleBook
 from scheduler.store import reports, reviews, waivers
 from scheduler.store.database import transaction
 from scheduler.store.models import ChangeRecord, Event
-from tests.conftest import HuiqiRunner
+from tests.conftest import ROOT, HuiqiRunner
 from tests.countyfacts import RECORDED, load_county
 from tests.webfixtures import EVENTS, FixedClock, add_users
 
@@ -169,3 +169,39 @@ def test_the_reviewers_queue_accepts_and_the_unit_page_shows_who_and_when(
     assert "已通过：county 2021-06-30 10:00" in page and "已完成，待审核" not in page
     viewer, _ = client_of("viewer")
     assert viewer.get("/reviews").status_code == 403
+
+
+# ----------------------------------------------------------------------------------------------
+# The audit listing (台账)
+
+
+def test_the_audit_listing_shows_the_reviewer_and_date_once_review_is_on(
+    engine: Engine, book: RuleBook, hearing: int
+) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from scheduler.audit import export as audit_export
+    from scheduler.audit import xlsx as audit_xlsx
+    from scheduler.audit.listing import AuditQuery, audit_listing
+    from tests.countyfacts import SHANGHAI
+
+    decide(engine, hearing, False, "county", "请补充会议记录")
+    query = AuditQuery.for_year(2021, date(2021, 6, 30), unit="101", rule="township-hearing")
+    with transaction(engine) as session:
+        plain = audit_listing(session, book, query)
+        advisory = audit_listing(session, replace(book, review_mode="advisory"), query)
+    (unreviewed,) = plain.rows[0].evidence
+    assert unreviewed.review is None
+    (evidence,) = advisory.rows[0].evidence
+    text = audit_export.review_text(evidence, "zh", SHANGHAI)
+    assert text == "已退回 county 2021-03-01 10:30（请补充会议记录）"
+    context = audit_export.HtmlContext("zh", SHANGHAI, RECORDED, [])
+    assert text in audit_export.to_html(advisory, ROOT / "templates", context).decode()
+    workbook = load_workbook(io.BytesIO(audit_xlsx.to_xlsx(advisory, "zh", SHANGHAI, RECORDED)))
+    sheet = workbook["township-hearing"]
+    assert sheet.cell(1, sheet.max_column).value == "审核"
+    assert sheet.cell(2, sheet.max_column).value == text
+    plain_book = load_workbook(io.BytesIO(audit_xlsx.to_xlsx(plain, "zh", SHANGHAI, RECORDED)))
+    assert plain_book["township-hearing"].max_column == sheet.max_column - 1

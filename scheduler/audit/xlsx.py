@@ -19,7 +19,14 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from scheduler.audit.export import filters_text, format_moment, labels, local_time, status_text
+from scheduler.audit.export import (
+    filters_text,
+    format_moment,
+    labels,
+    local_time,
+    review_text,
+    status_text,
+)
 from scheduler.audit.listing import AuditListing, AuditRow
 from scheduler.core.compliance import Status
 from scheduler.core.summaries import SEVERITY
@@ -131,9 +138,15 @@ def _summary_sheet(
 
 def _rule_sheet(sheet: Worksheet, rows: Sequence[AuditRow], lang: str, zone: ZoneInfo) -> None:
     words = labels(lang)
-    sheet.append([words[key] for key, _ in RULE_COLUMNS])
+    reviewed = any(e.review is not None for row in rows for e in row.evidence)
+    sheet.append(
+        [words[key] for key, _ in RULE_COLUMNS] + ([words["reviewed"]] if reviewed else [])
+    )
     for row in rows:
-        sheet.append(_rule_cells(row, lang, zone))
+        cells = _rule_cells(row, lang, zone)
+        if reviewed:
+            cells.append("\n".join(review_text(e, lang, zone) for e in row.evidence))
+        sheet.append(cells)
         fill = STATUS_FILLS.get(row.status)
         if fill:
             sheet.cell(sheet.max_row, 7).fill = PatternFill("solid", fgColor=fill)
@@ -147,7 +160,7 @@ def _rule_sheet(sheet: Worksheet, rows: Sequence[AuditRow], lang: str, zone: Zon
     _style_header(sheet, 1)
     sheet.freeze_panes = "A2"
     sheet.print_title_rows = "1:1"
-    _widths(sheet, [width for _, width in RULE_COLUMNS])
+    _widths(sheet, [width for _, width in RULE_COLUMNS] + ([28] if reviewed else []))
     _print_setup(sheet)
 
 

@@ -12,6 +12,7 @@ from scheduler.cli import (  # noqa: F401
     demo,
     operations,
     records,
+    rectify,
     reminders,
     review,
     status,

@@ -20,12 +20,23 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.datastructures import UploadFile
 
 from scheduler.config import FileSettings
+from scheduler.core.access import can_read, lineage
 from scheduler.core.problems import InputError, single
 from scheduler.store import attachments
 from scheduler.store.blobs import blob_store
 from scheduler.store.database import transaction
 from scheduler.store.models import Event, Unit
-from scheduler.web.kit import NotFound, PageRoute, Visit, VisitDep, checked_form, page, unit_for
+from scheduler.store.models_rectifications import Rectification
+from scheduler.web.kit import (
+    NotFound,
+    PageRoute,
+    Visit,
+    VisitDep,
+    checked_form,
+    page,
+    parents,
+    unit_for,
+)
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 FORM_OVERHEAD = 64_000  # bytes a multipart form adds around its files and fields
@@ -173,3 +184,21 @@ def _problem(request: Request, visit: Visit, message: str, back: str, status: in
         heading=message,
         back=back,
     )
+
+
+@router.get("/rectifications/{item_id}/file")
+def get_answer_file(visit: VisitDep, item_id: int) -> Response:
+    """The file a unit sent with its answer to a 整改 item, to users who may read the unit."""
+    with transaction(visit.context.engine) as session:
+        item = session.get(Rectification, item_id)
+        if item is None or item.answer_sha256 is None:
+            raise NotFound
+        chain = lineage(item.unit_id, parents(session))
+        if not can_read(visit.user, chain):
+            raise NotFound
+        digest, media_type = item.answer_sha256, item.answer_media_type or "application/pdf"
+        name = item.answer_file or "answer"
+    stream = _open(visit, digest)
+    size = stream.seek(0, 2)
+    stream.seek(0)
+    return download(stream, media_type, size, name)

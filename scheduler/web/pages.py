@@ -24,6 +24,7 @@ from scheduler.core.words import status_name, words
 from scheduler.store import (
     accounts,
     attachments,
+    rectifications,
     reports,
     reviews,
     throttle,
@@ -300,6 +301,8 @@ def unit_page(request: Request, visit: VisitDep, code: str, year: Year = None) -
             "events": events,
             "attached": attachments.by_event(session, [e.id for e in events]),
             "reviewed": reviews.states(session, [e.id for e in events]),
+            "rectifications": [item for item, _ in rectifications.listing(session, [unit.id])],
+            "rectify_status": words(visit.lang, "trail.status."),
             "files": context.settings.files,
             "document_kinds": attachments.KINDS,
             "document_names": words(visit.lang, "trail.document."),
