@@ -19,6 +19,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from scheduler.audit.bundle import Document, folder_of
 from scheduler.audit.export import (
     filters_text,
     format_moment,
@@ -31,6 +32,7 @@ from scheduler.audit.listing import AuditListing, AuditRow
 from scheduler.core.compliance import Status
 from scheduler.core.summaries import SEVERITY
 from scheduler.core.words import format_date, format_rate, status_name
+from scheduler.core.words import words as words_of
 from scheduler.store.reports import json_number
 from scheduler.store.trail import Change
 from scheduler.tables import never_formulas
@@ -69,8 +71,11 @@ def to_xlsx(
     zone: ZoneInfo,
     generated: datetime,
     trail: Sequence[Change] = (),
+    documents: Sequence[Document] | None = None,
 ) -> bytes:
-    """The workbook as bytes: summary, one sheet per rule, and the change trail if given."""
+    """The workbook as bytes: summary, one sheet per rule, and the change trail if given.
+    With ``documents`` (the ZIP bundle's) each rule sheet gets a 附件 column linking the
+    obligation's folder, and a 附件清单 sheet links every file (relative links)."""
     book = Workbook()
     summary = book.active
     assert summary is not None
@@ -78,6 +83,10 @@ def to_xlsx(
     for rule in listing.rules:
         sheet = book.create_sheet(_sheet_name(rule.id))
         _rule_sheet(sheet, listing.rows_of(rule), lang, zone)
+        if documents is not None:
+            _link_documents(sheet, listing.rows_of(rule), documents, lang)
+    if documents is not None:
+        _documents_sheet(book.create_sheet(labels(lang)["documents"]), documents, lang)
     if trail:
         _trail_sheet(book.create_sheet(labels(lang)["trail"]), trail, lang, zone)
     for sheet in book.worksheets:  # a title or reason starting with "=" stays text
@@ -86,6 +95,46 @@ def to_xlsx(
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _link_documents(
+    sheet: Worksheet, rows: Sequence[AuditRow], documents: Sequence[Document], lang: str
+) -> None:
+    """A 附件 column: each obligation's file names, linked to its folder in the bundle."""
+    by_key: dict[tuple[str, str, str], list[Document]] = {}
+    for document in documents:
+        key = (document.unit_code, document.rule_id, document.period_label)
+        by_key.setdefault(key, []).append(document)
+    column = sheet.max_column + 1
+    header = sheet.cell(1, column, labels(lang)["documents"])
+    header.font, header.fill = sheet.cell(1, 1).font.copy(), sheet.cell(1, 1).fill.copy()
+    for number, row in enumerate(rows, start=2):
+        key = (row.unit.code, row.rule.id, row.obligation.period.label)
+        mine = by_key.get(key)
+        if not mine:
+            continue
+        cell = sheet.cell(number, column, "\n".join(d.path.rsplit("/", 1)[1] for d in mine))
+        cell.hyperlink = folder_of(key)
+        cell.alignment = Alignment(vertical="top", wrap_text=True)
+    sheet.column_dimensions[sheet.cell(1, column).column_letter].width = 30
+
+
+def _documents_sheet(sheet: Worksheet, documents: Sequence[Document], lang: str) -> None:
+    """One row per file of the bundle, its path a relative link to the file."""
+    words, kinds = labels(lang), words_of(lang, "trail.document.")
+    keys = ("unit_code", "rule", "period", "document_type", "document_file")
+    sheet.append([words[key] for key in keys])
+    for document in documents:
+        sheet.append(
+            [document.unit_code, document.rule_id, document.period_label,
+             kinds.get(document.kind, document.kind), document.path]
+        )  # fmt: skip
+        cell = sheet.cell(sheet.max_row, 5)
+        cell.hyperlink = document.path
+        cell.style = "Hyperlink"
+    _style_header(sheet, 1)
+    sheet.freeze_panes = "A2"
+    _widths(sheet, [10, 24, 14, 12, 60])
 
 
 def _sheet_name(text: str) -> str:
