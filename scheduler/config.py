@@ -183,6 +183,29 @@ class BackupSettings(_Section):
     )
 
 
+class FileSettings(_Section):
+    backend: Literal["folder"] = Field(
+        "folder", description="Where attachments are kept: folder (content-addressed files)"
+    )
+    folder: str = Field("var/files", description="The folder of attachments (backend folder)")
+    max_bytes: int = Field(20_000_000, ge=1000, description="Largest attachment accepted (bytes)")
+    max_pixels: int = Field(
+        60_000_000, ge=10_000, description="Largest image accepted (width x height)"
+    )
+    thumbnail_pixels: int = Field(
+        320, ge=32, le=2000, description="Longest side of an image's thumbnail"
+    )
+    max_files: int = Field(10, ge=1, le=100, description="Most files one upload form carries")
+
+
+class ReviewSettings(_Section):
+    mode: Literal["off", "advisory", "required"] = Field(
+        "off",
+        description="Review of events by the level above: off; advisory (every event counts, "
+        "the review is shown); required (an event counts once accepted)",
+    )
+
+
 class LogSettings(_Section):
     format: Literal["text", "json"] = Field(
         "text", description="text: one readable line per record; json: one JSON object per line"
@@ -221,6 +244,8 @@ class Settings(BaseSettings):
     planner: PlannerSettings = Field(PlannerSettings(), description="The year planner")
     backup: BackupSettings = Field(BackupSettings(), description="The daemon's daily backup")
     log: LogSettings = Field(LogSettings(), description="Logs of the daemon and the web app")
+    files: FileSettings = Field(FileSettings(), description="Attachments of events")
+    review: ReviewSettings = Field(ReviewSettings(), description="Review by the level above")
     base_dir: str = Field(".", exclude=True, description="Directory relative paths are read from")
 
     @field_validator("rules", mode="before")

@@ -6,7 +6,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 
 from scheduler.store import (  # noqa: F401
     models_accounts,
@@ -74,3 +74,18 @@ def test_migrating_merges_current_events_a_concurrent_import_doubled(database_ur
         "2021-03-02 党委会 (#1)",
         "2021-03-02 党委会 (#3)",
     ]
+
+
+def test_the_attachments_migration_goes_down_and_up_again(database_url: str) -> None:
+    engine = make_engine(database_url)
+    migrate(engine)
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0011")
+    with engine.connect() as connection:
+        assert not inspect(connection).has_table("attachments")
+    migrate(engine)
+    with engine.connect() as connection:
+        assert inspect(connection).has_table("attachments")
+    engine.dispose()

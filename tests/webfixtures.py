@@ -49,6 +49,7 @@ def settings_for(database_url: str, tmp: str) -> Settings:
         rules=[str(BUNDLED_RULES)],
         base_dir=str(ROOT),
         mail={"transport": "folder", "folder": f"{tmp}/mail"},  # type: ignore[arg-type]
+        files={"folder": f"{tmp}/files"},  # type: ignore[arg-type]
     )
 
 

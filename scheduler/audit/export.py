@@ -183,6 +183,19 @@ def html_variables(listing: AuditListing, context: HtmlContext) -> dict[str, obj
     }
 
 
+def review_text(e: Evidence, lang: str, zone: ZoneInfo) -> str:
+    """An evidence's review as the listing shows it (empty with review.mode off):
+    ``已通过 县妇联 2021-06-30 10:00``, ``已退回 … （请补充会议记录）``, ``待审核``."""
+    if e.review is None:
+        return ""
+    text = labels(lang)[f"review_{e.review}"]
+    if e.reviewer and e.reviewed_at:
+        text += f" {e.reviewer} {local_time(e.reviewed_at, zone):%Y-%m-%d %H:%M}"
+    if e.review_comment:
+        text += f" ({e.review_comment})" if lang == "en" else f"（{e.review_comment}）"
+    return text
+
+
 def _evidence_line(lang: str, zone: ZoneInfo) -> Callable[[Evidence], str]:
     words = labels(lang)
 
@@ -191,7 +204,10 @@ def _evidence_line(lang: str, zone: ZoneInfo) -> Callable[[Evidence], str]:
         paid = f" · {words['amount'].format(amount=money_text(e.amount))}" if e.amount else ""
         by = f"{words['by']} {e.recorded_by}"
         if lang == "en":
-            return f"{format_date(e.day, lang)} {e.title}{paid} ({by}, {when})"
-        return f"{format_date(e.day, lang)} {e.title}{paid}（{by}，{when}）"
+            text = f"{format_date(e.day, lang)} {e.title}{paid} ({by}, {when})"
+        else:
+            text = f"{format_date(e.day, lang)} {e.title}{paid}（{by}，{when}）"
+        review = review_text(e, lang, zone)
+        return f"{text} · {review}" if review else text
 
     return line

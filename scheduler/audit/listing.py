@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -22,6 +22,7 @@ from scheduler.core.periods import period_of_label
 from scheduler.core.problems import single
 from scheduler.core.rules import Rule, RuleBook
 from scheduler.core.summaries import on_time_rate
+from scheduler.store import reviews
 from scheduler.store.facts import CURRENT
 from scheduler.store.models import Event, EventKind
 from scheduler.store.reports import Selection, evaluate_selection
@@ -37,6 +38,10 @@ class Evidence:
     recorded_by: str
     recorded_at: datetime
     amount: Decimal | None = None
+    review: str | None = None  # with review.mode on: pending, accepted or returned
+    reviewer: str | None = None
+    reviewed_at: datetime | None = None
+    review_comment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,7 @@ class AuditListing:
     rules: tuple[Rule, ...]
     rows: tuple[AuditRow, ...]
     units: tuple[UnitFacts, ...] = ()
+    reviewed: bool = False  # review.mode is on: the evidence carries its review
 
     def rows_of(self, rule: Rule) -> list[AuditRow]:
         return [row for row in self.rows if row.rule.id == rule.id]
@@ -134,8 +140,30 @@ def audit_listing(session: Session, book: RuleBook, query: AuditQuery) -> AuditL
         obligations = [o for o in obligations if o.status is query.status]
     wanted = {event_id for o in obligations for event_id in o.evidence}
     evidence = _evidence(session, rules, [unit.id for unit in units], query.as_of, wanted)
+    reviewed = book.review_mode != "off"
+    if reviewed:
+        evidence = _with_reviews(session, evidence)
     rows = _rows(units, rules, obligations, evidence)
-    return AuditListing(query, tuple(rules), rows, tuple(units))
+    return AuditListing(query, tuple(rules), rows, tuple(units), reviewed)
+
+
+def _with_reviews(session: Session, evidence: dict[int, Evidence]) -> dict[int, Evidence]:
+    """The evidence with its review state (one statement per 500 events)."""
+    found = reviews.states(session, evidence)
+    result = {}
+    for event_id, item in evidence.items():
+        review = found.get(event_id)
+        if review is None:
+            result[event_id] = replace(item, review=reviews.PENDING)
+            continue
+        result[event_id] = replace(
+            item,
+            review=review.status,
+            reviewer=review.reviewer,
+            reviewed_at=review.reviewed_at,
+            review_comment=review.comment,
+        )
+    return result
 
 
 def _rows(

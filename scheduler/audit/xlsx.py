@@ -19,18 +19,21 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from scheduler.audit.bundle import Document, folder_of
 from scheduler.audit.export import (
     filters_text,
     format_moment,
     is_money,
     labels,
     local_time,
+    review_text,
     status_text,
 )
 from scheduler.audit.listing import AuditListing, AuditRow, Evidence
 from scheduler.core.compliance import Status
 from scheduler.core.summaries import SEVERITY
 from scheduler.core.words import format_date, format_rate, status_name
+from scheduler.core.words import words as words_of
 from scheduler.store.reports import json_number
 from scheduler.store.trail import Change
 from scheduler.tables import never_formulas
@@ -70,8 +73,11 @@ def to_xlsx(
     zone: ZoneInfo,
     generated: datetime,
     trail: Sequence[Change] = (),
+    documents: Sequence[Document] | None = None,
 ) -> bytes:
-    """The workbook as bytes: summary, one sheet per rule, and the change trail if given."""
+    """The workbook as bytes: summary, one sheet per rule, and the change trail if given.
+    With ``documents`` (the ZIP bundle's) each rule sheet gets a 附件 column linking the
+    obligation's folder, and a 附件清单 sheet links every file (relative links)."""
     book = Workbook()
     summary = book.active
     assert summary is not None
@@ -79,6 +85,10 @@ def to_xlsx(
     for rule in listing.rules:
         sheet = book.create_sheet(_sheet_name(rule.id))
         _rule_sheet(sheet, listing.rows_of(rule), lang, zone)
+        if documents is not None:
+            _link_documents(sheet, listing.rows_of(rule), documents, lang)
+    if documents is not None:
+        _documents_sheet(book.create_sheet(labels(lang)["documents"]), documents, lang)
     if trail:
         _trail_sheet(book.create_sheet(labels(lang)["trail"]), trail, lang, zone)
     for sheet in book.worksheets:  # a title or reason starting with "=" stays text
@@ -87,6 +97,49 @@ def to_xlsx(
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _link_documents(
+    sheet: Worksheet, rows: Sequence[AuditRow], documents: Sequence[Document], lang: str
+) -> None:
+    """A 附件 column: each obligation's file names, linked to its folder in the bundle."""
+    by_key: dict[tuple[str, str, str], list[Document]] = {}
+    for document in documents:
+        key = (document.unit_code, document.rule_id, document.period_label)
+        by_key.setdefault(key, []).append(document)
+    column = sheet.max_column + 1
+    header = sheet.cell(1, column, labels(lang)["documents"])
+    header.font, header.fill = sheet.cell(1, 1).font.copy(), sheet.cell(1, 1).fill.copy()
+    # each obligation's first sheet row (a payment rule's further payments follow it, blank
+    # in the unit code column)
+    firsts = [c.row for (c,) in sheet.iter_rows(min_row=2, max_col=1) if c.value is not None]
+    for number, row in zip(firsts, rows, strict=True):
+        key = (row.unit.code, row.rule.id, row.obligation.period.label)
+        mine = by_key.get(key)
+        if not mine:
+            continue
+        cell = sheet.cell(number, column, "\n".join(d.path.rsplit("/", 1)[1] for d in mine))
+        cell.hyperlink = folder_of(key)
+        cell.alignment = Alignment(vertical="top", wrap_text=True)
+    sheet.column_dimensions[sheet.cell(1, column).column_letter].width = 30
+
+
+def _documents_sheet(sheet: Worksheet, documents: Sequence[Document], lang: str) -> None:
+    """One row per file of the bundle, its path a relative link to the file."""
+    words, kinds = labels(lang), words_of(lang, "trail.document.")
+    keys = ("unit_code", "rule", "period", "document_type", "document_file")
+    sheet.append([words[key] for key in keys])
+    for document in documents:
+        sheet.append(
+            [document.unit_code, document.rule_id, document.period_label,
+             kinds.get(document.kind, document.kind), document.path]
+        )  # fmt: skip
+        cell = sheet.cell(sheet.max_row, 5)
+        cell.hyperlink = document.path
+        cell.style = "Hyperlink"
+    _style_header(sheet, 1)
+    sheet.freeze_panes = "A2"
+    _widths(sheet, [10, 24, 14, 12, 60])
 
 
 def _sheet_name(text: str) -> str:
@@ -139,9 +192,14 @@ def _summary_sheet(
 
 def _rule_sheet(sheet: Worksheet, rows: Sequence[AuditRow], lang: str, zone: ZoneInfo) -> None:
     words = labels(lang)
-    sheet.append([words[key] for key, _ in RULE_COLUMNS])
+    reviewed = any(e.review is not None for row in rows for e in row.evidence)
+    sheet.append(
+        [words[key] for key, _ in RULE_COLUMNS] + ([words["reviewed"]] if reviewed else [])
+    )
     for row in rows:
         lines = _rule_lines(row, lang, zone)
+        if reviewed:
+            lines[0].append("\n".join(review_text(e, lang, zone) for e in row.evidence))
         sheet.append(lines[0])
         fill = STATUS_FILLS.get(row.status)
         if fill:
@@ -162,7 +220,7 @@ def _rule_sheet(sheet: Worksheet, rows: Sequence[AuditRow], lang: str, zone: Zon
     _style_header(sheet, 1)
     sheet.freeze_panes = "A2"
     sheet.print_title_rows = "1:1"
-    _widths(sheet, [width for _, width in RULE_COLUMNS])
+    _widths(sheet, [width for _, width in RULE_COLUMNS] + ([28] if reviewed else []))
     _print_setup(sheet)
 
 

@@ -128,8 +128,10 @@ def deadlines_of(
     rules = list(book.rules)
     kinds = {rule.requirement.kind for rule in rules}
     earliest = min((rule.effective_from for rule in rules), default=day)
-    events = event_facts(session, kinds, earliest, day, [unit.id for unit in units])
-    found = evaluate(rules, units, events, waiver_facts(session), day, day - timedelta(366), day)
+    reviewed = book.review_mode != "off"
+    events = event_facts(session, kinds, earliest, day, [unit.id for unit in units], reviewed)
+    waivers, since = waiver_facts(session), day - timedelta(366)
+    found = evaluate(rules, units, events, waivers, day, since, day, book.review_mode)
     by_unit = {unit.id: unit for unit in units}
     by_rule = {rule.id: rule for rule in rules}
     current = [o for o in found if o.status in (Status.OPEN, Status.OVERDUE)]

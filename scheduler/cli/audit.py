@@ -1,18 +1,25 @@
-"""``huiqi audit``: the audit listing (台账) as CSV, XLSX or print-ready HTML."""
+"""``huiqi audit``: the audit listing (台账) as CSV, XLSX, print-ready HTML, or a ZIP of the
+XLSX with every document of its evidence (`scheduler.audit.bundle`), streamed into the file."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
 import click
 from sqlalchemy.orm import Session
 
+from scheduler.audit import bundle
 from scheduler.audit import export as audit_export
 from scheduler.audit import listing as audit
+from scheduler.audit.export import local_time
 from scheduler.cli.kit import DAY, App, command, main, write_atomically
 from scheduler.core.problems import single
-from scheduler.store import trail
+from scheduler.store import attachments, trail
+from scheduler.store.blobs import blob_store
 
 
 @command(main, "audit")
@@ -23,7 +30,11 @@ from scheduler.store import trail
 @click.option("--status", default=None, help="Only this status: met, met_late, missed, …")
 @click.option("--as-of", "as_of", type=DAY, default=None, help="Status day (default: today).")
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "xlsx", "html"]), required=True, help="File type."
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xlsx", "html", "zip"]),
+    required=True,
+    help="File type (zip: the XLSX with the documents).",
 )
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Language.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True)
@@ -37,16 +48,57 @@ def audit_command(
     output: Path,
     **filters: str | None,
 ) -> None:
-    """Write the audit listing (台账) of a year or period as CSV, XLSX or print-ready HTML."""
+    """Write the audit listing (台账) of a year or period as CSV, XLSX, print-ready HTML or a
+    ZIP of the XLSX and its documents."""
     day = as_of or app.today()
     query = _query(year, period, day, filters)
     lang = lang or app.settings.language
     with app.session() as session:
         listing = audit.audit_listing(session, app.book, query)
-        changes = listing_trail(session, listing, app, lang) if fmt == "xlsx" else []
+        changes = listing_trail(session, listing, app, lang) if fmt in ("xlsx", "zip") else []
+        if fmt == "zip":
+            ids = [e.event_id for row in listing.rows for e in row.evidence]
+            documents = bundle.plan(listing, attachments.by_event(session, ids))
+    if fmt == "zip":
+        count = _write_zip(app, output, listing, lang, changes, documents)
+        click.echo(f"{output}: {len(listing.rows)} obligations, {count} documents")
+        return
     data = render(app, listing, fmt, lang, changes)
     write_atomically(output, data)
     click.echo(f"{output}: {len(listing.rows)} obligations")
+
+
+def _write_zip(
+    app: App,
+    output: Path,
+    listing: audit.AuditListing,
+    lang: str,
+    changes: list[trail.Change],
+    documents: list[bundle.Document],
+) -> int:
+    """Stream the bundle into a temporary file beside ``output``, then rename it: never a
+    half-written ZIP."""
+    from scheduler.audit import xlsx as audit_xlsx
+
+    folder = output.resolve().parent
+    if not folder.is_dir():
+        raise single("no such folder", str(folder), field="--output")
+    now, zone = app.now(), app.settings.zone
+
+    def workbook(linked: Sequence[bundle.Document]) -> bytes:
+        return audit_xlsx.to_xlsx(listing, lang, zone, now, changes, linked)
+
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{output.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            name = f"{output.stem}.xlsx"
+            count = bundle.write_zip(out, name, workbook, documents, blob_store(app.settings),
+                                     local_time(now, zone))  # fmt: skip
+        os.replace(temporary, output)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return count
 
 
 def _query(

@@ -58,7 +58,9 @@ class App:
 
     @cached_property
     def book(self) -> RuleBook:
-        return read_rulebook(self.settings.rule_paths, self.settings.term_starts)
+        return read_rulebook(
+            self.settings.rule_paths, self.settings.term_starts, self.settings.review.mode
+        )
 
     @cached_property
     def engine(self) -> Engine:

@@ -1,6 +1,6 @@
 """Commands that keep the record: ``huiqi init``, ``rules check``, ``units|people|events
-import``, ``template`` and ``events add|void``. Each change names who made it (``--by``)
-in the trail."""
+import``, ``template`` and ``events add|void|attach``. Each change names who made it
+(``--by``) in the trail."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import click
 from scheduler.cli.kit import App, Failure, by_option, command, main, write_atomically
 from scheduler.core.importtemplates import KINDS, ExampleUnit, example_unit, import_template
 from scheduler.rulefiles import read_rulebook
-from scheduler.store import registry
+from scheduler.store import attachments, registry, waivers
+from scheduler.store.blobs import blob_store
 from scheduler.store.database import UnusableDatabase, migrate
 from scheduler.tables import Limits, read_table, template_csv, template_xlsx
 
@@ -162,3 +163,29 @@ def _example(app: App) -> ExampleUnit:
     except (Failure, UnusableDatabase):
         units = []
     return example_unit(units, app.book)
+
+
+@command(events, "attach")
+@click.argument("event_id", type=int)
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--type", "kind", type=click.Choice(attachments.KINDS), default="other", show_default=True,
+    help="What the document is.",
+)  # fmt: skip
+@by_option("Who attaches it; a user's login acts in that user's units.")
+def events_attach(app: App, event_id: int, file: Path, kind: str, by: str) -> None:
+    """Attach a document (PDF, image, Office file; typed by its content) to an event."""
+    limits = app.settings.files
+    if not file.is_file():
+        raise Failure(f"{file}: no such file")
+    if file.stat().st_size > limits.max_bytes:
+        raise Failure(f"{file}: the file is larger than {limits.max_bytes:,} bytes")
+    upload = attachments.Upload(file.name, file.read_bytes(), kind)
+    with app.session() as session:
+        actor = waivers.command_line_actor(session, by)
+        row = attachments.attach(
+            session, blob_store(app.settings), limits, event_id, upload, actor.name, app.now(),
+            actor.user, str(file),
+        )  # fmt: skip
+        attachment_id, name, digest = row.id, row.filename, row.sha256
+    click.echo(f"attachment {attachment_id} ({name}, sha256 {digest[:12]}) on event {event_id}")

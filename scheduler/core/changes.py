@@ -19,7 +19,7 @@ from scheduler.core.words import words
 KIND_FIELDS = frozenset({"kinds"})
 ROLE_FIELDS = frozenset({"attended", "role"})
 RULE_FIELDS = frozenset({"rule"})
-WORD_FIELDS = frozenset({"access"})  # values named in the catalogue: trail.access.clerk
+WORD_FIELDS = frozenset({"access", "document", "source", "status"})  # trail.access.clerk …
 SEPARATORS = {"zh": ("；", "、", "："), "en": ("; ", ", ", ": ")}
 
 

@@ -21,6 +21,10 @@ The contract (DESIGN.md, "Periods and statuses"):
 * Attend rules: one obligation per qualifying event (its day is the period, start = end = due),
   met when the role attended, else missed.
 * Events dated after ``as_of`` do not exist yet. A waiver makes an obligation ``exempt``.
+* Review by the level above (``review_mode``): ``off`` and ``advisory`` count every event (the
+  review state is only shown); ``required`` counts an event once it is ``accepted``, never a
+  ``returned`` one, and marks an obligation ``awaiting_review`` when the events still pending
+  would meet it. Events of a unit without a parent (the county) need no review.
 """
 
 from __future__ import annotations
@@ -101,6 +105,7 @@ class EventFacts(NamedTuple):
     kinds: frozenset[str]
     amount: Decimal | None = None
     attended: frozenset[str] = frozenset()
+    review: str | None = None  # None (not reviewed: pending), pending, accepted or returned
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +136,7 @@ class Obligation(NamedTuple):
     evidence: tuple[int, ...]
     days_left: int | None
     waiver: WaiverFacts | None = None
+    awaiting_review: bool = False  # review.mode required: pending events would meet it
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +170,10 @@ class Evaluation:
     last: date
 
 
+ACCEPTED, RETURNED = "accepted", "returned"
+REVIEW_MODES = ("off", "advisory", "required")
+
+
 def evaluate(
     rules: Iterable[Rule],
     units: Sequence[UnitFacts],
@@ -172,12 +182,45 @@ def evaluate(
     as_of: date,
     first: date,
     last: date,
+    review_mode: str = "off",
 ) -> list[Obligation]:
     """Every obligation whose period overlaps ``[first, last]``, with its status on ``as_of``.
 
     ``events`` must include every current event dated from the earliest ``effective.from`` of
     the rules up to ``as_of`` (earlier periods take events first); later ones are ignored.
+    With ``review_mode`` ``required`` only accepted events count (see the module's contract).
     """
+    if review_mode != "required":
+        return _evaluate(rules, units, events, waivers, as_of, first, last)
+    rules, events = list(rules), list(events)
+    roots = {unit.id for unit in units if unit.parent_id is None}
+    accepted = [e for e in events if e.review == ACCEPTED or e.unit_id in roots]
+    hopeful = [e for e in events if e.review != RETURNED or e.unit_id in roots]
+    counted = _evaluate(rules, units, accepted, waivers, as_of, first, last)
+    if len(hopeful) == len(accepted):
+        return counted
+    loose = {
+        (o.unit_id, o.rule_id, o.period.label): o.status
+        for o in _evaluate(rules, units, hopeful, waivers, as_of, first, last)
+    }
+    met = (Status.MET, Status.MET_LATE)
+    return [
+        o._replace(awaiting_review=True)
+        if o.status not in met and loose.get((o.unit_id, o.rule_id, o.period.label)) in met
+        else o
+        for o in counted
+    ]
+
+
+def _evaluate(
+    rules: Iterable[Rule],
+    units: Sequence[UnitFacts],
+    events: Iterable[EventFacts],
+    waivers: Mapping[WaiverKey, WaiverFacts],
+    as_of: date,
+    first: date,
+    last: date,
+) -> list[Obligation]:
     with gc_paused():
         context = Evaluation(units, index_events(events, as_of), waivers, as_of, first, last)
         result: list[Obligation] = []

@@ -152,6 +152,7 @@ class RuleBook:
     roles: Mapping[str, Text]
     event_kinds: Mapping[str, Text]
     rules: tuple[Rule, ...]
+    review_mode: str = "off"  # off | advisory | required: how review by the level above counts
 
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules:

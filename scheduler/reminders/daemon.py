@@ -142,7 +142,7 @@ def leadership_for(engine: Engine) -> Leadership:
 def sweep_job(config: str | None) -> None:
     """Sweep today (in the configured zone) and dispatch."""
     settings = load_settings(Path(config) if config else None)
-    book = read_rulebook(settings.rule_paths, settings.term_starts)
+    book = read_rulebook(settings.rule_paths, settings.term_starts, settings.review.mode)
     engine = make_engine(settings.resolved_database_url)
     now = datetime.now(settings.zone)
     try:
@@ -159,7 +159,7 @@ def sweep_job(config: str | None) -> None:
 def dispatch_job(config: str | None) -> None:
     """Send what is pending now."""
     settings = load_settings(Path(config) if config else None)
-    book = read_rulebook(settings.rule_paths, settings.term_starts)
+    book = read_rulebook(settings.rule_paths, settings.term_starts, settings.review.mode)
     engine = make_engine(settings.resolved_database_url)
     try:
         now = datetime.now(settings.zone)

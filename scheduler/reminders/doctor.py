@@ -78,7 +78,7 @@ def _guarded(check: Callable[[], Finding]) -> Finding:
 
 def _rules(settings: Settings) -> Finding:
     try:
-        book = read_rulebook(settings.rule_paths, settings.term_starts)
+        book = read_rulebook(settings.rule_paths, settings.term_starts, settings.review.mode)
     except (ValueError, OSError) as error:
         return Finding("error", "rules", str(error).splitlines()[0])
     return Finding("ok", "rules", f"{len(book.rules)} rules in {', '.join(book.names)}")

@@ -2,7 +2,9 @@
 
 Each function works inside the caller's transaction, raises `InputError` before writing
 anything when the input is bad, and writes the change trail in the same transaction: one entry
-per import with its counts, one per event it recorded, replaced or voided.
+per import with its counts, one per event it recorded, replaced or voided. A replacement takes
+the attachments of the version it replaces along (`scheduler.store.attachments`); a void keeps
+them where they are.
 
 One current event per (unit, key): the key is the ref, or for a row without one its date, time,
 kinds and title (`scheduler.core.records.event_key`), and a partial unique index holds it in the
@@ -38,7 +40,7 @@ from scheduler.core.records import (
     parse_events,
 )
 from scheduler.core.rules import RuleBook
-from scheduler.store import trail
+from scheduler.store import attachments, trail
 from scheduler.store.facts import CURRENT
 from scheduler.store.models import Event, EventAttendance, EventKind, Unit
 
@@ -158,6 +160,8 @@ def _record_events(
         written.append(_Written(row, new, old))
     _save(session, table.filename, written)
     for item in written:
+        if item.replaced is not None:
+            attachments.carry_forward(session, item.replaced.id, item.event.id)
         if item.fresh:
             _log_event(session, actor, now, item)
     outcomes = [

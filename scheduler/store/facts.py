@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from scheduler.core.compliance import EventFacts, UnitFacts, WaiverFacts, WaiverKey
 from scheduler.core.gcpause import gc_paused
 from scheduler.store.models import Event, EventAttendance, EventKind, Unit, Waiver
+from scheduler.store.models_reviews import EventReview
 
 CURRENT = and_(Event.superseded_by.is_(None), Event.voided_at.is_(None))
 
@@ -48,15 +49,23 @@ def event_facts(
     first: date,
     last: date,
     unit_ids: Sequence[int] | None = None,
+    reviews: bool = False,
 ) -> list[EventFacts]:
-    """Current events of ``kinds`` dated in ``[first, last]`` (two statements).
+    """Current events of ``kinds`` dated in ``[first, last]`` (two statements; with
+    ``reviews``, a third gives each event its review state).
 
     Rows are read through the session's connection (Core) and fetched at once: the ORM's result
     machinery and row-by-row fetching cost more than the queries on a province."""
     if not kinds:
         return []
     with gc_paused():
-        return _event_facts(_connection(session), kinds, first, last, unit_ids)
+        found = _event_facts(_connection(session), kinds, first, last, unit_ids)
+        if not reviews:
+            return found
+        states = dict(
+            _connection(session).execute(select(EventReview.event_id, EventReview.status)).all()
+        )
+        return [fact._replace(review=states.get(fact.id)) for fact in found]
 
 
 def _event_facts(

@@ -83,10 +83,18 @@ def evaluate_selection(
     kinds = {rule.requirement.kind for rule in rules}
     earliest = min((rule.effective_from for rule in rules), default=selection.first)
     unit_ids = [unit.id for unit in units] if selection.unit else None
-    events = event_facts(session, kinds, earliest, selection.as_of, unit_ids)
+    reviewed = book.review_mode != "off"
+    events = event_facts(session, kinds, earliest, selection.as_of, unit_ids, reviewed)
     waivers = waiver_facts(session)
     obligations = evaluate(
-        rules, units, events, waivers, selection.as_of, selection.first, selection.last
+        rules,
+        units,
+        events,
+        waivers,
+        selection.as_of,
+        selection.first,
+        selection.last,
+        book.review_mode,
     )
     return units, rules, obligations
 

@@ -16,6 +16,7 @@ from scheduler.rulefiles import read_rulebook
 from scheduler.store.database import make_engine
 from scheduler.web import api as web_api
 from scheduler.web import assessment as web_assessment
+from scheduler.web import attachments as web_attachments
 from scheduler.web import feeds
 from scheduler.web import forms as web_forms
 from scheduler.web import imports as web_imports
@@ -23,6 +24,7 @@ from scheduler.web import listings as web_listings
 from scheduler.web import metrics as web_metrics
 from scheduler.web import pages as web_pages
 from scheduler.web import planning as web_planning
+from scheduler.web import reviews as web_reviews
 from scheduler.web import waivers as web_waivers
 from scheduler.web.context import WebContext, web_context
 
@@ -40,7 +42,7 @@ def from_environment() -> FastAPI:
 
 def create_app(settings: Settings) -> FastAPI:
     """The web app for ``settings``; the rules are read (and checked) now, not per request."""
-    book = read_rulebook(settings.rule_paths, settings.term_starts)
+    book = read_rulebook(settings.rule_paths, settings.term_starts, settings.review.mode)
     engine = make_engine(settings.resolved_database_url)
     app = FastAPI(title="huiqi 会期", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.huiqi = WebContext(settings, book, engine)
@@ -50,8 +52,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(feeds.make_router(settings.calendar.feed_cache_seconds))
     app.include_router(web_pages.router)
     app.include_router(web_forms.router)
+    app.include_router(web_attachments.router)
     app.include_router(web_listings.router)
     app.include_router(web_waivers.router)
+    app.include_router(web_reviews.router)
     app.include_router(web_imports.router)
     app.include_router(web_assessment.router)
     app.include_router(web_planning.router)

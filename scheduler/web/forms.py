@@ -1,8 +1,8 @@
-"""Change pages: record an event, void it, plan a meeting, mark it held, make a calendar link
-(waivers: `scheduler.web.waivers`). Server-side validation: on error the form comes back with
-each message next to its field and nothing saved. Every field is one line: a control character
-(a line break, a tab …) is refused, as the JSON API refuses it. The services write the change
-trail; a page only names the user."""
+"""Change pages: record an event (with optional attachments), void it, plan a meeting, mark it
+held, make a calendar link (waivers: `scheduler.web.waivers`). Server-side validation: on error
+the form comes back with each message next to its field and nothing saved. Every field is one
+line: a control character (a line break, a tab …) is refused, as the JSON API refuses it. The
+services write the change trail; a page only names the user."""
 
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from scheduler.calendar import feeds, invites, meetings
 from scheduler.core.problems import InputError, Problem
 from scheduler.core.words import words
-from scheduler.store import registry
+from scheduler.store import attachments, registry
 from scheduler.store.database import transaction
 from scheduler.store.models import Event, Unit
 from scheduler.store.models_calendar import CalendarFeed, as_utc
 from scheduler.transports.mail import make_mailer
+from scheduler.web.attachments import body_refusal, posted_files, store_files
 from scheduler.web.context import WebContext
 from scheduler.web.kit import (
     NotFound,
@@ -102,6 +103,9 @@ def _form_page(
         errors=errors,
         book=visit.context.book,
         status_code=status_code,
+        files=visit.context.settings.files,
+        document_kinds=attachments.KINDS,
+        document_names=words(visit.lang, "trail.document."),
         **values,
     )
 
@@ -113,18 +117,37 @@ def _posted(form: Any, name: str) -> list[str]:
 
 @router.post("/units/{code}/events/new")
 async def record_event(request: Request, visit: VisitDep, code: str) -> Response:
+    """Record the event and attach its files (optional) in one transaction: a refused file
+    saves nothing."""
+    refused = body_refusal(request, visit.context.settings.files)
+    if refused:
+        return page(
+            request,
+            visit,
+            visit.context,
+            "message.html",
+            status_code=refused[0],
+            heading=refused[1],
+            back=f"/units/{code}/events/new",
+        )
     form = await checked_form(request, visit)
     kinds = _posted(form, "kinds")
     attended = _posted(form, "attended")
     values = {key: str(form.get(key, "")).strip() for key in EVENT_FIELDS}
+    values["attachment_type"] = str(form.get("attachment_type", "other"))
     cells = {**values, "unit": code, "kinds": ";".join(kinds), "attended": ";".join(attended)}
+    cells.pop("attachment_type")
     try:
         one_line(cells, visit.lang)
+        files = await posted_files(
+            form, visit.context.settings.files, {"files": "attachment_type", "photo": "=photo"}
+        )
         with transaction(visit.context.engine) as session:
             unit_for(session, visit.user, code, change=True)
             event_id = registry.add_event(
                 session, visit.context.book, cells, visit.user.label, visit.now
             )
+            store_files(visit, session, event_id, files)
     except InputError as error:
         with transaction(visit.context.engine) as session:
             unit = unit_for(session, visit.user, code, change=True)

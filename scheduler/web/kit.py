@@ -189,6 +189,7 @@ def page(
         reads_scores=visit is not None
         and may_read_scores(visit.user, context.settings.assessment.visible_to),
         csrf=visit.csrf if visit else "",
+        review_mode=context.book.review_mode,
         lang=lang,
         t=words(lang, "page."),
         date=lambda day: format_date(day, lang) if day else "",

@@ -21,8 +21,17 @@ from scheduler.core.access import Principal, can_change, lineage
 from scheduler.core.compliance import Status
 from scheduler.core.rules import SumRequirement
 from scheduler.core.summaries import SYMBOLS
-from scheduler.core.words import status_name
-from scheduler.store import accounts, reports, throttle, trail, waivers
+from scheduler.core.words import status_name, words
+from scheduler.store import (
+    accounts,
+    attachments,
+    rectifications,
+    reports,
+    reviews,
+    throttle,
+    trail,
+    waivers,
+)
 from scheduler.store.database import transaction
 from scheduler.store.facts import CURRENT
 from scheduler.store.models import Event, Person, RoleAssignment, Unit
@@ -291,11 +300,19 @@ def unit_page(request: Request, visit: VisitDep, code: str, year: Year = None) -
         history = trail.changes(
             session, [unit.id], None, visit.today, zone, 200, lang=visit.lang, book=context.book
         )
+        events = _events(session, unit.id)
         page_data = {
             "unit": unit,
             "rows": rows,
             "year": year,
-            "events": _events(session, unit.id),
+            "events": events,
+            "attached": attachments.by_event(session, [e.id for e in events]),
+            "reviewed": reviews.states(session, [e.id for e in events]),
+            "rectifications": [item for item, _ in rectifications.listing(session, [unit.id])],
+            "rectify_status": words(visit.lang, "trail.status."),
+            "files": context.settings.files,
+            "document_kinds": attachments.KINDS,
+            "document_names": words(visit.lang, "trail.document."),
             "meetings": [m for m, _ in found_meetings],
             "people": _people(session, unit.id),
             "history": history,

@@ -1,0 +1,105 @@
+"""The 台账 with its documents: one ZIP holding the XLSX listing and every attachment of the
+listing's evidence, in folders ``附件/UNIT/RULE/PERIOD/`` (an event serving several obligations
+is filed under each). The XLSX's 附件 column links each obligation's folder and its 附件清单 sheet
+links every file, with relative links that work once the ZIP is unpacked.
+
+The ZIP is written as a stream into the output: each document is copied from the store in
+chunks (`shutil.copyfileobj`), so memory stays bounded whatever the size of the year; only the
+XLSX is built in memory. Documents are stored without compression (PDFs, photos and Office
+files are compressed already); the XLSX is deflated.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO
+
+from scheduler.audit.listing import AuditListing
+from scheduler.store.blobs import BlobStore
+from scheduler.store.models_attachments import Attachment
+
+FOLDER = "附件"
+UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Document:
+    """One file of the bundle: where it goes and which bytes it holds."""
+
+    path: str
+    sha256: str
+    size: int
+    unit_code: str
+    rule_id: str
+    period_label: str
+    event_id: int
+    kind: str
+    filename: str
+
+
+ObligationKey = tuple[str, str, str]  # (unit code, rule id, period label)
+
+
+def safe(part: str) -> str:
+    """A path part without separators or characters Windows refuses (``2021-10-01/2026-09-30``
+    becomes ``2021-10-01_2026-09-30``)."""
+    return UNSAFE.sub("_", part).strip(" .") or "_"
+
+
+def folder_of(key: ObligationKey) -> str:
+    unit, rule, period = key
+    return f"{FOLDER}/{safe(unit)}/{safe(rule)}/{safe(period)}/"
+
+
+def plan(listing: AuditListing, files: Mapping[int, Sequence[Attachment]]) -> list[Document]:
+    """Every document of the listing's evidence, filed by obligation, in listing order."""
+    documents = []
+    for row in listing.rows:
+        key = (row.unit.code, row.rule.id, row.obligation.period.label)
+        for evidence in row.evidence:
+            for item in files.get(evidence.event_id, ()):
+                name = f"{item.id}-{safe(item.filename)}"
+                documents.append(
+                    Document(
+                        folder_of(key) + name,
+                        item.sha256,
+                        item.size,
+                        *key,
+                        evidence.event_id,
+                        item.kind,
+                        item.filename,
+                    )
+                )
+    return documents
+
+
+def write_zip(
+    out: BinaryIO,
+    xlsx_name: str,
+    xlsx: Callable[[Sequence[Document]], bytes],
+    documents: Sequence[Document],
+    store: BlobStore,
+    when: datetime,
+) -> int:
+    """Write the bundle into ``out`` (entries dated ``when``): the XLSX (made by ``xlsx`` from
+    the documents it links), then each document streamed from ``store``; how many documents
+    were written."""
+    stamp = when.timetuple()[:6]
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        archive.writestr(
+            zipfile.ZipInfo(xlsx_name, date_time=stamp),
+            xlsx(documents),
+            compress_type=zipfile.ZIP_DEFLATED,
+        )
+        for document in documents:
+            info = zipfile.ZipInfo(document.path, date_time=stamp)
+            info.file_size = document.size
+            with store.open(document.sha256) as source, archive.open(info, "w") as target:
+                shutil.copyfileobj(source, target, CHUNK)
+    return len(documents)

@@ -1,0 +1,86 @@
+"""Where the bytes of attachments live, content-addressed by their SHA-256.
+
+`BlobStore` is the small interface every backend keeps: `put` (idempotent: the same content
+is kept once), `open` (a readable binary stream) and `exists`. `FolderStore` keeps each blob
+as ``FOLDER/ab/cd/abcd…`` (the hex digest), written to a temporary file first and renamed into
+place, so a reader never sees half a file; another backend (object storage) implements the same
+three methods. A blob is written before the database row that names it commits: a failed
+transaction may leave an unnamed blob behind, never a row without its blob.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from scheduler.config import Settings
+
+DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
+class BlobStore(Protocol):
+    """A content-addressed store of bytes."""
+
+    def put(self, data: bytes) -> str:
+        """Keep ``data``; its SHA-256 (hex). Keeping the same bytes twice stores them once."""
+        ...
+
+    def open(self, digest: str) -> BinaryIO:
+        """The bytes of ``digest`` as a stream; `FileNotFoundError` when they are not kept."""
+        ...
+
+    def exists(self, digest: str) -> bool:
+        """Whether the bytes of ``digest`` are kept."""
+        ...
+
+
+def digest_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class FolderStore:
+    """Blobs as files under one folder, two levels of fan-out by digest."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, digest: str) -> Path:
+        if not DIGEST.match(digest):
+            raise FileNotFoundError(digest)
+        return self.root / digest[:2] / digest[2:4] / digest
+
+    def put(self, data: bytes) -> str:
+        digest = digest_of(data)
+        target = self.path(digest)
+        if target.exists():
+            return digest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return digest
+
+    def open(self, digest: str) -> BinaryIO:
+        return self.path(digest).open("rb")
+
+    def exists(self, digest: str) -> bool:
+        try:
+            return self.path(digest).is_file()
+        except FileNotFoundError:
+            return False
+
+
+def blob_store(settings: Settings) -> BlobStore:
+    """The configured store (``files.backend``)."""
+    return FolderStore(settings.path(settings.files.folder))
