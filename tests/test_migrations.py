@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 from scheduler.store import (  # noqa: F401
     models_accounts,
     models_calendar,
+    models_links,
     models_operations,
     models_reminders,
     models_waivers,

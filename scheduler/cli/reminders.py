@@ -12,13 +12,15 @@ from sqlalchemy.orm import Session
 
 from scheduler.cli.kit import App, Failure, command, day_option, main
 from scheduler.cli.textout import render_table
+from scheduler.config import Settings
 from scheduler.core.reminders import ESCALATE
 from scheduler.core.words import format_date, word, words
 from scheduler.reminders import daemon, doctor, doctor_operations
 from scheduler.reminders.dispatch import dispatch
 from scheduler.reminders.sweep import SweepResult, sweep
 from scheduler.store.models import Person, Unit
-from scheduler.store.models_reminders import STATUSES, OutboxEntry
+from scheduler.store.models_calendar import as_utc
+from scheduler.store.models_reminders import PENDING, STATUSES, OutboxEntry
 from scheduler.transports.delivery import make_transports
 
 
@@ -61,6 +63,8 @@ def remind(app: App, as_of: date | None, dry_run: bool) -> None:
     click.echo(heading)
     outcome = dispatch(app.engine, app.book, app.settings, make_transports(app.settings), app.now())
     click.echo(_word(app, "dispatched").format(**vars(outcome)))
+    if outcome.held or outcome.cancelled:
+        click.echo(_word(app, "settled").format(held=outcome.held, cancelled=outcome.cancelled))
     for error in outcome.errors:
         click.echo(f"  {error}", err=True)
     if app.settings.mail.transport == "folder" and outcome.sent:
@@ -123,11 +127,20 @@ def outbox(app: App, status: str | None, since: date | None) -> None:
         [
             e.day.isoformat(), code, e.rule_id, e.period_label, stage_name(e.stage, lang),
             name or e.recipient, states.get(e.status, e.status), str(e.attempts),
-            e.last_error or e.message_id or "",
+            detail(e, app.settings),
         ]
         for e, code, name in rows
     ]  # fmt: skip
     click.echo(render_table([_word(app, k) for k in keys], body, right=(7,)))
+
+
+def detail(entry: OutboxEntry, settings: Settings) -> str:
+    """Why a row waits (held for quiet hours), failed, or which mail carried it."""
+    if entry.status == PENDING and entry.held_until:
+        until = as_utc(entry.held_until).astimezone(settings.zone)
+        held = word("outbox.held", settings.language)
+        return held.format(until=until.strftime("%Y-%m-%d %H:%M"))
+    return entry.last_error or entry.message_id or ""
 
 
 @command(main, "run")

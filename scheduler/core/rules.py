@@ -130,6 +130,7 @@ class Rule:
     escalate: Escalation | None
     points: Decimal
     score: Scoring = Scoring()
+    quiet_hours: bool = True  # False: its reminders go out in quiet hours and on days off too
 
     @property
     def is_attend(self) -> bool:

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from scheduler.config import Settings
 from scheduler.core.rules import RuleBook
 from scheduler.reminders.digest import Digest, Line, chat_of, mail_of
+from scheduler.reminders.settle import settle
 from scheduler.reminders.sweep import utc
 from scheduler.store.database import transaction
 from scheduler.store.models import Person, Unit
@@ -59,11 +60,14 @@ class DispatchResult:
     failed: int = 0
     undeliverable: int = 0
     errors: list[str] = field(default_factory=list)
+    cancelled: int = 0  # rows dropped: their obligation was met before they went out
+    held: int = 0  # rows held for quiet hours
 
     def __str__(self) -> str:
         return (
             f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed, "
-            f"{self.undeliverable} undeliverable"
+            f"{self.undeliverable} undeliverable, {self.held} held for quiet hours, "
+            f"{self.cancelled} cancelled (met)"
         )
 
 
@@ -82,9 +86,14 @@ def dispatch(
     transport: Transport[Message],
     now: datetime,
 ) -> DispatchResult:
-    """Send every digest due at ``now``, round after round, and record each outcome."""
+    """Send every digest due at ``now``, round after round, and record each outcome.
+
+    First `settle`: rows whose obligation is met are cancelled, rows in quiet hours held."""
     token = uuid.uuid4().hex
     total = DispatchResult()
+    with transaction(engine) as session:
+        settled = settle(session, book, settings, now)
+    total.cancelled, total.held = settled.cancelled, settled.held
     while True:
         with transaction(engine) as session:
             claimed = claim(session, now, token, settings)

@@ -3,6 +3,7 @@ with their preview live in `scheduler.web.imports`, the scorecard in `scheduler.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
 
@@ -16,11 +17,12 @@ from scheduler.audit import listing as audit
 from scheduler.audit import xlsx as audit_xlsx
 from scheduler.core.access import Role, lineage
 from scheduler.core.problems import InputError
+from scheduler.core.words import word
 from scheduler.store import trail
 from scheduler.store.database import transaction
 from scheduler.store.models import Unit
 from scheduler.store.models_calendar import as_utc
-from scheduler.store.models_reminders import OutboxEntry
+from scheduler.store.models_reminders import PENDING, STATUSES, OutboxEntry
 from scheduler.web.kit import (
     PageRoute,
     Visit,
@@ -153,6 +155,15 @@ def outbox(request: Request, visit: VisitDep, status: str = "") -> HTMLResponse:
             statement = statement.where(OutboxEntry.unit_id.in_(readable))
         entries = list(session.execute(statement.limit(500)))
     zone = context.settings.zone
+
+    def moment(m: datetime | None) -> str:
+        return as_utc(m).astimezone(zone).strftime("%Y-%m-%d %H:%M") if m else ""
+
+    def detail(entry: OutboxEntry) -> str:
+        if entry.status == PENDING and entry.held_until:
+            return word("outbox.held", visit.lang).format(until=moment(entry.held_until))
+        return entry.last_error or ""
+
     return page(
         request,
         visit,
@@ -160,5 +171,7 @@ def outbox(request: Request, visit: VisitDep, status: str = "") -> HTMLResponse:
         "outbox.html",
         entries=entries,
         status=status,
-        moment=lambda m: as_utc(m).astimezone(zone).strftime("%Y-%m-%d %H:%M") if m else "",
+        statuses=STATUSES,
+        moment=moment,
+        detail=detail,
     )
