@@ -29,6 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_RULES = ROOT / "rules" / "xihe-fulian.yaml"
 SHARED = ROOT.parent / "shared"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TEST_SECRET_KEY = "test-secret-key-of-the-huiqi-suite"
+os.environ.setdefault("HUIQI_SECRET_KEY", TEST_SECRET_KEY)  # record links sign with it
 
 
 def _postgres_base() -> str | None:

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from scheduler import logs
-from scheduler.cli.kit import App, Failure, by_option, command, main
+from scheduler.cli.kit import App, Failure, by_option, command, main, require_secret
 from scheduler.cli.textout import render_table
 from scheduler.store.database import is_initialised
 
@@ -25,6 +25,7 @@ def serve(app: App, host: str, port: int, access_log: bool) -> None:
 
     if not is_initialised(app.engine):
         raise Failure("the database is not initialised: run 'huiqi init' first")
+    require_secret(app)
     logs.configure(app.settings.log.format, app.settings.log.level)
     web = create_app(app.settings)
     click.echo(f"huiqi serving on http://{host}:{port} (base_url {app.settings.web.base_url})")

@@ -30,8 +30,10 @@ from sqlalchemy.orm import Session
 from scheduler.config import Settings
 from scheduler.core.rules import RuleBook
 from scheduler.reminders.digest import Digest, Line, chat_of, mail_of
+from scheduler.reminders.record_links import record_urls
 from scheduler.reminders.settle import settle
 from scheduler.reminders.sweep import utc
+from scheduler.store import links
 from scheduler.store.database import transaction
 from scheduler.store.models import Person, Unit
 from scheduler.store.models_reminders import FAILED, PENDING, SENT, UNDELIVERABLE, OutboxEntry
@@ -100,7 +102,7 @@ def dispatch(
         if not claimed:
             return total
         with transaction(engine) as session:
-            outcomes = deliver(session, claimed, book, settings, transport)
+            outcomes = deliver(session, claimed, book, settings, transport, now)
         with transaction(engine) as session:
             record(session, outcomes, now, settings, total)
 
@@ -182,14 +184,20 @@ def deliver(
     book: RuleBook,
     settings: Settings,
     transport: Transport[Message],
+    now: datetime,
 ) -> list[Outcome]:
-    """Compose each claimed digest for its channel and send them all in one batch."""
+    """Compose each claimed digest for its channel and send them all in one batch; with
+    ``reminders.links`` each carries a record link per unit, issued at ``now``."""
     people = _people(session, [c.person_id for c in claimed if c.person_id is not None])
+    key = links.secret_key() if settings.reminders.links else None
     outcomes: list[Outcome] = []
     messages: list[Message] = []
     waiting = []
     for item in claimed:
-        message = _compose(session, item, people, book, settings)
+        urls = {}
+        if key is not None:
+            urls = record_urls(session, item.digest, item.person_id, book, settings, key, now)
+        message = _compose(session, item, people, book, settings, urls)
         if isinstance(message, TransportError):
             outcomes.append(Outcome(item.digest, item.attempts, message, True))
             continue
@@ -209,6 +217,7 @@ def _compose(
     people: dict[int, tuple[str, str | None]],
     book: RuleBook,
     settings: Settings,
+    urls: dict[str, str],
 ) -> Message | TransportError:
     """The digest as a mail or a chat message, or why it cannot be delivered at all."""
     if item.chat_unit_id is not None:
@@ -216,12 +225,12 @@ def _compose(
         robot = next((c for c in settings.reminders.chats if unit and c.unit == unit.code), None)
         if unit is None or robot is None:
             return TransportError("no group-chat robot configured for this unit", True)
-        title, text = chat_of(item.digest, unit.name, book, settings)
+        title, text = chat_of(item.digest, unit.name, book, settings, urls)
         return ChatMessage(robot, title, text)
     name, email = people.get(item.person_id or 0, ("", None))
     if not email or not is_address(email):
         return _no_address(email)
-    return mail_of(item.digest, email, name, book, settings)
+    return mail_of(item.digest, email, name, book, settings, urls)
 
 
 def _no_address(email: str | None) -> TransportError:
