@@ -65,10 +65,11 @@ def _mac(key: bytes, body: str) -> str:
     return _b64(hmac.new(key, body.encode("ascii"), hashlib.sha256).digest())
 
 
-def make_token(key: bytes, claims: Claims) -> str:
-    """A new signed token for ``claims`` (a fresh nonce: two tokens are never equal)."""
+def make_token(key: bytes, claims: Claims, nonce: str | None = None) -> str:
+    """A signed token for ``claims``; without ``nonce`` a fresh one (two tokens never equal),
+    with one (letters and digits) the same claims always give the same token."""
     expires = int(claims.expires.timestamp())
-    nonce = secrets.token_urlsafe(12)
+    nonce = nonce or secrets.token_urlsafe(12)
     text = f"{_VERSION}|{claims.kind}|{claims.first}|{claims.second}|{expires}|{nonce}"
     body = _b64(text.encode("ascii"))
     return f"{body}.{_mac(key, body)}"

@@ -19,6 +19,7 @@ from scheduler.web import listings as web_listings
 from scheduler.web import metrics as web_metrics
 from scheduler.web import pages as web_pages
 from scheduler.web import phone as web_phone
+from scheduler.web import signin as web_signin
 from scheduler.web import waivers as web_waivers
 from scheduler.web.context import WebContext, web_context
 
@@ -36,6 +37,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(web_pages.router)
     app.include_router(web_phone.router)
     app.include_router(web_phone.staff_router)
+    app.include_router(web_signin.router)
+    app.include_router(web_signin.staff_router)
     app.include_router(web_forms.router)
     app.include_router(web_listings.router)
     app.include_router(web_waivers.router)
