@@ -84,6 +84,9 @@ class ReminderSettings(_Section):
         15, gt=0, description="How often a waiting daemon tries to become the leader"
     )
     chats: list[ChatSettings] = Field([], description="Group-chat robots, one entry per unit")
+    quiet_hours: bool = Field(
+        True, description="Hold reminders in quiet hours and on days off (false: never hold)"
+    )
     quiet_from: time = Field(
         time(20, 0), description="Local time from which no reminder is sent (quiet hours)"
     )

@@ -141,6 +141,7 @@ def huiqi(database_url: str, tmp_path: Path) -> HuiqiRunner:
             **os.environ,
             "HUIQI_DATABASE_URL": database_url,
             "HUIQI_RULES": str(BUNDLED_RULES),
+            "HUIQI_REMINDERS__QUIET_HOURS": "false",  # the command runs on the real clock
             **(env or {}),
         }
         result = subprocess.run(

@@ -75,3 +75,29 @@ def test_migrating_merges_current_events_a_concurrent_import_doubled(database_ur
         "2021-03-02 党委会 (#1)",
         "2021-03-02 党委会 (#3)",
     ]
+
+
+def test_the_phone_flows_migration_goes_down_and_up_again(database_url: str) -> None:
+    """0013 (outbox held_until, record_links, meeting_signins) downgrades to 0011 and back."""
+    engine = make_engine(database_url)
+    migrate(engine)
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0011")
+    with engine.connect() as connection:
+        tables = set(
+            connection.dialect.get_table_names(connection)  # type: ignore[attr-defined]
+        )
+    assert "record_links" not in tables and "meeting_signins" not in tables
+    migrate(engine)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "compare_type": True,
+                "include_name": lambda name, *_: name != "apscheduler_jobs",
+            },
+        )
+        assert compare_metadata(context, Base.metadata) == []
+    engine.dispose()

@@ -136,3 +136,12 @@ def test_a_meeting_recorded_before_the_release_cancels_its_held_reminders(
     cancelled = {(r.unit_id, r.rule_id) for r in rows(county) if r.status == "cancelled"}
     assert len(cancelled) == 1 and next(iter(cancelled))[1] == "township-hearing"
     assert released.sent == 3
+
+
+def test_with_quiet_hours_off_a_night_dispatch_sends_at_once(
+    county: Engine, book: RuleBook, sink: MailSink
+) -> None:
+    settings = settings_for(url_of(county), sink.port, quiet_hours=False)
+    run_sweep(county, book, settings)
+    outcome = run_dispatch(county, book, settings, at(10, 17, 23))  # Saturday night
+    assert (outcome.sent, outcome.held) == (3, 0)

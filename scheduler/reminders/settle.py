@@ -5,7 +5,8 @@
 * In quiet hours (``reminders.quiet_from``–``quiet_to``, local time, and all of a day that is not
   an official workday) a due row of a rule that keeps quiet hours (the default) stays ``pending``
   with ``next_attempt_at`` and ``held_until`` set to the next allowed moment; ``huiqi outbox``
-  shows it as held for quiet hours. Rows of a rule with ``quiet_hours: false`` go out at once.
+  shows it as held for quiet hours. Rows of a rule with ``quiet_hours: false`` go out at once;
+  with ``reminders.quiet_hours: false`` nothing is ever held.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ def settle(session: Session, book: RuleBook, settings: Settings, now: datetime) 
     if met:
         _set(session, met, {"status": CANCELLED, "last_error": None})
     left = [row for row in due if row.id not in set(met)]
+    if not settings.reminders.quiet_hours:
+        return Settled(len(met))
     local = now.astimezone(settings.zone)
     release = quiet_hours(settings).release(local, load_workdays(session, settings))
     if release == local:
