@@ -12,11 +12,13 @@ import pytest
 import uvicorn
 from sqlalchemy import Engine
 
+from scheduler.calendar import meetings, signins
 from scheduler.core.rules import RuleBook
 from scheduler.store import reports
 from scheduler.store.database import transaction
+from tests.conftest import TEST_SECRET_KEY
 from tests.phoneworld import LINK, app_at, mail_to, phone_settings, send_reminders
-from tests.remindworld import DAY, url_of
+from tests.remindworld import DAY, SHANGHAI, url_of
 from tests.test_browser import CHROMIUM, FLAGS, SCREENSHOTS, free_port
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="apt-get install chromium")
@@ -105,3 +107,28 @@ def test_a_reminder_mail_link_records_a_meeting_on_a_phone(
     assert refused is not None and refused.status == 403
     assert "链接不完整或已被改动" in phone.inner_text("#reason")
     fits(phone)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_attendee_signs_in_on_the_sheet_by_tapping_her_name(
+    served: tuple[str, Path], browser: object, engine: Engine, book: RuleBook
+) -> None:
+    base, _ = served
+    fields = meetings.MeetingFields(
+        unit="101", kinds=("hearing",), title="党委听取妇联工作汇报",
+        start=DAY.replace(hour=14), end=DAY.replace(hour=15),
+    )  # fmt: skip
+    with transaction(engine) as session:
+        meeting = meetings.plan(session, book, fields, "clerk", DAY, "huiqi").meeting
+        token = signins.sheet_token(TEST_SECRET_KEY.encode(), meeting, SHANGHAI)
+    phone = browser.new_page(viewport=PHONE)  # type: ignore[attr-defined]
+    phone.goto(f"{base}/s/{token}")
+    fits(phone)
+    box = phone.locator("button.signin-name:has-text('刘主席')").bounding_box()
+    assert box is not None and box["height"] >= 48
+    phone.click("button.signin-name:has-text('刘主席')")
+    phone.wait_for_selector("#signed")
+    assert "刘主席，已签到" in phone.inner_text("#signed")
+    phone.screenshot(path=str(SCREENSHOTS / "phone-signin.png"), full_page=True)
+    with transaction(engine) as session:
+        assert [s.name for s in signins.sheet(session, meeting.id)] == ["刘主席"]
