@@ -79,6 +79,8 @@ def test_remind_refuses_to_start_without_the_secret_key_and_links_revoke_works(
     assert refused.returncode == 1
     assert "HUIQI_SECRET_KEY is not set" in refused.stderr
     assert huiqi("outbox").stdout.strip() == "(发件箱中没有符合条件的提醒)"  # nothing written
+    doctor = huiqi("doctor", env=env, check=False).stdout
+    assert "✗ links: HUIQI_SECRET_KEY is not set" in doctor
     env.pop("HUIQI_SECRET_KEY")
     huiqi("remind", "--as-of", "2026-10-16", env=env)
     assert record_link(mail_to(tmp_path / "mail", "chen@example.org")).startswith("/r/")
