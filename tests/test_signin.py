@@ -102,7 +102,7 @@ def test_three_sign_in_by_the_qr_url_one_is_signed_for_and_mark_held_takes_them(
     assert (entries[4].after or {})["signed_in"] == ["刘主席", "陈书记", "王专干", "赵专干（代签）"]
 
 
-def test_the_sheet_opens_on_the_meeting_day_only_and_closes_once_held(
+def test_the_sheet_opens_on_the_meeting_day_only_and_closes_once_cancelled(
     engine: Engine, book: RuleBook, planned: int, tmp_path: Path
 ) -> None:
     with transaction(engine) as session:
@@ -118,9 +118,11 @@ def test_the_sheet_opens_on_the_meeting_day_only_and_closes_once_held(
             answer = phone.get(path)
         assert answer.status_code == status and words in answer.text, moment
     with transaction(engine) as session:
-        meetings.held(session, book, planned, [], "clerk", MEETING_DAY)
+        meetings.cancel(session, planned, "改期", "clerk", MEETING_DAY)
         with pytest.raises(TokenRefused) as closed:
             signins.open_sheet(session, KEY, token, MEETING_DAY)
+        with pytest.raises(InputError, match="was cancelled"):
+            signins.sign(session, session.get_one(Meeting, planned), "刘主席", "late", "c", DAY)
     assert closed.value.reason is Refusal.CLOSED
 
 

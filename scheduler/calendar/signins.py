@@ -73,6 +73,8 @@ def sign(
         raise single(f"a name of 1 to {NAME_CHARS} characters", where, field="name")
     if mode not in SIGN_MODES:
         raise single(f"mode is one of {', '.join(SIGN_MODES)}", where, field="mode")
+    if meeting.status == "cancelled":
+        raise single(f"meeting {meeting.id} was cancelled", where, field="ID")
     found = session.scalar(
         select(MeetingSignIn).where(
             MeetingSignIn.meeting_id == meeting.id, MeetingSignIn.name == name
