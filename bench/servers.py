@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -191,7 +192,8 @@ def run(base_url: str, clients: int, seconds: float) -> list[Figures]:
         env = {**os.environ, "HUIQI_DATABASE_URL": url, "HUIQI_PASSWORD": PASSWORD,
                "HUIQI_MAIL__FOLDER": str(folder / "mail"), "HUIQI_WEB__SECURE_COOKIES": "false",
                "HUIQI_BACKUP__FOLDER": str(folder / "backups"),
-               "HUIQI_REMINDERS__SEND_AT": "23:59"}  # fmt: skip
+               "HUIQI_REMINDERS__SEND_AT": "23:59",
+               "HUIQI_SECRET_KEY": secrets.token_urlsafe(32)}  # fmt: skip
         huiqi(env, "init")
         huiqi(env, "demo", "--as-of", "2026-09-15")
         huiqi(env, "users", "add", "admin", "--role", "admin")

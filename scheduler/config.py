@@ -84,6 +84,20 @@ class ReminderSettings(_Section):
         15, gt=0, description="How often a waiting daemon tries to become the leader"
     )
     chats: list[ChatSettings] = Field([], description="Group-chat robots, one entry per unit")
+    quiet_hours: bool = Field(
+        True, description="Hold reminders in quiet hours and on days off (false: never hold)"
+    )
+    quiet_from: time = Field(
+        time(20, 0), description="Local time from which no reminder is sent (quiet hours)"
+    )
+    quiet_to: time = Field(
+        time(8, 0), description="Local time until which no reminder is sent (quiet hours)"
+    )
+    links: bool = Field(True, description="Put a signed record link (/r/TOKEN) in every reminder")
+    link_days: int = Field(14, ge=1, le=366, description="How long a record link stays valid")
+    link_uses_per_hour: int = Field(
+        60, ge=1, description="Requests one record link may make within an hour"
+    )
 
 
 class WebSettings(_Section):

@@ -9,6 +9,9 @@ huiqi=.venv/bin/huiqi
 as_of="${HUIQI_DEMO_AS_OF:-$(date +%Y-%m-%d)}"
 year="${as_of%%-*}"
 mkdir -p var
+# The key that signs the demo's record links, kept in var/ (a server sets its own, see README)
+[ -s var/demo.key ] || .venv/bin/python -c "import secrets; print(secrets.token_urlsafe(32))" >var/demo.key
+export HUIQI_SECRET_KEY="$(cat var/demo.key)"
 export HUIQI_DATABASE_URL="sqlite:///$(pwd)/var/demo.db"
 export HUIQI_MAIL__FOLDER=var/demo-mail
 export HUIQI_WEB__BASE_URL="${HUIQI_WEB__BASE_URL:-http://127.0.0.1:8000}"

@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_RULES = ROOT / "rules" / "xihe-fulian.yaml"
 SHARED = ROOT.parent / "shared"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TEST_SECRET_KEY = "test-secret-key-of-the-huiqi-suite"
+os.environ.setdefault("HUIQI_SECRET_KEY", TEST_SECRET_KEY)  # record links sign with it
 
 
 def _postgres_base() -> str | None:
@@ -193,6 +195,7 @@ def _runner(database_url: str, run: Callable[..., subprocess.CompletedProcess[st
         environment = {
             "HUIQI_DATABASE_URL": database_url,
             "HUIQI_RULES": str(BUNDLED_RULES),
+            "HUIQI_REMINDERS__QUIET_HOURS": "false",  # the command runs on the real clock
             **(env or {}),
         }
         return run(args, environment, check)
@@ -220,3 +223,14 @@ def county(huiqi: HuiqiRunner, county_files: dict[str, Path]) -> HuiqiRunner:
     huiqi("units", "import", str(county_files["units"]))
     huiqi("people", "import", str(county_files["people"]))
     return huiqi
+
+
+def _schema_head() -> str:
+    from scheduler.store.database import _migrations
+
+    heads, _ = _migrations()
+    (head,) = heads
+    return head
+
+
+SCHEMA_HEAD = _schema_head()  # the newest revision of the shipped migrations ("0013")

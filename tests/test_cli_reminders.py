@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from scheduler.core.rules import RuleBook
 from tests.conftest import HuiqiRunner
 from tests.mailsink import free_port
+from tests.phoneworld import mail_to, record_link
 from tests.remindworld import load
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -68,3 +69,22 @@ def test_the_daemon_refuses_an_uninitialised_database(huiqi: HuiqiRunner) -> Non
     result = huiqi("run", check=False)
     assert result.returncode == 1
     assert result.stderr.strip() == "the database is not initialised: run 'huiqi init' first"
+
+
+def test_remind_refuses_to_start_without_the_secret_key_and_links_revoke_works(
+    county: Engine, huiqi: HuiqiRunner, tmp_path: Path
+) -> None:
+    env = {"HUIQI_MAIL__FOLDER": str(tmp_path / "mail"), "HUIQI_SECRET_KEY": ""}
+    refused = huiqi("remind", "--as-of", "2026-10-16", env=env, check=False)
+    assert refused.returncode == 1
+    assert "HUIQI_SECRET_KEY is not set" in refused.stderr
+    assert huiqi("outbox").stdout.strip() == "(发件箱中没有符合条件的提醒)"  # nothing written
+    doctor = huiqi("doctor", env=env, check=False).stdout
+    assert "✗ links: HUIQI_SECRET_KEY is not set" in doctor
+    env.pop("HUIQI_SECRET_KEY")
+    huiqi("remind", "--as-of", "2026-10-16", env=env)
+    assert record_link(mail_to(tmp_path / "mail", "chen@example.org")).startswith("/r/")
+    revoked = huiqi("links", "revoke", "chen@example.org", "--by", "县妇联")
+    assert revoked.stdout.strip() == "已撤销陈书记的 1 个提醒登记链接"
+    unknown = huiqi("links", "revoke", "nobody@example.org", check=False)
+    assert unknown.returncode == 1 and "unknown person" in unknown.stderr

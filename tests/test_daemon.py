@@ -35,6 +35,7 @@ def environment(engine: Engine, port: int) -> dict[str, str]:
         "HUIQI_REMINDERS__SEND_AT": later.astimezone().strftime("%H:%M"),
         "HUIQI_REMINDERS__DISPATCH_SECONDS": "0.2",
         "HUIQI_REMINDERS__LEADER_POLL_SECONDS": "0.2",
+        "HUIQI_REMINDERS__QUIET_HOURS": "false",  # real processes run on the real clock
     }
 
 

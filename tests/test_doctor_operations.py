@@ -15,7 +15,7 @@ from scheduler.reminders.doctor import Finding
 from scheduler.reminders.doctor_operations import examine, send_test
 from scheduler.store import daily_backup, jobs
 from scheduler.store.database import alembic_config, make_engine, transaction
-from tests.conftest import BUNDLED_RULES, ROOT, HuiqiRunner
+from tests.conftest import BUNDLED_RULES, ROOT, SCHEMA_HEAD, HuiqiRunner
 from tests.countyfacts import SHANGHAI
 from tests.mailsink import MailSink
 
@@ -47,13 +47,13 @@ def test_doctor_reports_the_schema_revision(database_url: str, tmp_path: Path) -
     old = finding(examine(settings_of(engine, tmp_path), now()), "schema")
     assert (old.level, old.detail) == (
         "error",
-        "revision 0006, this huiqi has 0011: run 'huiqi init'",
+        f"revision 0006, this huiqi has {SCHEMA_HEAD}: run 'huiqi init'",
     )
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "heads")
     assert str(finding(examine(settings_of(engine, tmp_path), now()), "schema")) == (
-        "✓ schema: revision 0011 (the newest)"
+        f"✓ schema: revision {SCHEMA_HEAD} (the newest)"
     )
     with engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
@@ -136,5 +136,5 @@ def test_the_doctor_command_sends_the_test_mail(county: HuiqiRunner) -> None:
         result = county("doctor", "--send-test", "it@example.org", env=env, check=False)
     lines = result.stdout.splitlines()
     assert any(line.startswith("✓ send-test: accepted by SMTP") for line in lines)
-    assert any(line.startswith("✓ schema: revision 0011") for line in lines)
+    assert any(line.startswith(f"✓ schema: revision {SCHEMA_HEAD}") for line in lines)
     assert len(sink.envelopes) == 1

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, inspect, text
 from scheduler.store import (  # noqa: F401
     models_accounts,
     models_calendar,
+    models_links,
     models_operations,
     models_reminders,
     models_waivers,
@@ -88,4 +89,31 @@ def test_the_attachments_migration_goes_down_and_up_again(database_url: str) -> 
     migrate(engine)
     with engine.connect() as connection:
         assert inspect(connection).has_table("attachments")
+    engine.dispose()
+
+
+def test_the_phone_flows_migration_goes_down_and_up_again(database_url: str) -> None:
+    """0013 (outbox held_until, record_links, meeting_signins) downgrades to 0012 and back."""
+    engine = make_engine(database_url)
+    migrate(engine)
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0012")
+    with engine.connect() as connection:
+        tables = set(
+            connection.dialect.get_table_names(connection)  # type: ignore[attr-defined]
+        )
+    assert "record_links" not in tables and "meeting_signins" not in tables
+    assert "attachments" in tables
+    migrate(engine)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "compare_type": True,
+                "include_name": lambda name, *_: name != "apscheduler_jobs",
+            },
+        )
+        assert compare_metadata(context, Base.metadata) == []
     engine.dispose()

@@ -203,7 +203,7 @@ def test_a_crash_between_acceptance_and_commit_repeats_the_mail_once_with_its_id
     with transaction(county) as session:  # the dispatcher claims and sends, then dies
         claimed = claim(session, DAY, "crashed", settings)
     with transaction(county) as session:
-        deliver(session, claimed, book, settings, make_transports(settings))
+        deliver(session, claimed, book, settings, make_transports(settings), DAY)
     assert len(sink.envelopes) == 3
     assert run_dispatch(county, book, settings, DAY + timedelta(seconds=60)).sent == 0
     later = run_dispatch(county, book, settings, DAY + timedelta(seconds=301))

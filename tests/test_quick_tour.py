@@ -42,6 +42,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in ("rules", "templates"):
         shutil.copytree(ROOT / name, folder / name)
     (folder / ".venv").symlink_to(ROOT / ".venv")
+    (folder / "var").mkdir()
+    (folder / "var" / "demo.key").write_text("a-demo-key-made-by-make-demo-000000000\n")
     export = tour_lines()[0]
     for command in ("init", "demo --as-of 2026-09-15"):
         run(folder, export, f".venv/bin/huiqi {command}")

@@ -255,10 +255,12 @@ def held(
     attended: Sequence[str],
     by: str,
     now: datetime,
+    signed_in: Sequence[str] | None = None,
 ) -> Change:
     """Record the meeting as held: an event of its kinds, dated its local day, linked to it.
 
     Marking it held again replaces that event (same ref), e.g. to correct who attended.
+    ``signed_in``: the names of its sign-in sheet, kept in the trail entry.
     """
     where = "meetings held"
     meeting = _meeting(session, meeting_id, where)
@@ -274,7 +276,9 @@ def held(
     cells = _event_cells(meeting, session.get_one(Unit, meeting.unit_id), start, attended)
     meeting.event_id = registry.add_event(session, book, cells, by, now)
     meeting.status, meeting.updated_at = "held", as_utc(now)
-    after = {"attended": list(attended), "event": f"#{meeting.event_id}"}
+    after: dict[str, object] = {"attended": list(attended), "event": f"#{meeting.event_id}"}
+    if signed_in is not None:
+        after["signed_in"] = list(signed_in)
     history.log(session, by, "held", meeting, now, after=after)
     return Change(meeting)
 

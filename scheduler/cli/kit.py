@@ -218,3 +218,15 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def require_secret(app: App) -> None:
+    """Refuse to start (one line) when reminders carry links and HUIQI_SECRET_KEY is unset."""
+    from scheduler.store import links
+
+    if not app.settings.reminders.links:
+        return
+    try:
+        links.secret_key()
+    except links.SecretMissing as error:
+        raise Failure(str(error)) from None

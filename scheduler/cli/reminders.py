@@ -9,15 +9,19 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.cli.kit import App, Failure, command, day_option, main
+from scheduler.cli.kit import App, Failure, by_option, command, day_option, main, require_secret
 from scheduler.cli.textout import render_table
+from scheduler.config import Settings
+from scheduler.core.problems import single
 from scheduler.core.reminders import ESCALATE
 from scheduler.core.words import format_date, word, words
 from scheduler.reminders import daemon, doctor, doctor_operations
 from scheduler.reminders.dispatch import dispatch
 from scheduler.reminders.sweep import SweepResult, sweep
+from scheduler.store import links
 from scheduler.store.models import Person, Unit
-from scheduler.store.models_reminders import STATUSES, OutboxEntry
+from scheduler.store.models_calendar import as_utc
+from scheduler.store.models_reminders import PENDING, STATUSES, OutboxEntry
 from scheduler.transports.delivery import make_transports
 
 
@@ -48,6 +52,8 @@ def stage_name(stage: str, language: str) -> str:
 def remind(app: App, as_of: date | None, dry_run: bool) -> None:
     """Run one sweep for a day and one dispatch now, as the daemon would."""
     day = as_of or app.today()
+    if not dry_run:
+        require_secret(app)
     with app.session() as session:
         result = sweep(session, app.book, app.settings, day, app.now(), dry_run=dry_run)
         names = _recipient_names(session, result)
@@ -60,6 +66,8 @@ def remind(app: App, as_of: date | None, dry_run: bool) -> None:
     click.echo(heading)
     outcome = dispatch(app.engine, app.book, app.settings, make_transports(app.settings), app.now())
     click.echo(_word(app, "dispatched").format(**vars(outcome)))
+    if outcome.held or outcome.cancelled:
+        click.echo(_word(app, "settled").format(held=outcome.held, cancelled=outcome.cancelled))
     for error in outcome.errors:
         click.echo(f"  {error}", err=True)
     if app.settings.mail.transport == "folder" and outcome.sent:
@@ -122,17 +130,46 @@ def outbox(app: App, status: str | None, since: date | None) -> None:
         [
             e.day.isoformat(), code, e.rule_id, e.period_label, stage_name(e.stage, lang),
             name or e.recipient, states.get(e.status, e.status), str(e.attempts),
-            e.last_error or e.message_id or "",
+            detail(e, app.settings),
         ]
         for e, code, name in rows
     ]  # fmt: skip
     click.echo(render_table([_word(app, k) for k in keys], body, right=(7,)))
 
 
+@main.group("links")
+def links_group() -> None:
+    """Record links in reminders (/r/TOKEN): revoke a person's links."""
+
+
+@command(links_group, "revoke")
+@click.argument("person", metavar="PERSON")
+@by_option("Who revokes them.")
+def links_revoke(app: App, person: str, by: str) -> None:
+    """Revoke every record link of PERSON (an id or e-mail address): they stop working now."""
+    with app.session() as session:
+        found = session.get(Person, int(person)) if person.isdigit() else None
+        found = found or session.scalar(select(Person).where(Person.email == person))
+        if found is None:
+            raise single(f"unknown person {person!r}", "links revoke", field="PERSON")
+        count = links.revoke_person(session, found.id, by, app.now())
+    click.echo(word("link.revoked", app.settings.language).format(count=count, name=found.name))
+
+
+def detail(entry: OutboxEntry, settings: Settings) -> str:
+    """Why a row waits (held for quiet hours), failed, or which mail carried it."""
+    if entry.status == PENDING and entry.held_until:
+        until = as_utc(entry.held_until).astimezone(settings.zone)
+        held = word("outbox.held", settings.language)
+        return held.format(until=until.strftime("%Y-%m-%d %H:%M"))
+    return entry.last_error or entry.message_id or ""
+
+
 @command(main, "run")
 def run(app: App) -> None:
     """Start the reminder daemon in the foreground (stop it with Ctrl-C or SIGTERM)."""
     app.engine.dispose()  # the schema check: nothing starts on a database it does not fit
+    require_secret(app)
     try:
         daemon.run(app.settings, app.config_path)
     except daemon.DaemonError as error:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import click
 
 from scheduler import logs
-from scheduler.cli.kit import App, Failure, by_option, command, main
+from scheduler.cli.kit import App, Failure, by_option, command, main, require_secret
 from scheduler.cli.textout import render_table
 from scheduler.store.database import is_initialised
 
@@ -31,6 +31,7 @@ def serve(app: App, host: str, port: int, workers: int, access_log: bool) -> Non
 
     if not is_initialised(app.engine):
         raise Failure("the database is not initialised: run 'huiqi init' first")
+    require_secret(app)
     logs.configure(app.settings.log.format, app.settings.log.level)
     click.echo(
         f"huiqi serving on http://{host}:{port} with {workers} worker(s) "

@@ -20,6 +20,10 @@ Semantics:
 * Recipients: the holders on ``day`` of the rule's ``responsible`` and ``notify`` roles at the
   unit (for the escalation: the escalation role at the parent unit), each once; plus the unit's
   group chat when it has one. A role nobody holds has no recipient.
+* Quiet hours (`QuietHours`): nothing is sent between ``quiet_from`` and ``quiet_to`` (local
+  time; a window past midnight wraps) or on a day that is not an official workday; a message due
+  then waits for the next allowed moment (`QuietHours.release`). A rule with ``quiet_hours:
+  false`` is sent at any time.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from scheduler.core.compliance import Obligation, Status, UnitFacts
 from scheduler.core.rules import Rule
@@ -36,6 +40,7 @@ from scheduler.core.workdays import Workdays
 ESCALATE = "escalate"
 _REMINDABLE = frozenset({Status.OPEN, Status.OVERDUE})
 _ESCALATABLE = frozenset({Status.OVERDUE, Status.MISSED})
+_LONGEST_WAIT = 60  # days: longer than any run of days off
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,3 +156,41 @@ def _holders_by_place(holders: Iterable[Holder], day: date) -> dict[tuple[int, s
         if holder.holds_on(day):
             found[(holder.unit_id, holder.role)].add(holder.person_id)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """When no reminder goes out: from ``start`` to ``end`` each day, and all of a day off.
+
+    ``start`` after ``end`` wraps past midnight (20:00–08:00); ``start`` equal to ``end`` means
+    workdays have no quiet window (only days off are quiet).
+    """
+
+    start: time
+    end: time
+
+    def _open_spans(self) -> list[tuple[time, time | None]]:
+        """The allowed spans of a workday, ``None`` meaning the end of the day."""
+        if self.start == self.end:
+            return [(time(0), None)]
+        if self.start > self.end:
+            return [(self.end, self.start)]
+        return [(time(0), self.start), (self.end, None)]
+
+    def is_quiet(self, moment: datetime, workdays: Workdays) -> bool:
+        """True when ``moment`` (a local wall-clock time) falls in quiet hours."""
+        return self.release(moment, workdays) != moment
+
+    def release(self, moment: datetime, workdays: Workdays) -> datetime:
+        """The first allowed moment at or after ``moment`` (local, same tzinfo as ``moment``)."""
+        for ahead in range(_LONGEST_WAIT):
+            day = moment.date() + timedelta(days=ahead)
+            if not workdays.is_workday(day):
+                continue
+            for start, end in self._open_spans():
+                opening = datetime.combine(day, start, moment.tzinfo)
+                closing = datetime.combine(day, end, moment.tzinfo) if end else None
+                if closing is not None and closing <= moment:
+                    continue
+                return max(opening, moment)
+        raise ValueError(f"no allowed time in the {_LONGEST_WAIT} days from {moment}")

@@ -248,6 +248,7 @@ def _build_rule(
         notify=tuple(spec.notify),
         remind=tuple(parse_remind(value) for value in spec.remind),
         escalate=escalate,
+        quiet_hours=spec.quiet_hours,
         points=spec.points,
         score=Scoring(
             late_credit=ruleset.assessment.late_credit,

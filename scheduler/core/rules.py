@@ -131,6 +131,7 @@ class Rule:
     points: Decimal
     score: Scoring = Scoring()
     separate: bool = False  # the planner gives its obligations an event of their own
+    quiet_hours: bool = True  # False: its reminders go out in quiet hours and on days off too
 
     @property
     def is_attend(self) -> bool:

@@ -129,6 +129,7 @@ class RuleSpec(_Strict):
     notify: list[str] = []
     remind: list[str] = []
     escalate: EscalateSpec | None = None
+    quiet_hours: bool = True
     points: Decimal = Field(default=Decimal(0), ge=0)
     score: ScoreSpec | None = None
     separate: bool = False

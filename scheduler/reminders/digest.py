@@ -5,7 +5,8 @@ Templates (``templates/mail/``, language from ``settings.language``):
 group chats (WeCom/DingTalk markdown).
 Each item lists the unit, the rule's title and cited clause, the period, the due date, the days
 left (negative: overdue, counted from the digest's day), what is required and what is recorded
-so far, and a link to the unit's page under ``web.base_url``.
+so far, a link to the unit's page under ``web.base_url`` and, when given, the unit's record link
+(``/r/TOKEN``, `scheduler.reminders.record_links`).
 """
 
 from __future__ import annotations
@@ -83,18 +84,28 @@ class Item:
     actual: str
     escalation: bool
     link: str
+    record_link: str  # "" without one
 
 
-def context(digest: Digest, name: str, book: RuleBook, settings: Settings) -> dict[str, Any]:
-    """The template variables of a digest addressed to ``name``."""
+def context(
+    digest: Digest,
+    name: str,
+    book: RuleBook,
+    settings: Settings,
+    urls: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The template variables of a digest addressed to ``name``; ``urls``: record link by unit."""
     lang = settings.language
-    items = [_item(line, digest.day, book, settings) for line in digest.lines]
+    found = urls or {}
+    items = [_item(line, digest.day, book, settings, found) for line in digest.lines]
     items.sort(key=lambda item: (item.days, item.unit_code, item.rule_id))
     overdue = sum(1 for item in items if item.days < 0)
     return {"name": name, "day": format_date(digest.day, lang), "items": items, "overdue": overdue}
 
 
-def _item(line: Line, day: date, book: RuleBook, settings: Settings) -> Item:
+def _item(
+    line: Line, day: date, book: RuleBook, settings: Settings, urls: Mapping[str, str]
+) -> Item:
     lang = settings.language
     rule = book.rule(line.rule_id) if book.has_rule(line.rule_id) else None
     return Item(
@@ -112,6 +123,7 @@ def _item(line: Line, day: date, book: RuleBook, settings: Settings) -> Item:
         actual=_number(line.actual),
         escalation=line.stage == ESCALATE,
         link=f"{settings.web.base_url.rstrip('/')}/units/{line.unit_code}",
+        record_link=urls.get(line.unit_code, ""),
     )
 
 
@@ -119,9 +131,16 @@ def _number(value: Decimal | None) -> str:
     return "?" if value is None else str(json_number(value))
 
 
-def mail_of(digest: Digest, to: str, name: str, book: RuleBook, settings: Settings) -> OutgoingMail:
+def mail_of(
+    digest: Digest,
+    to: str,
+    name: str,
+    book: RuleBook,
+    settings: Settings,
+    urls: Mapping[str, str] | None = None,
+) -> OutgoingMail:
     """The digest as a mail to ``to``."""
-    variables = context(digest, name, book, settings)
+    variables = context(digest, name, book, settings, urls)
     subject, text, html = (
         render(settings, f"reminder.{settings.language}.{suffix}", variables)
         for suffix in ("subject.txt", "txt", "html")
@@ -129,9 +148,15 @@ def mail_of(digest: Digest, to: str, name: str, book: RuleBook, settings: Settin
     return OutgoingMail((to,), " ".join(subject.split()), text, html, digest.message_id)
 
 
-def chat_of(digest: Digest, name: str, book: RuleBook, settings: Settings) -> tuple[str, str]:
+def chat_of(
+    digest: Digest,
+    name: str,
+    book: RuleBook,
+    settings: Settings,
+    urls: Mapping[str, str] | None = None,
+) -> tuple[str, str]:
     """The digest as (title, markdown) for a group robot, cut to fit WeCom's limit."""
-    variables = context(digest, name, book, settings)
+    variables = context(digest, name, book, settings, urls)
     items: Sequence[Item] = variables["items"]
     template = f"reminder.{settings.language}.md"
     title = " ".join(

@@ -30,7 +30,10 @@ from sqlalchemy.orm import Session
 from scheduler.config import Settings
 from scheduler.core.rules import RuleBook
 from scheduler.reminders.digest import Digest, Line, chat_of, mail_of
+from scheduler.reminders.record_links import record_urls
+from scheduler.reminders.settle import settle
 from scheduler.reminders.sweep import utc
+from scheduler.store import links
 from scheduler.store.database import transaction
 from scheduler.store.models import Person, Unit
 from scheduler.store.models_reminders import FAILED, PENDING, SENT, UNDELIVERABLE, OutboxEntry
@@ -59,11 +62,14 @@ class DispatchResult:
     failed: int = 0
     undeliverable: int = 0
     errors: list[str] = field(default_factory=list)
+    cancelled: int = 0  # rows dropped: their obligation was met before they went out
+    held: int = 0  # rows held for quiet hours
 
     def __str__(self) -> str:
         return (
             f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed, "
-            f"{self.undeliverable} undeliverable"
+            f"{self.undeliverable} undeliverable, {self.held} held for quiet hours, "
+            f"{self.cancelled} cancelled (met)"
         )
 
 
@@ -82,16 +88,21 @@ def dispatch(
     transport: Transport[Message],
     now: datetime,
 ) -> DispatchResult:
-    """Send every digest due at ``now``, round after round, and record each outcome."""
+    """Send every digest due at ``now``, round after round, and record each outcome.
+
+    First `settle`: rows whose obligation is met are cancelled, rows in quiet hours held."""
     token = uuid.uuid4().hex
     total = DispatchResult()
+    with transaction(engine) as session:
+        settled = settle(session, book, settings, now)
+    total.cancelled, total.held = settled.cancelled, settled.held
     while True:
         with transaction(engine) as session:
             claimed = claim(session, now, token, settings)
         if not claimed:
             return total
         with transaction(engine) as session:
-            outcomes = deliver(session, claimed, book, settings, transport)
+            outcomes = deliver(session, claimed, book, settings, transport, now)
         with transaction(engine) as session:
             record(session, outcomes, now, settings, total)
 
@@ -173,14 +184,20 @@ def deliver(
     book: RuleBook,
     settings: Settings,
     transport: Transport[Message],
+    now: datetime,
 ) -> list[Outcome]:
-    """Compose each claimed digest for its channel and send them all in one batch."""
+    """Compose each claimed digest for its channel and send them all in one batch; with
+    ``reminders.links`` each carries a record link per unit, issued at ``now``."""
     people = _people(session, [c.person_id for c in claimed if c.person_id is not None])
+    key = links.secret_key() if settings.reminders.links else None
     outcomes: list[Outcome] = []
     messages: list[Message] = []
     waiting = []
     for item in claimed:
-        message = _compose(session, item, people, book, settings)
+        urls = {}
+        if key is not None:
+            urls = record_urls(session, item.digest, item.person_id, book, settings, key, now)
+        message = _compose(session, item, people, book, settings, urls)
         if isinstance(message, TransportError):
             outcomes.append(Outcome(item.digest, item.attempts, message, True))
             continue
@@ -200,6 +217,7 @@ def _compose(
     people: dict[int, tuple[str, str | None]],
     book: RuleBook,
     settings: Settings,
+    urls: dict[str, str],
 ) -> Message | TransportError:
     """The digest as a mail or a chat message, or why it cannot be delivered at all."""
     if item.chat_unit_id is not None:
@@ -207,12 +225,12 @@ def _compose(
         robot = next((c for c in settings.reminders.chats if unit and c.unit == unit.code), None)
         if unit is None or robot is None:
             return TransportError("no group-chat robot configured for this unit", True)
-        title, text = chat_of(item.digest, unit.name, book, settings)
+        title, text = chat_of(item.digest, unit.name, book, settings, urls)
         return ChatMessage(robot, title, text)
     name, email = people.get(item.person_id or 0, ("", None))
     if not email or not is_address(email):
         return _no_address(email)
-    return mail_of(item.digest, email, name, book, settings)
+    return mail_of(item.digest, email, name, book, settings, urls)
 
 
 def _no_address(email: str | None) -> TransportError:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from scheduler.config import Settings
 from scheduler.core.workdays import Workdays, coverage_lines
 from scheduler.rulefiles import read_rulebook
+from scheduler.store import links
 from scheduler.store.database import (
     UnusableDatabase,
     make_engine,
@@ -64,9 +65,22 @@ def examine(settings: Settings, today: date) -> list[Finding]:
     ]
     findings = [_guarded(check) for check in checks]
     findings.extend(_chats(settings))
+    findings.append(_links(settings))
     if findings[1].level == "ok":
         findings.append(_guarded(lambda: _addresses(settings)))
     return findings
+
+
+def _links(settings: Settings) -> Finding:
+    """Record links need the server secret."""
+    if not settings.reminders.links:
+        return Finding("ok", "links", "record links in reminders are off")
+    try:
+        links.secret_key()
+    except links.SecretMissing as error:
+        return Finding("error", "links", str(error))
+    days = settings.reminders.link_days
+    return Finding("ok", "links", f"record links on, signed with HUIQI_SECRET_KEY, {days} days")
 
 
 def _guarded(check: Callable[[], Finding]) -> Finding:

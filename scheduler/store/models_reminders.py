@@ -31,7 +31,8 @@ PENDING = "pending"
 SENT = "sent"
 FAILED = "failed"
 UNDELIVERABLE = "undeliverable"
-STATUSES = (PENDING, SENT, FAILED, UNDELIVERABLE)
+CANCELLED = "cancelled"
+STATUSES = (PENDING, SENT, FAILED, UNDELIVERABLE, CANCELLED)
 
 
 class OutboxEntry(Base):
@@ -67,3 +68,4 @@ class OutboxEntry(Base):
     message_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    held_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

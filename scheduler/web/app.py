@@ -23,8 +23,10 @@ from scheduler.web import imports as web_imports
 from scheduler.web import listings as web_listings
 from scheduler.web import metrics as web_metrics
 from scheduler.web import pages as web_pages
+from scheduler.web import phone as web_phone
 from scheduler.web import planning as web_planning
 from scheduler.web import reviews as web_reviews
+from scheduler.web import signin as web_signin
 from scheduler.web import waivers as web_waivers
 from scheduler.web.context import WebContext, web_context
 
@@ -51,6 +53,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(web_metrics.make_router(web_metrics.metrics_token()))
     app.include_router(feeds.make_router(settings.calendar.feed_cache_seconds))
     app.include_router(web_pages.router)
+    app.include_router(web_phone.router)
+    app.include_router(web_phone.staff_router)
+    app.include_router(web_signin.router)
+    app.include_router(web_signin.staff_router)
     app.include_router(web_forms.router)
     app.include_router(web_attachments.router)
     app.include_router(web_listings.router)

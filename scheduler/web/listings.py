@@ -3,6 +3,7 @@ with their preview live in `scheduler.web.imports`, the scorecard in `scheduler.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
@@ -17,12 +18,12 @@ from scheduler.audit import xlsx as audit_xlsx
 from scheduler.core.access import Principal, Role, can_read, lineage
 from scheduler.core.problems import InputError
 from scheduler.core.rules import SumRequirement
-from scheduler.core.words import words
+from scheduler.core.words import word, words
 from scheduler.store import trail
 from scheduler.store.database import transaction
 from scheduler.store.models import Unit
 from scheduler.store.models_calendar import as_utc
-from scheduler.store.models_reminders import STATUSES, OutboxEntry
+from scheduler.store.models_reminders import PENDING, STATUSES, OutboxEntry
 from scheduler.web import views
 from scheduler.web.kit import (
     PageRoute,
@@ -214,6 +215,15 @@ def outbox(request: Request, visit: VisitDep, status: str = "") -> HTMLResponse:
         entries = list(session.execute(statement.limit(500)))
         names = views.recipient_names(session, [e.recipient for e, _ in entries], visit.lang)
     zone, book, lang = context.settings.zone, context.book, visit.lang
+
+    def moment(m: datetime | None) -> str:
+        return as_utc(m).astimezone(zone).strftime("%Y-%m-%d %H:%M") if m else ""
+
+    def detail(entry: OutboxEntry) -> str:
+        if entry.status == PENDING and entry.held_until:
+            return word("outbox.held", lang).format(until=moment(entry.held_until))
+        return entry.last_error or ""
+
     return page(
         request,
         visit,
@@ -221,7 +231,8 @@ def outbox(request: Request, visit: VisitDep, status: str = "") -> HTMLResponse:
         "outbox.html",
         entries=entries,
         status=status,
-        moment=lambda m: as_utc(m).astimezone(zone).strftime("%Y-%m-%d %H:%M") if m else "",
+        moment=moment,
+        detail=detail,
         statuses=STATUSES,
         state=words(lang, "outbox.status."),
         stage=lambda stage: views.stage_name(stage, lang),

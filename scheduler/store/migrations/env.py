@@ -7,6 +7,7 @@ from sqlalchemy import create_engine
 from scheduler.store import (  # noqa: F401
     models_accounts,
     models_calendar,
+    models_links,
     models_operations,
     models_reminders,
     models_waivers,
