@@ -190,3 +190,16 @@ def test_reminder_stages_read_as_words_in_both_languages() -> None:
     assert stage_name("on due", "zh") == "截止当日"
     assert stage_name("escalate", "zh") == "逾期上报"
     assert "21" in stage_name("21 days before", "en")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_english_pages_show_no_raw_message_id_either(
+    busy_county: FastAPI, client_of: Login
+) -> None:
+    client, _ = client_of("admin")
+    client.cookies.set("huiqi_lang", "en")
+    assert "Compliance" in client.get("/").text
+    for path in PAGES:
+        text = readable(client.get(path).text)
+        raw = [m.group(0) for m in MESSAGE_ID.finditer(text) if not _allowed_id(m.group(0))]
+        assert not raw, (path, raw)
