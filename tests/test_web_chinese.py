@@ -12,12 +12,13 @@ from html.parser import HTMLParser
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from scheduler.core.rules import RuleBook
 from scheduler.reminders.sweep import sweep
 from scheduler.store import registry
 from scheduler.store.database import transaction
+from scheduler.store.models_calendar import Meeting
 from scheduler.web.messages import form_message
 from scheduler.web.views import stage_name
 from tests.conftest import EVENT_HEADER
@@ -136,7 +137,7 @@ def busy_county(web_app: FastAPI, engine: Engine, book: RuleBook) -> FastAPI:
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_every_page_in_chinese_has_no_english_word_and_no_raw_message_id(
-    busy_county: FastAPI, client_of: Login, book: RuleBook
+    busy_county: FastAPI, client_of: Login, book: RuleBook, engine: Engine
 ) -> None:
     client, csrf = client_of("admin")
     clerk, clerk_csrf = client_of("clerk")
@@ -152,6 +153,13 @@ def test_every_page_in_chinese_has_no_english_word_and_no_raw_message_id(
     pages["bad event"] = client.post("/units/101/events/new", data={"csrf": csrf}).text
     pages["bad meeting"] = client.post("/units/101/meetings/new", data={"csrf": csrf}).text
     pages["bad day"] = client.get("/?as_of=soon").text
+    pages["bad period"] = client.get("/audit?period=2021-X9").text
+    pages["bad kind"] = client.get("/scorecard?kind=planet").text
+    with transaction(engine) as session:
+        planned_id = session.scalar(select(Meeting.id).where(Meeting.title == "党委会"))
+    early = client.post(f"/meetings/{planned_id}/held", data={"csrf": csrf})
+    assert early.status_code == 422 and "会议尚未召开" in early.text
+    pages["held too early"] = early.text
     leaks = {path: english_in(html) for path, html in pages.items()}
     assert not {path: words for path, words in leaks.items() if words}
     ruleset = ruleset_texts(book)
@@ -183,3 +191,16 @@ def test_reminder_stages_read_as_words_in_both_languages() -> None:
     assert stage_name("on due", "zh") == "截止当日"
     assert stage_name("escalate", "zh") == "逾期上报"
     assert "21" in stage_name("21 days before", "en")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_english_pages_show_no_raw_message_id_either(
+    busy_county: FastAPI, client_of: Login
+) -> None:
+    client, _ = client_of("admin")
+    client.cookies.set("huiqi_lang", "en")
+    assert "Compliance" in client.get("/").text
+    for path in PAGES:
+        text = readable(client.get(path).text)
+        raw = [m.group(0) for m in MESSAGE_ID.finditer(text) if not _allowed_id(m.group(0))]
+        assert not raw, (path, raw)

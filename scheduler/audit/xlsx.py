@@ -257,8 +257,11 @@ def _rule_cells(
     row: AuditRow, lang: str, zone: ZoneInfo, evidence: Sequence[Evidence]
 ) -> list[object]:
     o, words = row.obligation, labels(lang)
+    by = f"{words['approved_by']} {o.waiver.approved_by}" if o.waiver else ""
     waiver = (
-        f"{o.waiver.reason} ({words['approved_by']} {o.waiver.approved_by})" if o.waiver else ""
+        ""
+        if o.waiver is None
+        else f"{o.waiver.reason} " + (f"({by})" if lang == "en" else f"（{by}）")
     )
     return [
         row.unit.code,

@@ -21,6 +21,7 @@ from scheduler.store import reports
 from scheduler.store.database import transaction
 from scheduler.web import views
 from scheduler.web.kit import PageRoute, Refused, Visit, VisitDep, keep_day, page, scope_code
+from scheduler.web.messages import problem_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Year = Annotated[int | None, Query(ge=2000, le=2100)]
@@ -46,7 +47,7 @@ def scorecard(
         cards = _chosen(found.cards, kind or found.default_kind, format == "xlsx" and not kind)
     except InputError as error:
         return page(request, visit, context, "message.html", status_code=422,
-                    heading=str(error), back="/scorecard")  # fmt: skip
+                    heading=problem_text(error, visit.lang), back="/scorecard")  # fmt: skip
     if not sees_ranks(visit.user):
         cards = [without_ranks(card) for card in cards]
     if format in TYPES:

@@ -33,7 +33,7 @@ from scheduler.web.kit import (
     page,
     unit_for,
 )
-from scheduler.web.messages import form_message
+from scheduler.web.messages import form_message, problem_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 EVENT_FIELDS = ("date", "time", "title", "amount", "ref")
@@ -184,7 +184,7 @@ async def void_event(request: Request, visit: VisitDep, event_id: int) -> Respon
                 visit.context,
                 "message.html",
                 status_code=422,
-                heading=str(error),
+                heading=problem_text(error, visit.lang),
                 back=f"/units/{unit.code}",
             )
     return _redirect(f"/units/{unit.code}")
@@ -273,7 +273,7 @@ async def mark_held(request: Request, visit: VisitDep, meeting_id: int) -> Respo
                 context,
                 "message.html",
                 status_code=422,
-                heading=str(error),
+                heading=problem_text(error, visit.lang),
                 back=f"/units/{unit.code}",
             )
     return _redirect(f"/units/{unit.code}")

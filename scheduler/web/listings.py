@@ -34,6 +34,7 @@ from scheduler.web.kit import (
     scope_code,
     unit_for,
 )
+from scheduler.web.messages import problem_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Year = Annotated[int | None, Query(ge=2000, le=2100)]
@@ -99,7 +100,7 @@ def audit_page(
             context,
             "message.html",
             status_code=422,
-            heading=str(error),
+            heading=problem_text(error, visit.lang),
             back="/audit",
         )
     if format in TYPES:

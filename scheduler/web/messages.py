@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from scheduler.core.problems import InputError
 from scheduler.core.words import words
 
 _PATTERNS = (
@@ -18,7 +19,21 @@ _PATTERNS = (
     (re.compile(r"^the end .* is not after the start$"), "end_before_start"),
     (re.compile(r"^a meeting lasts at most (?P<count>\d+) days$"), "too_long_meeting"),
     (re.compile(r"^unknown [a-z ]+ '(?P<value>[^']*)'"), "unknown_value"),
+    (re.compile(r"^meeting \d+ has not taken place yet \((?P<value>[^)]*)\)$"), "not_yet_held"),
+    (re.compile(r"^meeting \d+ was cancelled$"), "meeting_cancelled"),
+    (re.compile(r"^meeting \d+ is (?P<value>\w+)$"), "meeting_is"),
+    (re.compile(r"^bad period label '(?P<value>[^']*)'"), "bad_period"),
+    (re.compile(r"^no unit of kind '(?P<value>[^']*)' is assessed here$"), "no_such_kind"),
+    (re.compile(r"^unit (?P<value>\S+) is outside your units$"), "outside_scope"),
 )
+
+
+def problem_text(error: InputError, lang: str) -> str:
+    """A refusal as one line for a message page: the CLI's ``where: field: message`` in
+    English, the messages alone in Chinese words otherwise."""
+    if lang == "en":
+        return str(error)
+    return "；".join(form_message(problem.message, lang) for problem in error.problems)
 
 
 def form_message(message: str, lang: str) -> str:

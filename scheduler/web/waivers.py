@@ -30,6 +30,7 @@ from scheduler.web.kit import (
     parents,
     unit_for,
 )
+from scheduler.web.messages import problem_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 STATUSES = ("pending", "approved", "refused")
@@ -54,7 +55,7 @@ async def waive(request: Request, visit: VisitDep, code: str) -> Response:
             else:
                 waivers.request(session, book, code, rule, period, reason, _actor(visit), now)
     except InputError as error:
-        return _message(request, visit, str(error), f"/units/{code}")
+        return _message(request, visit, problem_text(error, visit.lang), f"/units/{code}")
     back = str(form.get("back", ""))
     target = back if back.startswith("/") and not back.startswith("//") else "/waivers"
     return RedirectResponse(target, status_code=303)
@@ -104,7 +105,7 @@ async def decide(request: Request, visit: VisitDep, request_id: int, decision: s
             approve = decision == "approve"
             waivers.decide(session, request_id, approve, comment, _actor(visit), visit.now)
     except InputError as error:
-        return _message(request, visit, str(error), "/waivers")
+        return _message(request, visit, problem_text(error, visit.lang), "/waivers")
     return RedirectResponse("/waivers", status_code=303)
 
 
