@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from scheduler.core.compliance import EventFacts, Status, UnitFacts, evaluate
 from scheduler.core.periods import Period
-from scheduler.core.placement import Need, stab
+from scheduler.core.placement import Need, PlannedFacts, stab
 from scheduler.core.planner import PlanOptions, plan_year, project
 from scheduler.core.ruleparse import parse_rulebook
 from scheduler.core.rules import RuleBook
@@ -186,3 +186,48 @@ def test_on_small_cases_the_plan_has_the_fewest_meetings_possible(
     assume(best is not None)
     assert all(proposal is not None for proposal, _ in results)
     assert len(results) == best
+
+
+busy_cases = st.tuples(
+    rulebooks(),
+    st.integers(2020, 2028),
+    st.lists(st.tuples(st.sampled_from(TOWNS), st.integers(0, 364)), max_size=25),
+    st.lists(st.sets(st.integers(1, 7), max_size=3), min_size=3, max_size=3),
+    st.integers(1, 3),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(busy_cases)
+def test_planned_meetings_keep_their_days_and_preferred_weekdays_are_kept_when_possible(
+    case: tuple[RuleBook, int, list[tuple[UnitFacts, int]], list[set[int]], int],
+) -> None:
+    book, year, busy, weekdays, per_day = case
+    towns = tuple(
+        UnitFacts(
+            t.id, t.code, t.name, t.kind, 1, None, None, {"meeting_weekdays": "".join(map(str, w))}
+        )
+        for t, w in zip(TOWNS, weekdays, strict=True)
+    )
+    units = (COUNTY, *towns)
+    start = date(year, 1, 1)
+    planned = [
+        PlannedFacts(n, town.id, start + timedelta(days=offset), frozenset({"conference"}))
+        for n, (town, offset) in enumerate(busy, 1)
+    ]
+    as_of = start - timedelta(days=1)
+    options = PlanOptions(10, per_day)
+    plan = plan_year(
+        book.rules, units, [t.id for t in towns], [], {}, planned, CALENDAR.is_workday, year,
+        as_of, options,
+    )  # fmt: skip
+    held = {(p.unit_id, p.day) for p in planned}
+    load = Counter(p.day for p in planned)
+    for proposal in plan.proposals:
+        assert (proposal.unit_id, proposal.day) not in held
+        preferred = weekdays[proposal.unit_id - 2]
+        if preferred and "other_weekday" not in proposal.notes:
+            assert proposal.day.isoweekday() in preferred
+    proposed = Counter(p.day for p in plan.proposals)
+    for day, count in proposed.items():
+        assert load[day] + count <= per_day

@@ -23,8 +23,14 @@ needed is planned. Semantics:
   one gets a meeting on its latest allowed day, and that meeting also serves every other unserved
   need whose window holds the day, at most one need per rule (an event counts once per rule, for
   the earliest obligation that wants it). A rule marked ``separate`` gets meetings of its own.
-  Without the per-day cap, busy days and weekday preferences this is the optimum; with them it is
-  a greedy plan, units in code order.
+  Without the per-day cap, busy days and weekday preferences this is the optimum (for needs
+  whose windows of one rule are disjoint or equal, as calendar periods are); with them it is a
+  greedy plan, units in code order.
+* The engine has the last word: it is run again with the proposals held on their days, and a
+  proposal serves exactly the obligations whose satisfying events include it (``late`` when
+  only after due, ``short_margin`` when within the margin). An obligation still unmet is
+  ``no_day``; it is given up and the placement redone (at most three passes), the later
+  periods of its rule starting after its grace, so that it cannot take their meetings.
 
 Pure: no clock, no I/O.
 """
