@@ -8,9 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
+from alembic import command as alembic
 from sqlalchemy import text
 
-from scheduler.store.database import make_engine
+from scheduler.store.database import alembic_config, make_engine
 from tests.conftest import EVENT_HEADER, ROOT, UNIT_HEADER, HuiqiRunner, write_csv
 
 STATUS_FIELDS = {
@@ -338,18 +339,17 @@ def test_no_command_works_on_a_database_a_newer_huiqi_wrote(
 def test_an_older_schema_asks_for_huiqi_init_which_migrates_it(
     county: HuiqiRunner, database_url: str
 ) -> None:
-    set_revision(database_url, "0007")
+    engine = make_engine(database_url)
+    config = alembic_config(engine)
+    with engine.begin() as connection:  # the county as an older huiqi left it
+        config.attributes["connection"] = connection
+        alembic.downgrade(config, "0007")
+    engine.dispose()
     result = county("status", check=False)
     assert (result.returncode, result.stderr) == (
         1,
         "the database has an older schema (revision 0007): run huiqi init to migrate\n",
     )
-    engine = make_engine(database_url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP TABLE login_attempts"))
-        connection.execute(text("DROP TABLE import_uploads"))
-        connection.execute(text("DROP TABLE job_runs"))
-    engine.dispose()
     county("init")
     assert county("status", "--as-of", "2021-05-10").returncode == 0
 
