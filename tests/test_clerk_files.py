@@ -225,7 +225,7 @@ def test_a_template_with_a_wrong_name_or_kind_is_one_line_and_writes_nothing(
     out = tmp_path / "events.csv"
     result = county("template", "events", "--format", "xlsx", "-o", str(out), check=False)
     assert result.returncode == 1 and not out.exists()
-    assert result.stderr.strip() == f"{out}: a XLSX file is named *.xlsx"
+    assert result.stderr.strip() == f"{out}：XLSX文件的名称应以 .xlsx 结尾"
     missing = county("template", "events", "-o", str(tmp_path / "nowhere" / "e.xlsx"), check=False)
     assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
     unknown = county("template", "meetings", check=False)

@@ -150,7 +150,8 @@ def template(app: App, kind: str, fmt: str | None, output: Path | None) -> None:
         fmt = suffix if suffix in ("xlsx", "csv") else "xlsx"
     output = output or Path(f"{kind}-template.{fmt}")
     if output.suffix.lower() != f".{fmt}":
-        raise Failure(f"{output}: a {fmt.upper()} file is named *.{fmt}")
+        message = word("cli.template_suffix", app.settings.language)
+        raise Failure(message.format(file=output, kind=fmt.upper(), ext=fmt))
     sheet = import_template(kind, app.book, app.settings.language, _example(app), app.today())
     write_atomically(output, template_xlsx(sheet) if fmt == "xlsx" else template_csv(sheet))
     lang = app.settings.language
