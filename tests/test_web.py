@@ -316,7 +316,7 @@ def test_a_three_megabyte_import_previews_and_applies_and_only_for_its_uploader(
     preview = client.post(
         "/imports", data={"csrf": csrf, "kind": "events", "action": "preview"}, files=files
     )
-    assert preview.status_code == 200 and "9000 created" in preview.text
+    assert preview.status_code == 200 and "新建 9000 条" in preview.text
     assert preview.text.count("<td>新建</td>") == 9000
     upload = kept_upload(preview.text)
     other, other_csrf = client_of("other")
