@@ -317,7 +317,7 @@ def test_huiqi_demo_loads_the_county_and_the_commands_it_suggests_work(huiqi: Hu
                    "township-hearing").stdout  # fmt: skip
     assert all(symbol in matrix for symbol in "✔✗○·–")
     again = huiqi("demo")
-    assert "已载入,未作改动" in again.stdout
+    assert "已载入，未作改动" in again.stdout
 
 
 @SQLITE_ONLY
