@@ -98,7 +98,7 @@ def test_a_wecom_robot_gets_the_units_digest_as_markdown(
     content = body["markdown"]["content"]
     assert content.startswith("### 会期提醒 · 东山镇")
     assert "**东山镇 · 乡镇党委听取妇联工作汇报**" in content
-    assert "截止 2026年10月31日,还剩 15 天" in content
+    assert "截止 2026年10月31日，还剩 15 天" in content
     assert [r.status for r in chat_rows(county)] == ["sent", "sent"]
 
 
@@ -116,7 +116,7 @@ def test_a_dingtalk_robot_gets_a_signed_request(
     expected = hmac.new(SECRET.encode(), f"{timestamp}\n{SECRET}".encode(), hashlib.sha256)
     assert sign == base64.b64encode(expected.digest()).decode()
     assert query["access_token"] == ["t0k"]
-    assert body["markdown"]["title"] == "【会期提醒】2026年10月16日:2 项义务"
+    assert body["markdown"]["title"] == "【会期提醒】东山镇：2 项义务，最近截止 2026年10月31日"
     assert "乡镇党委调研妇联工作进展" in body["markdown"]["text"]
 
 

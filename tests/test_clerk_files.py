@@ -70,11 +70,11 @@ def test_an_excel_workbook_with_chinese_headers_and_time_cells_imports_as_typed(
     assert [cells["单位"] for _, cells in table.rows] == ["101", "10101", "102"]
     assert table.rows[1][1]["金额"] == "10000.5" and table.rows[0][1]["日期"] == "2021-02-10"
     first = county("events", "import", str(path))
-    assert first.stdout.strip() == f"{path}: 3 created, 0 updated, 0 unchanged"
+    assert first.stdout.strip() == f"{path}：新建 3 条，更新 0 条，不变 0 条"
     assert (
         county("events", "import", str(path))
         .stdout.strip()
-        .endswith("0 created, 0 updated, 3 unchanged")
+        .endswith("新建 0 条，更新 0 条，不变 3 条")
     )
     assert current_events(database_url) == [
         ("09:30", "h-1", None),
@@ -93,14 +93,14 @@ def test_a_csv_with_chinese_headers_seconds_and_titles_imports(
     assert (
         county("people", "import", str(people))
         .stdout.strip()
-        .endswith("1 created, 0 updated, 0 unchanged")
+        .endswith("新建 1 条，更新 0 条，不变 0 条")
     )
     row = ("101", "听取妇联工作汇报", "2021/2/10", "09:30:00", "汇报", "", "", "")
     events = write_csv(tmp_path / "事件.csv", EXCEL_HEADER, [row])
     assert (
         county("events", "import", str(events))
         .stdout.strip()
-        .endswith("1 created, 0 updated, 0 unchanged")
+        .endswith("新建 1 条，更新 0 条，不变 0 条")
     )
     assert current_events(database_url) == [("09:30", None, None)]
     engine = create_engine(database_url)
@@ -163,7 +163,7 @@ def test_unit_kinds_and_roles_may_be_written_by_their_chinese_names(
     assert (
         county("units", "import", str(path))
         .stdout.strip()
-        .endswith("1 created, 0 updated, 0 unchanged")
+        .endswith("新建 1 条，更新 0 条，不变 0 条")
     )
     bad = write_csv(tmp_path / "坏.csv", header, [("10103", "北山村", "小区", "101", "", "")])
     result = county("units", "import", str(bad), check=False)
@@ -182,7 +182,7 @@ def test_the_events_template_has_headers_an_example_and_drop_downs(
 ) -> None:
     out = tmp_path / "事件模板.xlsx"
     result = county("template", "events", "-o", str(out))
-    assert result.stdout.startswith(f"{out}: events template (单位, 类型, 日期, 时间")
+    assert result.stdout.startswith(f"{out}：事件导入模板（单位、类型、日期、时间")
     workbook = openpyxl.load_workbook(out)
     sheet = workbook["events"]
     assert [c.value for c in sheet[1]] == list(EXCEL_HEADER)
@@ -194,7 +194,7 @@ def test_the_events_template_has_headers_an_example_and_drop_downs(
     assert "听取妇联工作汇报" in kinds and workbook["choices"].sheet_state == "hidden"
     assert validations["B2:B1000"].formula1 == f"=choices!$A$2:$A${len(kinds) + 1}"
     imported = county("events", "import", str(out))
-    assert imported.stdout.strip().endswith("1 created, 0 updated, 0 unchanged")
+    assert imported.stdout.strip().endswith("新建 1 条，更新 0 条，不变 0 条")
 
 
 def test_the_people_template_limits_roles_to_a_list_and_the_csv_imports(
@@ -215,7 +215,7 @@ def test_the_people_template_limits_roles_to_a_list_and_the_csv_imports(
     assert (
         county("units", "import", str(csv_out))
         .stdout.strip()
-        .endswith("0 created, 1 updated, 0 unchanged")
+        .endswith("新建 0 条，更新 1 条，不变 0 条")
     )
 
 
@@ -225,7 +225,7 @@ def test_a_template_with_a_wrong_name_or_kind_is_one_line_and_writes_nothing(
     out = tmp_path / "events.csv"
     result = county("template", "events", "--format", "xlsx", "-o", str(out), check=False)
     assert result.returncode == 1 and not out.exists()
-    assert result.stderr.strip() == f"{out}: a XLSX file is named *.xlsx"
+    assert result.stderr.strip() == f"{out}：XLSX文件的名称应以 .xlsx 结尾"
     missing = county("template", "events", "-o", str(tmp_path / "nowhere" / "e.xlsx"), check=False)
     assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
     unknown = county("template", "meetings", check=False)
@@ -318,3 +318,25 @@ def test_the_web_preview_of_an_excel_file_shows_each_row_and_refused_rows_why(
     ]
     with engine.connect() as connection:
         assert connection.scalar(select(func.count(Event.id))) == 1  # the fixture's one event
+
+
+# --- one language at a time -------------------------------------------------------------------
+
+
+def test_import_output_follows_the_language_with_full_width_punctuation(
+    county: HuiqiRunner, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "e.csv", EXCEL_HEADER,
+                     [("101", "hearing", "2021-02-10", "", "x", "", "", "")])  # fmt: skip
+    chinese = county("events", "import", str(path)).stdout.strip()
+    assert chinese == f"{path}：新建 1 条，更新 0 条，不变 0 条"
+    english = county("--lang", "en", "events", "import", str(path)).stdout.strip()
+    assert english == f"{path}: 0 created, 0 updated, 1 unchanged"
+    configured = county("events", "import", str(path), env={"HUIQI_LANGUAGE": "en"}).stdout
+    assert configured.strip() == english
+    matrix = county("matrix", "--year", "2021", "--as-of", "2021-05-10", "--unit", "101").stdout
+    assert "合计：" in matrix and "图例：" in matrix and "合计:" not in matrix
+    template = county("--lang", "en", "template", "people", "-o", str(tmp_path / "p.csv")).stdout
+    assert template.strip() == (
+        f"{tmp_path / 'p.csv'}: people template (name, email, phone, unit, role, from, to)"
+    )

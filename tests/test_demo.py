@@ -184,6 +184,9 @@ def test_the_summary_names_what_was_loaded_and_the_next_commands_in_both_languag
     assert "384 villages" in english and "sample data" in english
     assert "huiqi scorecard --year 2026 --as-of 2026-09-15 --kind township" in english
     assert "未作改动" in demo.describe(demo.Loaded(sample, already=True))
+    head = chinese.splitlines()[:2]  # the commands below are the command line's, not Chinese
+    assert not any(mark in line for line in head for mark in ",:;()"), head
+    assert "（虚构的示例数据，种子" in chinese and "接下来可以试试：" in chinese
 
 
 def test_an_as_of_day_before_the_demo_year_is_refused() -> None:
@@ -316,7 +319,7 @@ def test_huiqi_demo_loads_the_county_and_the_commands_it_suggests_work(huiqi: Hu
                    "township-hearing").stdout  # fmt: skip
     assert all(symbol in matrix for symbol in "✔✗○·–")
     again = huiqi("demo", "--as-of", "2026-09-15")
-    assert "已载入,未作改动" in again.stdout
+    assert "已载入，未作改动" in again.stdout
 
 
 @SQLITE_ONLY

@@ -152,9 +152,9 @@ def test_two_simultaneous_imports_of_one_file_record_each_event_once(
     results = [(p.wait(timeout=300), *p.communicate()) for p in processes]
     for code, _, err in results:
         assert code == 0 or (code == 1 and err.count("\n") == 1 and "try again" in err), err
-    outputs = sorted(out.strip().split(": ", 1)[1] for code, out, _ in results if code == 0)
-    assert outputs[-1] == "1500 created, 0 updated, 0 unchanged"
-    assert outputs[:-1] in ([], ["0 created, 0 updated, 1500 unchanged"])
+    outputs = sorted(out.strip().split("：", 1)[1] for code, out, _ in results if code == 0)
+    assert outputs[-1] == "新建 1500 条，更新 0 条，不变 0 条"
+    assert outputs[:-1] in ([], ["新建 0 条，更新 0 条，不变 1500 条"])
     with transaction(engine) as session:
         keys = session.execute(select(Event.unit_id, Event.key).where(CURRENT)).all()
         total = session.scalar(select(func.count(Event.id)))

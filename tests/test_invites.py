@@ -172,3 +172,38 @@ def _ics(engine: Engine, book: RuleBook, settings: Settings, change: meetings.Ch
         mails = invites.compose(session, book, settings, change.notices[0], NOW)
     assert mails[0].calendar is not None
     return mails[0].calendar.ics
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_a_changed_meeting_mail_says_what_changed_old_to_new(
+    county_db: Engine, book: RuleBook, sink: MailSink, language: str
+) -> None:
+    settings = smtp_settings(county_db, sink.port, language=language)
+    first = plan(county_db, book)
+    raw = {"start": "2021-03-15 15:00", "location": "县妇联二楼", "agenda": "1. 只听汇报"}
+    fields = meetings.read_fields(raw, SHANGHAI, "meetings update")
+    with transaction(county_db) as session:
+        change = meetings.update(session, book, first.meeting.id, fields, "刘主席", NOW)
+    send(county_db, book, settings, change)
+    message = next(m for m in sink.messages if m["To"] == "chen@example.org")
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    if language == "zh":
+        expected = [
+            "变更内容：",
+            "· 时间：2021年3月12日 09:30–11:00 → 2021年3月15日 15:00–16:30",
+            "· 地点：镇政府三楼会议室 → 县妇联二楼",
+            "· 议程已修改，见下文",
+        ]
+        assert "<del>镇政府三楼会议室</del> → <strong>县妇联二楼</strong>" in html
+    else:
+        expected = [
+            "What changed:",
+            "- When: 12 Mar 2021 09:30–11:00 → 15 Mar 2021 15:00–16:30",
+            "- Where: 镇政府三楼会议室 → 县妇联二楼",
+            "- The agenda changed: see below",
+        ]
+    lines = [line.strip() for line in text.splitlines()]
+    assert all(line in lines for line in expected), text
+    assert not any(line.startswith(("· 会议", "· 类型", "- Meeting", "- Kinds")) for line in lines)

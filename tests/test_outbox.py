@@ -78,16 +78,16 @@ def test_a_recipient_gets_one_digest_listing_all_their_obligations(
     by_recipient = {e.rcpt_tos[0]: e.message for e in sink.envelopes}
     assert sorted(by_recipient) == ["chen@example.org", "liu@example.org", "zhou@example.org"]
     chen = by_recipient["chen@example.org"]
-    assert chen["Subject"] == "【会期提醒】2026年10月16日:2 项义务"
+    assert chen["Subject"] == "【会期提醒】东山镇：2 项义务，最近截止 2026年10月31日"
     text = chen.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     for expected in (
-        "陈书记,您好",
-        "东山镇(101) · 乡镇党委听取妇联工作汇报",
-        "依据:乡镇党委每两月至少听取1次妇联工作汇报",
-        "东山镇(101) · 乡镇党委调研妇联工作进展",
-        "期间:2026-B5(2026年9月1日至2026年10月31日)",
-        "截止日期:2026年10月31日,还剩 15 天",
-        "要求:1;已记录:0",
+        "陈书记，您好",
+        "东山镇（101） · 乡镇党委听取妇联工作汇报",
+        "依据：乡镇党委每两月至少听取1次妇联工作汇报",
+        "东山镇（101） · 乡镇党委调研妇联工作进展",
+        "期间：2026-B5（2026年9月1日至2026年10月31日）",
+        "截止日期：2026年10月31日，还剩 15 天",
+        "要求：1；已记录：0",
         "http://127.0.0.1:8000/units/101",
     ):
         assert expected in text
@@ -115,7 +115,7 @@ def test_the_digest_speaks_english_when_configured(
     run_sweep(county, book, settings)
     run_dispatch(county, book, settings)
     zhou = next(e.message for e in sink.envelopes if e.rcpt_tos == ["zhou@example.org"])
-    assert zhou["Subject"] == "[huiqi] 2 obligations to act on, 16 Oct 2026"
+    assert zhou["Subject"] == "[huiqi] 西河乡: 2 obligations, nearest due 31 Oct 2026"
     text = zhou.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "Township committee hears the federation report" in text
     assert "Due: 31 Oct 2026, 15 days left" in text
@@ -135,7 +135,7 @@ def test_the_html_digest_escapes_a_unit_name_with_a_script(
     assert "&lt;script&gt;alert(1)&lt;/script&gt;镇" in html
     assert "<script>" not in html
     text = chen.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert "<script>alert(1)</script>镇(101)" in text  # plain text is not HTML
+    assert "<script>alert(1)</script>镇（101）" in text  # plain text is not HTML
 
 
 def test_a_recipient_without_a_mail_address_is_recorded_undeliverable(
@@ -243,10 +243,12 @@ def test_an_escalation_tells_the_parent_units_chair_what_is_overdue(
     (sun,) = [e.message for e in sink.envelopes]
     assert sun["To"] == "sun@example.org"
     # plus the county's own conference, 30 days before its due date (31 August, caught up)
-    assert sun["Subject"] == "【会期提醒】2026年9月7日:5 项义务(其中 4 项已逾期)"
+    assert sun["Subject"] == (
+        "【会期提醒】东山镇等 3 个单位：5 项义务，最近截止 2026年8月31日（其中 4 项已逾期）"
+    )
     text = sun.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert text.count("【上报:已逾期未完成】") == 4
-    assert "西河乡(102) · 乡镇党委调研妇联工作进展" in text
-    assert "截止日期:2026年8月31日,已逾期 7 天" in text
-    assert "示例县(100) · 县委届内召开妇女工作会议" in text
+    assert text.count("【上报：已逾期未完成】") == 4
+    assert "西河乡（102） · 乡镇党委调研妇联工作进展" in text
+    assert "截止日期：2026年8月31日，已逾期 7 天" in text
+    assert "示例县（100） · 县委届内召开妇女工作会议" in text
     assert sorted(r.stage for r in rows(county)) == ["30 days before", *["escalate"] * 4]

@@ -282,7 +282,7 @@ def test_an_import_shows_a_preview_row_by_row_then_saves_and_refuses_bad_rows(
     preview = client.post(
         "/imports", data={"csrf": csrf, "kind": "events", "action": "preview"}, files=files
     )
-    assert preview.status_code == 200 and "1 created, 0 updated, 1 unchanged" in preview.text
+    assert preview.status_code == 200 and "新建 1 条，更新 0 条，不变 1 条" in preview.text
     cells = re.findall(r"<td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td>", preview.text)
     assert cells == [
         ("2", "10101 2021-03-01 拨款", "新建"),
@@ -322,7 +322,7 @@ def test_a_three_megabyte_import_previews_and_applies_and_only_for_its_uploader(
     preview = client.post(
         "/imports", data={"csrf": csrf, "kind": "events", "action": "preview"}, files=files
     )
-    assert preview.status_code == 200 and "9000 created" in preview.text
+    assert preview.status_code == 200 and "新建 9000 条" in preview.text
     assert preview.text.count("<td>新建</td>") == 9000
     upload = kept_upload(preview.text)
     other, other_csrf = client_of("other")

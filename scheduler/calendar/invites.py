@@ -16,7 +16,7 @@ meeting serves (rule titles and cited clauses) and a link to the unit's page.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -85,9 +85,32 @@ def _context(
         "obligations": [{"title": rule.title(lang), "cite": rule.cite} for rule in rules],
         "url": unit_url(settings, unit.code),
         "updated": notice.sequence > 0,
+        "changes": _changes(notice.before, meeting, event, book, lang),
         "reason": meeting.cancel_reason or "",
         "organizer": settings.calendar.organizer_name,
     }
+
+
+def _changes(
+    before: Mapping[str, Any] | None, meeting: Meeting, event: ics.Meeting, book: RuleBook,
+    lang: str,
+) -> dict[str, tuple[str, str]]:  # fmt: skip
+    """What an update changed, as the mail says it, old → new: ``when``, ``title``,
+    ``location``, ``kinds`` and ``agenda`` (only that it changed: its text follows)."""
+    if not before:
+        return {}
+    glue = "、" if lang == "zh" else ", "
+    old_kinds = glue.join(
+        book.event_kinds[k](lang) for k in before["kinds"] if k in book.event_kinds
+    )
+    pairs = {
+        "when": (_when(before["start"], before["end"], lang), _when(event.start, event.end, lang)),
+        "title": (before["title"], meeting.title),
+        "location": (before["location"] or "", meeting.location or ""),
+        "kinds": (old_kinds, glue.join(book.event_kinds[k](lang) for k in meeting.kinds)),
+        "agenda": ((before["agenda"] or "").strip(), meeting.agenda.strip()),
+    }
+    return {key: pair for key, pair in pairs.items() if pair[0] != pair[1]}
 
 
 def _when(start: datetime, end: datetime, lang: str) -> str:

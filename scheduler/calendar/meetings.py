@@ -16,10 +16,10 @@ Marking a meeting held records an event of its kinds (ref ``meeting-ID``) throug
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -60,6 +60,7 @@ class Notice:
     method: Literal["REQUEST", "CANCEL"]
     sequence: int
     recipients: tuple[Attendee, ...]
+    before: Mapping[str, Any] | None = None  # an update's earlier state (`history.state`)
 
 
 @dataclass(frozen=True)
@@ -212,7 +213,7 @@ def update(
     meeting.updated_at = as_utc(now)
     session.flush()
     history.log(session, by, "update", meeting, now, before=told)
-    notices = _notices(meeting, "REQUEST", meeting.attendees, now)
+    notices = _notices(meeting, "REQUEST", meeting.attendees, now, told)
     notices += _notices(meeting, "CANCEL", removed, now)
     return Change(meeting, notices, skipped=skipped)
 
@@ -372,11 +373,12 @@ def _notices(
     method: Literal["REQUEST", "CANCEL"],
     people: Sequence[MeetingAttendee],
     now: datetime,
+    before: Mapping[str, Any] | None = None,
 ) -> tuple[Notice, ...]:
     """The notice for ``people``; none when nobody is concerned or the meeting has started."""
     if not people or as_utc(meeting.starts_at) <= as_utc(now):
         return ()
-    return (Notice(meeting.id, method, meeting.sequence, attendees_of(people)),)
+    return (Notice(meeting.id, method, meeting.sequence, attendees_of(people), before),)
 
 
 def _snapshot(meeting: Meeting) -> tuple[object, ...]:

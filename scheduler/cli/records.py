@@ -12,6 +12,7 @@ import click
 
 from scheduler.cli.kit import App, Failure, by_option, command, main, write_atomically
 from scheduler.core.importtemplates import KINDS, ExampleUnit, example_unit, import_template
+from scheduler.core.words import word
 from scheduler.rulefiles import read_rulebook
 from scheduler.store import attachments, registry, waivers
 from scheduler.store.blobs import blob_store
@@ -78,7 +79,8 @@ def _import(kind: str, service: Callable[..., registry.ImportSummary]) -> None:
         table = read_table(file, Limits.of(app.settings.imports))
         with app.session() as session:
             summary = service(session, app.book, table, by, app.now())
-        click.echo(f"{file}: {summary}")
+        lang = app.settings.language
+        click.echo(word("cli.label", lang).format(label=file, text=summary.describe(lang)))
 
     run.help = f"Import {kind} from a CSV or XLSX file (one transaction)."  # type: ignore[attr-defined]
 
@@ -149,10 +151,16 @@ def template(app: App, kind: str, fmt: str | None, output: Path | None) -> None:
         fmt = suffix if suffix in ("xlsx", "csv") else "xlsx"
     output = output or Path(f"{kind}-template.{fmt}")
     if output.suffix.lower() != f".{fmt}":
-        raise Failure(f"{output}: a {fmt.upper()} file is named *.{fmt}")
+        message = word("cli.template_suffix", app.settings.language)
+        raise Failure(message.format(file=output, kind=fmt.upper(), ext=fmt))
     sheet = import_template(kind, app.book, app.settings.language, _example(app), app.today())
     write_atomically(output, template_xlsx(sheet) if fmt == "xlsx" else template_csv(sheet))
-    click.echo(f"{output}: {kind} template ({', '.join(sheet.header)})")
+    lang = app.settings.language
+    columns = ("、" if lang == "zh" else ", ").join(sheet.header)
+    kind_name = word(f"cli.kind.{kind}", lang)
+    click.echo(
+        word("cli.template_written", lang).format(file=output, kind=kind_name, columns=columns)
+    )
 
 
 def _example(app: App) -> ExampleUnit:

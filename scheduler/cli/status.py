@@ -165,11 +165,12 @@ def _matrix_text(block: Matrix, lang: str) -> str:
     totals = block.totals()
     summary = "  ".join(f"{SYMBOLS[s]} {status_name(s, lang)} {n}" for s, n in totals.items())
     right = tuple(range(1, len(header)))
-    return f"{title}\n{render_table(header, body, right)}\n{word('cli.totals', lang)}: {summary}"
+    totals_line = word("cli.label", lang).format(label=word("cli.totals", lang), text=summary)
+    return f"{title}\n{render_table(header, body, right)}\n{totals_line}"
 
 
 def _legend(lang: str) -> str:
     entries = "  ".join(
         f"{symbol} {status_name(status, lang)}" for status, symbol in SYMBOLS.items()
     )
-    return f"{word('cli.legend', lang)}: {entries}"
+    return word("cli.label", lang).format(label=word("cli.legend", lang), text=entries)

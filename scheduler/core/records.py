@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from scheduler.core.problems import InputError, Problem
+from scheduler.core.words import word
 
 UNIT_COLUMNS = ("code", "name", "kind", "parent", "active_from", "active_to")
 PEOPLE_COLUMNS = ("name", "email", "phone", "unit", "role", "from", "to")
@@ -388,6 +389,11 @@ class ImportSummary:
 
     def __str__(self) -> str:
         return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+
+    def describe(self, language: str) -> str:
+        """The counts in words of ``language``: 新建 1 条，更新 0 条，不变 2 条."""
+        counts = {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+        return word("cli.import_summary", language).format(**counts)
 
 
 @dataclass(frozen=True)

@@ -271,17 +271,17 @@ def describe(loaded: Loaded, language: str = "zh") -> str:
         head = (
             "The demo county is already loaded; nothing changed."
             if en
-            else "示例县已载入,未作改动。"
+            else "示例县已载入，未作改动。"
         )
     elif en:
         head = (f"Loaded the demo county (sample data, invented; seed {demo.seed}): {counts}; "
                 f"{loaded.people} people in {loaded.assignments} roles; {len(demo.events)} "
                 f"events {span}; {len(demo.waivers)} waiver(s).")  # fmt: skip
     else:
-        head = (f"已载入示例县(虚构的示例数据,种子 {demo.seed}):{counts};{loaded.people} 人,"
-                f"职务 {loaded.assignments} 项;事件 {len(demo.events)} 条({span});"
+        head = (f"已载入示例县（虚构的示例数据，种子 {demo.seed}）：{counts}；{loaded.people} 人，"
+                f"职务 {loaded.assignments} 项；事件 {len(demo.events)} 条（{span}）；"
                 f"豁免 {len(demo.waivers)} 项。")  # fmt: skip
-    return "\n".join([head, "Try next:" if en else "接下来可以试试:", *_next_commands(demo)])
+    return "\n".join([head, "Try next:" if en else "接下来可以试试：", *_next_commands(demo)])
 
 
 def _span(demo: Demo, en: bool) -> str:

@@ -3,7 +3,8 @@
 Templates (``templates/mail/``, language from ``settings.language``):
 ``reminder.<lang>.subject.txt``, ``.txt``, ``.html`` for mails and ``reminder.<lang>.md`` for
 group chats (WeCom/DingTalk markdown).
-Each item lists the unit, the rule's title and cited clause, the period, the due date, the days
+The subject names the unit (the first, and how many more) and the nearest due date. Each item
+lists the unit, the rule's title and cited clause, the period, the due date, the days
 left (negative: overdue, counted from the digest's day), what is required and what is recorded
 so far, a link to the unit's page under ``web.base_url`` and, when given, the unit's record link
 (``/r/TOKEN``, `scheduler.reminders.record_links`).
@@ -100,7 +101,10 @@ def context(
     items = [_item(line, digest.day, book, settings, found) for line in digest.lines]
     items.sort(key=lambda item: (item.days, item.unit_code, item.rule_id))
     overdue = sum(1 for item in items if item.days < 0)
-    return {"name": name, "day": format_date(digest.day, lang), "items": items, "overdue": overdue}
+    units = list(dict.fromkeys(item.unit_name for item in items))
+    nearest = items[0].due if items else ""
+    return {"name": name, "day": format_date(digest.day, lang), "items": items,
+            "overdue": overdue, "units": units, "nearest": nearest}  # fmt: skip
 
 
 def _item(
