@@ -33,6 +33,7 @@ def phone_settings(url: str, folder: Path, base_url: str, **reminders: Any) -> S
         rules=[str(BUNDLED_RULES)],
         base_dir=str(ROOT),
         mail={"transport": "folder", "folder": str(folder)},  # type: ignore[arg-type]
+        files={"folder": str(folder / "files")},  # type: ignore[arg-type]
         web={"base_url": base_url},  # type: ignore[arg-type]
         reminders=reminders,  # type: ignore[arg-type]
     )

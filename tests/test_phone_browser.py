@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from scheduler.calendar import meetings, signins
 from scheduler.core.rules import RuleBook
 from scheduler.store import reports
 from scheduler.store.database import transaction
+from scheduler.store.models_attachments import Attachment
+from tests import filesamples as sample
 from tests.conftest import TEST_SECRET_KEY
 from tests.phoneworld import LINK, app_at, mail_to, phone_settings, send_reminders
 from tests.remindworld import DAY, SHANGHAI, url_of
@@ -90,6 +92,9 @@ def test_a_reminder_mail_link_records_a_meeting_on_a_phone(
     phone.check("input[name=attended][value=party_secretary]")
     phone.check("input[name=attended][value=fulian_chair]")
     phone.fill("#title", "党委听取妇联工作汇报")
+    assert phone.input_value("#attachment_type") == "minutes"  # optional, never required
+    minutes = {"name": "会议记录.jpg", "mimeType": "image/jpeg", "buffer": sample.jpeg(1200, 900)}
+    phone.set_input_files("#file", minutes)
     fits(phone)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     phone.screenshot(path=str(SCREENSHOTS / "phone-record.png"), full_page=True)
@@ -99,6 +104,12 @@ def test_a_reminder_mail_link_records_a_meeting_on_a_phone(
     phone.wait_for_url(f"{link}/done*")
     assert "按时完成" in phone.inner_text("#outcome")
     assert hearing_status(engine, book) == "met"
+    with transaction(engine) as session:
+        kept = session.scalars(select(Attachment)).all()
+        assert [(a.kind, a.filename, a.media_type) for a in kept] == [
+            ("minutes", "会议记录.jpg", "image/jpeg")
+        ]
+        assert kept[0].thumbnail_sha256  # a photo gets its thumbnail
 
     token = link.rsplit("/r/", 1)[1]
     body, _, mac = token.partition(".")

@@ -16,7 +16,9 @@ from scheduler.core.rules import RuleBook
 from scheduler.store import links, reports
 from scheduler.store.database import transaction
 from scheduler.store.models import ChangeRecord, Event, Person
+from scheduler.store.models_attachments import Attachment
 from scheduler.store.models_links import RecordLink
+from tests import filesamples as sample
 from tests.conftest import TEST_SECRET_KEY
 from tests.phoneworld import app_at, mail_to, phone_settings, record_link, send_reminders
 from tests.remindworld import DAY, url_of
@@ -132,6 +134,31 @@ def test_a_date_after_today_is_refused_and_nothing_is_recorded(
     assert "日期不能晚于今天" in answer.text
     with transaction(engine) as session:
         assert session.scalars(select(Event)).all() == []
+
+
+def test_a_file_that_is_not_what_it_says_is_refused_and_nothing_is_recorded(
+    world: tuple[Engine, Path], book: RuleBook
+) -> None:
+    engine, folder = world
+    path = record_link(mail_to(folder, "chen@example.org"))
+    posted = {**HEARING, "kinds": ["hearing"], "date": "2026-10-16", "title": "听取汇报",
+              "attachment_type": "minutes"}  # fmt: skip
+    disguised = ("会议记录.jpg", b"<html><script>alert(1)</script></html>", "image/jpeg")
+    with client(engine, book, folder) as phone:
+        answer = phone.post(f"{path}/record", data=posted, files={"file": disguised})
+        assert answer.status_code == 422 and 'value="听取汇报"' in answer.text  # kept
+        with transaction(engine) as session:
+            assert session.scalars(select(Event)).all() == []
+        photo = ("会议记录.png", sample.png(), "image/png")
+        kept = phone.post(f"{path}/record", data=posted, files={"file": photo},
+                          follow_redirects=False)  # fmt: skip
+        assert kept.status_code == 303
+    with transaction(engine) as session:
+        (attached,) = session.scalars(select(Attachment)).all()
+        assert (attached.kind, attached.media_type) == ("minutes", "image/png")
+        actions = session.scalars(select(ChangeRecord.actor).where(
+            ChangeRecord.action.in_(["event.add", "attachment.add"]))).all()  # fmt: skip
+    assert set(actions) == {"经提醒链接由陈书记录入"} and len(actions) == 2
 
 
 def test_a_link_with_another_unit_written_in_is_refused(

@@ -18,7 +18,7 @@ revoked and over-used links get a page saying why (410, 403, 410, 429).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,15 +27,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler.config import FileSettings
 from scheduler.core.access import can_change, lineage
 from scheduler.core.compliance import Obligation, Status
 from scheduler.core.links import Refusal, TokenRefused
 from scheduler.core.problems import InputError
 from scheduler.core.rules import Rule
 from scheduler.core.words import format_date, status_name, words
-from scheduler.store import links, reports
+from scheduler.store import attachments, links, reports
+from scheduler.store.blobs import blob_store
 from scheduler.store.database import transaction
 from scheduler.store.models import Person, RoleAssignment
+from scheduler.web.attachments import body_refusal, posted_files
 from scheduler.web.context import WebContext, web_context
 from scheduler.web.kit import (
     NotFound,
@@ -113,36 +116,76 @@ def form(
 
 @router.post("/r/{token}/record")
 async def record(request: Request, token: str, context: WebContext = Context) -> Response:
-    """Record the meeting at the link's unit; on a bad field the form comes back, nothing saved."""
-    posted = await request.form()
-    rule, period = str(posted.get("rule", "")), str(posted.get("period", ""))
-    values = {
-        "kinds": [str(v) for v in posted.getlist("kinds")],
-        "attended": [str(v) for v in posted.getlist("attended")],
-        "date": str(posted.get("date", "")).strip(),
-        "title": str(posted.get("title", "")).strip(),
-    }
-    # The attachment field (the minutes' photo or file) goes here once uploads land (issue 12).
+    """Record the meeting at the link's unit, with its optional photo or file of the minutes;
+    on a bad field or file the form comes back and nothing is saved."""
+    limits = context.settings.files
+    too_big = body_refusal(request, limits)
+    posted = await request.form() if too_big is None else None
+    rule = str(posted.get("rule", "")) if posted else str(request.query_params.get("rule", ""))
+    period = str(posted.get("period", "")) if posted else ""
+    values = _posted_values(posted, context, rule, request)
     now = context.now()
+    lang = language(request, context)
     with transaction(context.engine) as session:
         try:
             holder = _holder(session, context, token)
         except TokenRefused as refusal:
             return refused_page(request, context, refusal.reason)
-        errors = _check(values, now.date(), language(request, context))
-        if not errors:
-            try:
-                links.record_event(
+        errors = {"file": too_big[1]} if too_big else _check(values, now.date(), lang)
+        try:
+            files = await _checked_files(posted, limits) if posted and not errors else []
+            if not errors:
+                event_id = links.record_event(
                     session, context.book, context.settings, holder, _cells(values), now
                 )
-            except InputError as error:
-                errors = {p.field or "": p.message for p in error.problems}
+                _attach(session, context, holder, event_id, files, now)
+        except InputError as error:
+            errors = {p.field or "": p.message for p in error.problems}
         if errors:
             return _form_page(
-                request, context, session, holder, token, rule, period, values, errors
-            )
+                request, context, session, holder, token, rule, period, values, errors,
+                413 if too_big else None,
+            )  # fmt: skip
     target = f"/r/{token}/done?{_query(rule, period)}"
     return RedirectResponse(target, status_code=303, headers=PRIVATE)
+
+
+def _posted_values(posted: Any, context: WebContext, rule: str, request: Request) -> dict[str, Any]:
+    if posted is None:  # a body too large to read: the form as it starts
+        return _defaults(context, rule, context.now().date(), request)
+    return {
+        "kinds": [str(v) for v in posted.getlist("kinds")],
+        "attended": [str(v) for v in posted.getlist("attended")],
+        "date": str(posted.get("date", "")).strip(),
+        "title": str(posted.get("title", "")).strip(),
+        "attachment_type": str(posted.get("attachment_type", "minutes")),
+    }
+
+
+async def _checked_files(posted: Any, limits: FileSettings) -> list[attachments.Upload]:
+    """The optional file of the form, checked (type by content, size) before anything is
+    recorded, so a refused file saves nothing."""
+    files = await posted_files(posted, limits, {"file": "attachment_type"})
+    for upload in files:
+        attachments.check(upload, limits, "upload")
+    return files
+
+
+def _attach(
+    session: Session,
+    context: WebContext,
+    holder: links.LinkHolder,
+    event_id: int,
+    files: list[attachments.Upload],
+    now: datetime,
+) -> None:
+    """Keep the checked files with the new event, in the trail under the link's person."""
+    store = blob_store(context.settings)
+    actor = links.link_actor(holder.person_name, context.settings)
+    for upload in files:
+        attachments.attach(
+            session, store, context.settings.files, event_id, upload, actor, now, None, "upload"
+        )
 
 
 @router.get("/r/{token}/done")
@@ -268,6 +311,7 @@ def _form_page(
     period: str,
     values: Mapping[str, Any],
     errors: Mapping[str, str],
+    status: int | None = None,
 ) -> HTMLResponse:
     lang = language(request, context)
     today = context.now().date()
@@ -281,7 +325,9 @@ def _form_page(
             for role, name in _holders(session, holder.unit_id, today)
         ],
         rule_title=book.rule(rule).title(lang) if book.has_rule(rule) else "",
-        status_code=422 if errors else 200,
+        document_kinds=attachments.KINDS, document_names=words(lang, "trail.document."),
+        max_megabytes=context.settings.files.max_bytes // 1_000_000,
+        status_code=status or (422 if errors else 200),
     )  # fmt: skip
 
 
