@@ -106,6 +106,7 @@ def _link_documents(
         key = (document.unit_code, document.rule_id, document.period_label)
         by_key.setdefault(key, []).append(document)
     column = sheet.max_column + 1
+    top = Alignment(vertical="top", wrap_text=True)
     header = sheet.cell(1, column, labels(lang)["documents"])
     header.font, header.fill = sheet.cell(1, 1).font.copy(), sheet.cell(1, 1).fill.copy()
     for number, row in enumerate(rows, start=2):
@@ -115,7 +116,7 @@ def _link_documents(
             continue
         cell = sheet.cell(number, column, "\n".join(d.path.rsplit("/", 1)[1] for d in mine))
         cell.hyperlink = folder_of(key)
-        cell.alignment = Alignment(vertical="top", wrap_text=True)
+        cell.alignment = top
     sheet.column_dimensions[sheet.cell(1, column).column_letter].width = 30
 
 
@@ -124,12 +125,12 @@ def _documents_sheet(sheet: Worksheet, documents: Sequence[Document], lang: str)
     words, kinds = labels(lang), words_of(lang, "trail.document.")
     keys = ("unit_code", "rule", "period", "document_type", "document_file")
     sheet.append([words[key] for key in keys])
-    for document in documents:
+    for number, document in enumerate(documents, start=2):
         sheet.append(
             [document.unit_code, document.rule_id, document.period_label,
              kinds.get(document.kind, document.kind), document.path]
         )  # fmt: skip
-        cell = sheet.cell(sheet.max_row, 5)
+        cell = sheet.cell(number, 5)
         cell.hyperlink = document.path
         cell.style = "Hyperlink"
     _style_header(sheet, 1)
@@ -191,21 +192,23 @@ def _rule_sheet(sheet: Worksheet, rows: Sequence[AuditRow], lang: str, zone: Zon
     sheet.append(
         [words[key] for key, _ in RULE_COLUMNS] + ([words["reviewed"]] if reviewed else [])
     )
-    for row in rows:
+    fills = {status: PatternFill("solid", fgColor=fill) for status, fill in STATUS_FILLS.items()}
+    for number, row in enumerate(rows, start=2):  # by number: max_row walks every cell
         cells = _rule_cells(row, lang, zone)
         if reviewed:
             cells.append("\n".join(review_text(e, lang, zone) for e in row.evidence))
         sheet.append(cells)
-        fill = STATUS_FILLS.get(row.status)
+        fill = fills.get(row.status)
         if fill:
-            sheet.cell(sheet.max_row, 7).fill = PatternFill("solid", fgColor=fill)
+            sheet.cell(number, 7).fill = fill
     date_format = ZH_DATE if lang != "en" else EN_DATE
     for cells in sheet.iter_rows(min_row=2, min_col=4, max_col=6):
         for cell in cells:
             cell.number_format = date_format
+    top = Alignment(vertical="top", wrap_text=True)
     for cells in sheet.iter_rows(min_row=2):
         for cell in cells:
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
+            cell.alignment = top
     _style_header(sheet, 1)
     sheet.freeze_panes = "A2"
     sheet.print_title_rows = "1:1"
@@ -245,7 +248,7 @@ def _trail_sheet(sheet: Worksheet, trail: Sequence[Change], lang: str, zone: Zon
     words = labels(lang)
     keys = ("changed_at", "changed_by", "action", "unit_code", "subject", "before", "after")
     sheet.append([words[key] for key in keys])
-    for change in trail:
+    for number, change in enumerate(trail, start=2):
         when = local_time(change.at, zone).replace(tzinfo=None)
         sheet.append(
             [
@@ -258,7 +261,7 @@ def _trail_sheet(sheet: Worksheet, trail: Sequence[Change], lang: str, zone: Zon
                 change.after,
             ]
         )
-        sheet.cell(sheet.max_row, 1).number_format = "yyyy-mm-dd hh:mm"
+        sheet.cell(number, 1).number_format = "yyyy-mm-dd hh:mm"
     _style_header(sheet, 1)
     sheet.freeze_panes = "A2"
     sheet.print_title_rows = "1:1"
