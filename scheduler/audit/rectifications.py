@@ -73,9 +73,9 @@ def to_xlsx(items: Items, lang: str, zone: ZoneInfo) -> bytes:
     assert sheet is not None
     sheet.title = names["rectify_sheet"]
     sheet.append([names[key] for key in COLUMNS])
-    for item, unit in items:
+    for number, (item, unit) in enumerate(items, start=2):
         sheet.append(cells(item, unit, lang, zone))
-        never_formulas(sheet[sheet.max_row])
+        never_formulas(sheet[number])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in sheet.iter_rows(min_row=2):

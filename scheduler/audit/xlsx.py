@@ -108,6 +108,7 @@ def _link_documents(
         key = (document.unit_code, document.rule_id, document.period_label)
         by_key.setdefault(key, []).append(document)
     column = sheet.max_column + 1
+    top = Alignment(vertical="top", wrap_text=True)
     header = sheet.cell(1, column, labels(lang)["documents"])
     header.font, header.fill = sheet.cell(1, 1).font.copy(), sheet.cell(1, 1).fill.copy()
     # each obligation's first sheet row (a payment rule's further payments follow it, blank
@@ -120,7 +121,7 @@ def _link_documents(
             continue
         cell = sheet.cell(number, column, "\n".join(d.path.rsplit("/", 1)[1] for d in mine))
         cell.hyperlink = folder_of(key)
-        cell.alignment = Alignment(vertical="top", wrap_text=True)
+        cell.alignment = top
     sheet.column_dimensions[sheet.cell(1, column).column_letter].width = 30
 
 
@@ -129,12 +130,12 @@ def _documents_sheet(sheet: Worksheet, documents: Sequence[Document], lang: str)
     words, kinds = labels(lang), words_of(lang, "trail.document.")
     keys = ("unit_code", "rule", "period", "document_type", "document_file")
     sheet.append([words[key] for key in keys])
-    for document in documents:
+    for number, document in enumerate(documents, start=2):
         sheet.append(
             [document.unit_code, document.rule_id, document.period_label,
              kinds.get(document.kind, document.kind), document.path]
         )  # fmt: skip
-        cell = sheet.cell(sheet.max_row, 5)
+        cell = sheet.cell(number, 5)
         cell.hyperlink = document.path
         cell.style = "Hyperlink"
     _style_header(sheet, 1)
@@ -196,16 +197,20 @@ def _rule_sheet(sheet: Worksheet, rows: Sequence[AuditRow], lang: str, zone: Zon
     sheet.append(
         [words[key] for key, _ in RULE_COLUMNS] + ([words["reviewed"]] if reviewed else [])
     )
+    fills = {status: PatternFill("solid", fgColor=fill) for status, fill in STATUS_FILLS.items()}
+    number = 1  # the sheet row last written, counted: max_row walks every cell
     for row in rows:
         lines = _rule_lines(row, lang, zone)
         if reviewed:
             lines[0].append("\n".join(review_text(e, lang, zone) for e in row.evidence))
         sheet.append(lines[0])
-        fill = STATUS_FILLS.get(row.status)
+        number += 1
+        fill = fills.get(row.status)
         if fill:
-            sheet.cell(sheet.max_row, 7).fill = PatternFill("solid", fgColor=fill)
+            sheet.cell(number, 7).fill = fill
         for line in lines[1:]:
             sheet.append(line)
+            number += 1
     amounts = 1 + [key for key, _ in RULE_COLUMNS].index("evidence_amounts")
     for cells in sheet.iter_rows(min_row=2, min_col=amounts, max_col=amounts):
         for cell in cells:
@@ -214,9 +219,10 @@ def _rule_sheet(sheet: Worksheet, rows: Sequence[AuditRow], lang: str, zone: Zon
     for cells in sheet.iter_rows(min_row=2, min_col=4, max_col=6):
         for cell in cells:
             cell.number_format = date_format
+    top = Alignment(vertical="top", wrap_text=True)
     for cells in sheet.iter_rows(min_row=2):
         for cell in cells:
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
+            cell.alignment = top
     _style_header(sheet, 1)
     sheet.freeze_panes = "A2"
     sheet.print_title_rows = "1:1"
@@ -286,7 +292,7 @@ def _trail_sheet(sheet: Worksheet, trail: Sequence[Change], lang: str, zone: Zon
     words = labels(lang)
     keys = ("changed_at", "changed_by", "action", "unit_code", "subject", "before", "after")
     sheet.append([words[key] for key in keys])
-    for change in trail:
+    for number, change in enumerate(trail, start=2):
         when = local_time(change.at, zone).replace(tzinfo=None)
         sheet.append(
             [
@@ -299,7 +305,7 @@ def _trail_sheet(sheet: Worksheet, trail: Sequence[Change], lang: str, zone: Zon
                 change.after,
             ]
         )
-        sheet.cell(sheet.max_row, 1).number_format = "yyyy-mm-dd hh:mm"
+        sheet.cell(number, 1).number_format = "yyyy-mm-dd hh:mm"
     _style_header(sheet, 1)
     sheet.freeze_panes = "A2"
     sheet.print_title_rows = "1:1"
