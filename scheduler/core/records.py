@@ -10,10 +10,11 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any, TypeVar
 
 from scheduler.core.problems import InputError, Problem
@@ -39,7 +40,7 @@ class Table:
 
     filename: str
     columns: tuple[str, ...]
-    rows: tuple[tuple[int, dict[str, str]], ...]
+    rows: Iterable[tuple[int, dict[str, str]]]  # a tuple, or a stream read once (events)
 
     def problem(self, row: int, field: str | None, message: str) -> Problem:
         return Problem(self.filename, row, field, message)
@@ -317,9 +318,24 @@ class EventRow:
     amount: Decimal | None
     ref: str | None
 
-    @property
+    @cached_property
     def key(self) -> str:
         return event_key(self.ref, self.day, self.time, self.kinds, self.title)
+
+    @cached_property
+    def digest(self) -> str:
+        return event_digest(self.day, self.time, self.title, self.amount, self.kinds, self.attended)
+
+
+def event_digest(
+    day: date, time: str | None, title: str, amount: Decimal | None, kinds: Collection[str],
+    attended: Collection[str],
+) -> str:  # fmt: skip
+    """What an event says (date, time, title, amount, kinds, roles that attended; not its ref),
+    as a SHA-256 in hex: a re-imported row whose digest is its current event's is unchanged."""
+    money = "" if amount is None else f"{Decimal(amount):.2f}"
+    parts = [day.isoformat(), time or "", title, money, sorted(set(kinds)), sorted(set(attended))]
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
 
 
 def event_key(
@@ -342,36 +358,68 @@ def parse_events(
     """Event rows checked for known units, kinds and roles, dates inside the unit's active
     life, times, non-negative amounts, and each event once in the file (refs unique; a row
     without ref unique by date, time, kinds and title)."""
-    problems: list[Problem] = []
-    result: list[EventRow] = []
-    refs: set[tuple[str, str]] = set()
-    seen: dict[tuple[str, str], int] = {}
-    for number, cells in _rows(table, EVENT_COLUMNS):
-        read = _RowReader(table, number, cells, problems)
+    parser = EventParser(table, event_kinds, roles, units)
+    rows = parser.feed(table.rows)
+    parser.finish()
+    return rows
+
+
+class EventParser:
+    """`parse_events` a part of the file at a time: `feed` checks rows and returns the good
+    ones, remembering what the file's later rows are checked against (refs, natural keys) and
+    every problem; `finish` raises them all at once."""
+
+    def __init__(
+        self, table: Table, event_kinds: Collection[str], roles: Collection[str],
+        units: Mapping[str, UnitSpan],
+    ) -> None:  # fmt: skip
+        table.require_columns(EVENT_COLUMNS)
+        self.table, self.event_kinds, self.roles, self.units = table, event_kinds, roles, units
+        self.problems: list[Problem] = []
+        self.refs: set[tuple[str, str]] = set()
+        self.seen: dict[tuple[str, str], int] = {}
+
+    def feed(self, rows: Iterable[tuple[int, Mapping[str, str]]]) -> list[EventRow]:
+        """The rows of ``rows`` that have no problem."""
+        result = []
+        for number, cells in rows:
+            row = self._row(number, cells)
+            if row is not None:
+                result.append(row)
+        return result
+
+    def finish(self) -> None:
+        """Raise `InputError` with every problem found so far, if any."""
+        if self.problems:
+            raise InputError(self.problems)
+
+    def _row(self, number: int, cells: Mapping[str, str]) -> EventRow | None:
+        units, problems = self.units, self.problems
+        read = _RowReader(self.table, number, cells, problems)
         before = len(problems)
         unit = read.text("unit", True)
         if unit:
             read.known("unit", unit, units, "unit")
         kinds = split_list(read.text("kinds", True))
         for kind in kinds:
-            read.known("kinds", kind, event_kinds, "event kind")
+            read.known("kinds", kind, self.event_kinds, "event kind")
         attended = split_list(read.text("attended"))
         for role in attended:
-            read.known("attended", role, roles, "role")
+            read.known("attended", role, self.roles, "role")
         day = read.parsed("date", parse_day, required=True)
         if day and unit in units:
             _check_active(read, units[unit], day)
         ref = read.text("ref") or None
-        if ref and (unit, ref) in refs:
+        if ref and (unit, ref) in self.refs:
             read.fail("ref", f"ref {ref!r} appears twice for unit {unit!r} in this file")
-        refs.add((unit, ref or ""))
+        self.refs.add((unit, ref or ""))
         time, amount = read.parsed("time", parse_time), read.parsed("amount", parse_amount)
-        if len(problems) == before and day:
-            title = read.text("title")
-            row = EventRow(number, unit, kinds, day, time, title, attended, amount, ref)
-            _check_once(read, row, seen)
-            result.append(row)
-    return _done(problems, result)
+        if len(problems) != before or not day:
+            return None
+        title = read.text("title")
+        row = EventRow(number, unit, kinds, day, time, title, attended, amount, ref)
+        _check_once(read, row, self.seen)
+        return row
 
 
 def _check_once(read: _RowReader, row: EventRow, seen: dict[tuple[str, str], int]) -> None:
