@@ -349,6 +349,7 @@ def test_an_older_schema_asks_for_huiqi_init_which_migrates_it(
         connection.execute(text("DROP TABLE login_attempts"))
         connection.execute(text("DROP TABLE import_uploads"))
         connection.execute(text("DROP TABLE job_runs"))
+        connection.execute(text("ALTER TABLE events DROP COLUMN digest"))
     engine.dispose()
     county("init")
     assert county("status", "--as-of", "2021-05-10").returncode == 0
