@@ -56,9 +56,13 @@ def _refuse(filename: str, message: str, row: int | None = None) -> InputError:
     return InputError([Problem(filename, row, None, message)])
 
 
-def read_table(path: Path, limits: Limits = Limits(), name: str | None = None) -> Table:
+def read_table(
+    path: Path, limits: Limits = Limits(), name: str | None = None, stream: bool = False
+) -> Table:
     """Read a .csv or .xlsx file within ``limits``; ``name`` is how problems name the file
-    (default: the path). Raise InputError naming the file when it cannot or may not be read."""
+    (default: the path). Raise InputError naming the file when it cannot or may not be read.
+    With ``stream`` the header is read now and the rows as the table's reader iterates them,
+    once (a problem further down the file is raised then)."""
     filename = name or str(path)
     if not path.is_file():
         raise _refuse(filename, "no such file")
@@ -80,7 +84,7 @@ def read_table(path: Path, limits: Limits = Limits(), name: str | None = None) -
         grid = _csv_rows(path, filename)
     else:
         raise _refuse(filename, "expected a .csv or .xlsx file")
-    return _table(filename, _bounded(grid, filename, limits))
+    return _table(filename, _bounded(grid, filename, limits), stream)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -286,7 +290,7 @@ def _bounded(
         yield number, cells[:width]
 
 
-def _table(filename: str, rows: Iterator[tuple[int, list[str]]]) -> Table:
+def _table(filename: str, rows: Iterator[tuple[int, list[str]]], stream: bool = False) -> Table:
     first = next(rows, None)
     if first is None or not any(cell.strip() for cell in first[1]):
         raise _refuse(filename, "the file has no header row", 1)
@@ -296,16 +300,23 @@ def _table(filename: str, rows: Iterator[tuple[int, list[str]]]) -> Table:
         if column and column in seen:
             raise InputError([Problem(filename, 1, column, "column appears twice in the header")])
         seen.add(column)
-    named = [column for column in columns if column]
-    table_rows = []
+    named = tuple(column for column in columns if column)
+    body = _body(filename, columns, named, rows)
+    return Table(filename, named, body if stream else tuple(body))
+
+
+def _body(
+    filename: str, columns: tuple[str, ...], named: tuple[str, ...],
+    rows: Iterator[tuple[int, list[str]]],
+) -> Iterator[tuple[int, dict[str, str]]]:  # fmt: skip
+    """The data rows by column name, blank rows skipped."""
     for number, cells in rows:
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) > len(columns):
             raise _refuse(filename, "more cells than header columns", number)
         values = dict(zip(columns, (cell.strip() for cell in cells), strict=False))
-        table_rows.append((number, {column: values.get(column, "") for column in named}))
-    return Table(filename, tuple(named), tuple(table_rows))
+        yield number, {column: values.get(column, "") for column in named}
 
 
 # ----------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from sqlalchemy import Engine, create_engine, text
 from scheduler.cli import main as huiqi_main
 from scheduler.core.rules import RuleBook
 from scheduler.rulefiles import read_rulebook
+from scheduler.store import schema
 from scheduler.store.database import make_engine, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -225,12 +226,4 @@ def county(huiqi: HuiqiRunner, county_files: dict[str, Path]) -> HuiqiRunner:
     return huiqi
 
 
-def _schema_head() -> str:
-    from scheduler.store.database import _migrations
-
-    heads, _ = _migrations()
-    (head,) = heads
-    return head
-
-
-SCHEMA_HEAD = _schema_head()  # the newest revision of the shipped migrations ("0013")
+SCHEMA_HEAD = schema.code_heads()[0]  # the newest revision of the shipped migrations

@@ -98,6 +98,8 @@ def test_a_first_release_database_with_the_demo_upgrades_to_the_newest_schema(
         migrate(old)
         with old.connect() as connection:
             assert schema.revisions(connection) == schema.code_heads()
+        with engine.begin() as connection:  # events written before 0014 keep no digest
+            connection.execute(text("UPDATE events SET digest = NULL"))
         assert exported(old, with_secrets=True) == exported(engine, with_secrets=True)
         assert _statuses(old, book, selection) == _statuses(engine, book, selection)
 

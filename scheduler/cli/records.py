@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from scheduler.cli.kit import App, Failure, by_option, command, main, write_atomically
+from scheduler.cli.streams import progress_bar
 from scheduler.core.importtemplates import KINDS, ExampleUnit, example_unit, import_template
 from scheduler.core.words import word
 from scheduler.rulefiles import read_rulebook
@@ -76,9 +77,15 @@ def _import(kind: str, service: Callable[..., registry.ImportSummary]) -> None:
     @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
     @by_option("Who imports the file, for the change trail.")
     def run(app: App, file: Path, by: str) -> None:
-        table = read_table(file, Limits.of(app.settings.imports))
-        with app.session() as session:
-            summary = service(session, app.book, table, by, app.now())
+        limits = Limits.of(app.settings.imports)
+        if kind != "events":
+            table = read_table(file, limits)
+            with app.session() as session:
+                summary = service(session, app.book, table, by, app.now())
+        else:  # a stream of rows, with a progress bar on a terminal
+            table = read_table(file, limits, stream=True)
+            with app.session() as session, progress_bar(f"{file.name}") as done:
+                summary = service(session, app.book, table, by, app.now(), done)
         lang = app.settings.language
         click.echo(word("cli.label", lang).format(label=file, text=summary.describe(lang)))
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
+from collections.abc import Iterator
 from datetime import date
 
 import click
 
+from scheduler.cli import streams
 from scheduler.cli.kit import App, command, day_option, main
 from scheduler.cli.textout import render_table
 from scheduler.core.summaries import SYMBOLS, Matrix
@@ -42,9 +41,10 @@ def status(
     with app.session() as session:
         rows = reports.status_rows(session, app.book, selection)
     if fmt == "json":
-        click.echo(json.dumps([row.to_json() for row in rows], ensure_ascii=False, indent=1))
+        streams.echo(streams.json_array(row.to_json() for row in rows))
     elif fmt == "csv":
-        click.echo(_status_csv(rows).encode("utf-8-sig"), nl=False)  # a BOM: Excel reads UTF-8
+        # a BOM: Excel reads the CSV as UTF-8
+        streams.echo(streams.csv_bytes(_status_csv(rows), encoding="utf-8-sig"))
     else:
         click.echo(_status_table(rows, app.settings.language))
     for line in _unmeasurable(rows):
@@ -65,47 +65,32 @@ def _unmeasurable(rows: list[reports.StatusRow]) -> list[str]:
     ]
 
 
-def _status_csv(rows: list[reports.StatusRow]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            "unit",
-            "unit_name",
-            "rule",
-            "period",
-            "start",
-            "end",
-            "due",
-            "status",
-            "required",
-            "actual",
-            "evidence",
-            "days_left",
-        ]
-    )
+STATUS_COLUMNS = ("unit", "unit_name", "rule", "period", "start", "end", "due", "status",
+                  "required", "actual", "evidence", "days_left")  # fmt: skip
+
+
+def _status_csv(rows: list[reports.StatusRow]) -> Iterator[list[object]]:
+    """The header and a row per obligation, cells never formulas."""
+    yield list(STATUS_COLUMNS)
     for row in rows:
         item = row.to_json()
-        period = item.pop("period")
-        writer.writerow(
-            csv_row(
-                [
-                    item["unit"],
-                    item["unit_name"],
-                    item["rule"],
-                    period["label"],
-                    period["start"],
-                    period["end"],
-                    item["due"],
-                    item["status"],
-                    item["required"],
-                    item["actual"],
-                    ";".join(str(e) for e in item["evidence"]),
-                    "" if item["days_left"] is None else item["days_left"],
-                ]
-            )
+        period = item["period"]
+        yield csv_row(
+            [
+                item["unit"],
+                item["unit_name"],
+                item["rule"],
+                period["label"],
+                period["start"],
+                period["end"],
+                item["due"],
+                item["status"],
+                item["required"],
+                item["actual"],
+                ";".join(str(e) for e in item["evidence"]),
+                "" if item["days_left"] is None else item["days_left"],
+            ]
         )
-    return out.getvalue()
 
 
 def _status_table(rows: list[reports.StatusRow], lang: str) -> str:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from datetime import date
+from itertools import chain
 from typing import Any
 
 import click
 
+from scheduler.cli import streams
 from scheduler.cli.kit import App, command, day_option, main, unit_ids
 from scheduler.cli.textout import render_table
 from scheduler.core.words import words
@@ -34,16 +33,15 @@ def trail_command(app: App, unit: str | None, subtree: bool, fmt: str, **days: d
         ids = unit_ids(session, unit, subtree, "trail")
         found = trail.entries(session, ids, days["from"], days["to"], zone, newest_first=False)
     if fmt == "json":
-        click.echo(json.dumps([_json(entry) for entry in found], ensure_ascii=False, indent=1))
+        streams.echo(streams.json_array(_json(entry) for entry in found))
         return
     lang = app.settings.language
-    rows = [_cells(trail.readable(entry, lang, app.book)) for entry in found]
+    cells = (_cells(trail.readable(entry, lang, app.book)) for entry in found)
     header = [words(lang, "audit.")[key] for key in COLUMNS]
     if fmt == "csv":
-        out = io.StringIO()
-        csv.writer(out).writerows([header, *rows])
-        click.echo(out.getvalue().encode("utf-8-sig"), nl=False)  # bytes: exactly these
+        streams.echo(streams.csv_bytes(chain([header], cells), "utf-8-sig"))
         return
+    rows = list(cells)
     click.echo(render_table(header, rows) if rows else "(no changes)")
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any, TypeVar
 
 from scheduler.core.problems import InputError, Problem
@@ -53,7 +54,7 @@ class Table:
 
     filename: str
     columns: tuple[str, ...]
-    rows: tuple[tuple[int, dict[str, str]], ...]
+    rows: Iterable[tuple[int, dict[str, str]]]  # a tuple, or a stream read once (events)
 
     def problem(self, row: int, field: str | None, message: str) -> Problem:
         return Problem(self.filename, row, field, message)
@@ -84,10 +85,12 @@ class Table:
             both = [alias for alias, key in aliases.items() if key == twice[0]]
             message = f"column {twice[0]!r} appears twice in the header (also as {both[0]})"
             raise InputError([self.problem(1, twice[0], message)])
-        rows = tuple(
+        rows: Iterable[tuple[int, dict[str, str]]] = (
             (number, {aliases.get(column, column): value for column, value in cells.items()})
             for number, cells in self.rows
         )
+        if isinstance(self.rows, tuple | list):  # a stream stays a stream (read once)
+            rows = tuple(rows)
         return Table(self.filename, renamed, rows)
 
 
@@ -416,9 +419,24 @@ class EventRow:
     amount: Decimal | None
     ref: str | None
 
-    @property
+    @cached_property
     def key(self) -> str:
         return event_key(self.ref, self.day, self.time, self.kinds, self.title)
+
+    @cached_property
+    def digest(self) -> str:
+        return event_digest(self.day, self.time, self.title, self.amount, self.kinds, self.attended)
+
+
+def event_digest(
+    day: date, time: str | None, title: str, amount: Decimal | None, kinds: Collection[str],
+    attended: Collection[str],
+) -> str:  # fmt: skip
+    """What an event says (date, time, title, amount, kinds, roles that attended; not its ref),
+    as a SHA-256 in hex: a re-imported row whose digest is its current event's is unchanged."""
+    money = "" if amount is None else f"{Decimal(amount):.2f}"
+    parts = [day.isoformat(), time or "", title, money, sorted(set(kinds)), sorted(set(attended))]
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
 
 
 def event_key(
@@ -442,35 +460,70 @@ def parse_events(
     dates inside the unit's active
     life, times, non-negative amounts, and each event once in the file (refs unique; a row
     without ref unique by date, time, kinds and title)."""
-    problems: list[Problem] = []
-    result: list[EventRow] = []
-    refs: set[tuple[str, str]] = set()
-    seen: dict[tuple[str, str], int] = {}
-    kind_names, role_names = vocabulary(event_kinds), vocabulary(roles)
-    for number, cells in _rows(table, "events"):
-        read = _RowReader(table, number, cells, problems)
+    parser = EventParser(table, event_kinds, roles, units)
+    rows = parser.feed(parser.table.rows)
+    parser.finish()
+    return rows
+
+
+class EventParser:
+    """`parse_events` a part of the file at a time: `feed` checks rows and returns the good
+    ones, remembering what the file's later rows are checked against (refs, natural keys) and
+    every problem; `finish` raises them all at once."""
+
+    def __init__(
+        self, table: Table, event_kinds: Collection[str] | Mapping[str, Any],
+        roles: Collection[str] | Mapping[str, Any], units: Mapping[str, UnitSpan],
+    ) -> None:  # fmt: skip
+        table = table.canonical("events")  # Chinese column names read as theirs
+        table.require_columns(FILE_COLUMNS["events"], "events")
+        self.table, self.units = table, units
+        self.kind_names, self.role_names = vocabulary(event_kinds), vocabulary(roles)
+        self.problems: list[Problem] = []
+        self.refs: set[tuple[str, str]] = set()
+        self.seen: dict[tuple[str, str], int] = {}
+
+    def feed(self, rows: Iterable[tuple[int, Mapping[str, str]]]) -> list[EventRow]:
+        """The rows of ``rows`` that have no problem."""
+        result = []
+        for number, cells in rows:
+            row = self._row(number, cells)
+            if row is not None:
+                result.append(row)
+        return result
+
+    def finish(self) -> None:
+        """Raise `InputError` with every problem found so far, if any."""
+        if self.problems:
+            raise InputError(self.problems)
+
+    def _row(self, number: int, cells: Mapping[str, str]) -> EventRow | None:
+        units, problems = self.units, self.problems
+        read = _RowReader(self.table, number, cells, problems)
         before = len(problems)
         unit = read.text("unit", True)
         if unit:
             read.known_unit("unit", unit, units)
         kinds = split_list(read.text("kinds", True))
-        kinds = _unique(read.term("kinds", kind, kind_names, "event kind") for kind in kinds)
+        kinds = _unique(read.term("kinds", kind, self.kind_names, "event kind") for kind in kinds)
         attended = split_list(read.text("attended"))
-        attended = _unique(read.term("attended", role, role_names, "role") for role in attended)
+        attended = _unique(
+            read.term("attended", role, self.role_names, "role") for role in attended
+        )
         day = read.parsed("date", parse_day, required=True)
         if day and unit in units:
             _check_active(read, units[unit], day)
         ref = read.text("ref") or None
-        if ref and (unit, ref) in refs:
+        if ref and (unit, ref) in self.refs:
             read.fail("ref", f"ref {ref!r} appears twice for unit {unit!r} in this file")
-        refs.add((unit, ref or ""))
+        self.refs.add((unit, ref or ""))
         time, amount = read.parsed("time", parse_time), read.parsed("amount", parse_amount)
-        if len(problems) == before and day:
-            title = read.text("title")
-            row = EventRow(number, unit, kinds, day, time, title, attended, amount, ref)
-            _check_once(read, row, seen)
-            result.append(row)
-    return _done(problems, result)
+        if len(problems) != before or not day:
+            return None
+        title = read.text("title")
+        row = EventRow(number, unit, kinds, day, time, title, attended, amount, ref)
+        _check_once(read, row, self.seen)
+        return row
 
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:

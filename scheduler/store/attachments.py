@@ -11,7 +11,7 @@ empty file, one over ``files.max_bytes`` and one whose content is not an accepte
 from __future__ import annotations
 
 import io
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -119,23 +119,35 @@ def _thumbnail(store: BlobStore, data: bytes, limits: FileSettings) -> str:
 def carry_forward(session: Session, old_event_id: int, new_event_id: int) -> int:
     """Copy the attachments of a replaced event version to its new version (the old version
     keeps its own); how many were copied."""
-    rows = session.scalars(select(Attachment).where(Attachment.event_id == old_event_id)).all()
-    for row in rows:
-        session.add(
-            Attachment(
-                event_id=new_event_id,
-                kind=row.kind,
-                filename=row.filename,
-                media_type=row.media_type,
-                size=row.size,
-                sha256=row.sha256,
-                thumbnail_sha256=row.thumbnail_sha256,
-                uploaded_by=row.uploaded_by,
-                uploaded_at=row.uploaded_at,
-                copied_from=row.copied_from or row.id,
-            )
-        )
-    return len(rows)
+    return carry_forward_many(session, [(old_event_id, new_event_id)])
+
+
+def carry_forward_many(session: Session, pairs: Sequence[tuple[int, int]]) -> int:
+    """`carry_forward` for many (old version, new version) pairs: one query per 500 pairs."""
+    new_of = dict(pairs)
+    olds = list(new_of)
+    copied = 0
+    for start in range(0, len(olds), 500):
+        chunk = olds[start : start + 500]
+        rows = session.scalars(select(Attachment).where(Attachment.event_id.in_(chunk))).all()
+        session.add_all(_copy(row, new_of[row.event_id]) for row in rows)
+        copied += len(rows)
+    return copied
+
+
+def _copy(row: Attachment, event_id: int) -> Attachment:
+    return Attachment(
+        event_id=event_id,
+        kind=row.kind,
+        filename=row.filename,
+        media_type=row.media_type,
+        size=row.size,
+        sha256=row.sha256,
+        thumbnail_sha256=row.thumbnail_sha256,
+        uploaded_by=row.uploaded_by,
+        uploaded_at=row.uploaded_at,
+        copied_from=row.copied_from or row.id,
+    )
 
 
 def by_event(session: Session, event_ids: Collection[int]) -> dict[int, list[Attachment]]:

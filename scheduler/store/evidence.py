@@ -18,42 +18,47 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
-from typing import Any
+from datetime import date, datetime
+from itertools import islice
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from scheduler.core.problems import single
 from scheduler.core.records import (
     EVENT_COLUMNS,
+    EventParser,
     EventRow,
     ImportSummary,
     RowOutcome,
     Table,
     UnitSpan,
+    event_digest,
     event_key,
-    parse_events,
 )
 from scheduler.core.rules import RuleBook
 from scheduler.store import attachments, trail
-from scheduler.store.facts import CURRENT
-from scheduler.store.models import Event, EventAttendance, EventKind, Unit
+from scheduler.store.models import Base, Event, EventAttendance, EventKind, Unit
 
 EVENTS_LOCK = 0x6875_6971_6576  # the advisory lock of event writers on PostgreSQL ("huiqev")
+T = TypeVar("T")
+EVENTS, KINDS = Base.metadata.tables["events"], Base.metadata.tables["event_kinds"]
+ATTENDANCE, TRAIL = Base.metadata.tables["event_attendance"], Base.metadata.tables["change_log"]
 BUSY = "another change to the events is being saved; nothing was written, try again"
 
 
 def import_events(
-    session: Session, book: RuleBook, table: Table, actor: str, now: datetime
-) -> ImportSummary:
+    session: Session, book: RuleBook, table: Table, actor: str, now: datetime,
+    progress: Progress | None = None,
+) -> ImportSummary:  # fmt: skip
     """Record events; a row whose (unit, ref) exists replaces that event, keeping history, and
-    a row without ref whose date, time, kinds and title match a current event is that event."""
-    summary, unit_ids = _record_events(session, book, table, actor, now)
+    a row without ref whose date, time, kinds and title match a current event is that event.
+    ``progress`` is told the number of rows done as they are."""
+    summary, unit_ids = _record_events(session, book, table, actor, now, progress)
     trail.record_import(session, actor, now, "events", table.filename, summary, unit_ids)
     return summary
 
@@ -122,94 +127,211 @@ def lock_events(session: Session, where: str) -> None:
             raise single(BUSY, where) from error
 
 
-@dataclass
-class _Written:
-    """One row of an events table as written: its event now, and the version it replaced."""
+CHUNK = 5_000  # rows checked and written together
 
-    row: EventRow
-    event: Event
-    replaced: Event | None = None
-    fresh: bool = True  # a new row was written (False: the same event was current already)
+Progress = Callable[[int], None]  # told how many more rows are done
 
 
 def _record_events(
-    session: Session, book: RuleBook, table: Table, actor: str, now: datetime
-) -> tuple[ImportSummary, list[int]]:
-    """Write the table's new and changed events with their trail; the summary and the rows'
-    unit ids."""
+    session: Session, book: RuleBook, table: Table, actor: str, now: datetime,
+    progress: Progress | None = None,
+) -> tuple[ImportSummary, list[int]]:  # fmt: skip
+    """Check the table's rows and write its new and changed events with their trail, a chunk
+    at a time (the rows are read as a stream); the summary and the rows' unit ids. Once a row
+    has a problem nothing more is written, every row is still checked, and `InputError` lists
+    all problems: the caller's transaction then ends without any of it."""
     units = {
         code: (unit_id, UnitSpan(start, end))
         for unit_id, code, start, end in session.execute(
             select(Unit.id, Unit.code, Unit.active_from, Unit.active_to)
         )
     }
-    rows = parse_events(
+    parser = EventParser(
         table, book.event_kinds, book.roles, {code: span for code, (_, span) in units.items()}
     )
-    unit_ids = [units[row.unit][0] for row in rows]
     lock_events(session, table.filename)
+    session.flush()  # what the session holds goes first: the writes below bypass it
+    outcomes: list[RowOutcome] = []
+    ids: list[int] = []
+    unit_ids: list[int] = []
+    for chunk in chunks(parser.table.rows, CHUNK):
+        rows = parser.feed(chunk)
+        if not parser.problems:
+            chunk_units = [units[row.unit][0] for row in rows]
+            written = _write(session, rows, chunk_units, table.filename, actor, now)
+            outcomes.extend(written.outcomes)
+            ids.extend(written.ids)
+            unit_ids.extend(chunk_units)
+        if progress is not None:
+            progress(len(chunk))
+    parser.finish()
+    for instance in list(session.identity_map.values()):
+        if isinstance(instance, Event):
+            session.expire(instance)  # rows the writes changed underneath the session
+    return ImportSummary.of(outcomes, tuple(ids)), unit_ids
+
+
+def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of at most ``size``."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+@dataclass
+class _Chunk:
+    """What writing one chunk of rows did: each row's outcome and event id, in row order."""
+
+    outcomes: list[RowOutcome]
+    ids: list[int]
+
+
+def _write(
+    session: Session, rows: Sequence[EventRow], unit_ids: Sequence[int], source: str,
+    actor: str, now: datetime,
+) -> _Chunk:  # fmt: skip
+    """Write the new and changed events of ``rows`` with SQLAlchemy Core bulk statements: the
+    events, their kinds and attendance, the replaced versions superseded, one trail entry per
+    event written. A row is unchanged when its digest is its current event's."""
     current = _current_by_key(session, rows, unit_ids)
-    written = []
-    for row, unit_id in zip(rows, unit_ids, strict=True):
+    ids: list[int | None] = []
+    fresh: list[tuple[int, EventRow, int, _Current | None]] = []  # (position, row, unit, old)
+    for position, (row, unit_id) in enumerate(zip(rows, unit_ids, strict=True)):
         old = current.get((unit_id, row.key))
-        if old is not None and _same_event(old, row):
-            written.append(_Written(row, old, fresh=False))
+        if old is not None and old.digest == row.digest:
+            ids.append(old.id)
             continue
-        new = _new_event(unit_id, row, table.filename, actor, now)
-        session.add(new)
-        written.append(_Written(row, new, old))
-    _save(session, table.filename, written)
-    for item in written:
-        if item.replaced is not None:
-            attachments.carry_forward(session, item.replaced.id, item.event.id)
-        if item.fresh:
-            _log_event(session, actor, now, item)
-    outcomes = [
-        RowOutcome(item.row.row, _row_subject(item.row), _outcome(item)) for item in written
+        ids.append(None)
+        fresh.append((position, row, unit_id, old))
+    try:
+        new_ids = _insert_events(session, fresh, source, actor, now)
+    except IntegrityError:
+        raise single(BUSY, source) from None
+    for (position, *_), new_id in zip(fresh, new_ids, strict=True):
+        ids[position] = new_id
+    replaced = [(old.id, new_id) for (_, _, _, old), new_id in zip(fresh, new_ids, strict=True)
+                if old is not None]  # fmt: skip
+    attachments.carry_forward_many(session, replaced)  # a new version keeps the documents
+    _trail(session, actor, now, fresh, new_ids)
+    outcomes = []
+    for position, row in enumerate(rows):
+        old = current.get((unit_ids[position], row.key))
+        done = ids[position] == (old.id if old else None)
+        outcome = "unchanged" if done else "created" if old is None else "updated"
+        outcomes.append(RowOutcome(row.row, _row_subject(row), outcome))
+    return _Chunk(outcomes, [event_id for event_id in ids if event_id is not None])
+
+
+def _insert_events(
+    session: Session, fresh: Sequence[tuple[int, EventRow, int, _Current | None]], source: str,
+    actor: str, now: datetime,
+) -> list[int]:  # fmt: skip
+    """Insert the new versions, their kinds and attendance; supersede what they replace. A
+    replacement takes its key only once the version it replaces is superseded, so that the
+    unique index on current (unit, key) holds at every step."""
+    if not fresh:
+        return []
+    events = EVENTS
+    values = [
+        {
+            "unit_id": unit_id, "date": row.day, "time": row.time, "title": row.title,
+            "amount": row.amount, "ref": row.ref, "digest": row.digest, "source": source,
+            "key": row.key if old is None else f"~{uuid.uuid4().hex}",
+            "recorded_by": actor, "recorded_at": now,
+        }
+        for _, row, unit_id, old in fresh
+    ]  # fmt: skip
+    new_ids = _reserve_ids(session, len(values))
+    for event_id, value in zip(new_ids, values, strict=True):
+        value["id"] = event_id
+    session.execute(insert(events), values)
+    kinds = [
+        {"event_id": new_id, "kind": kind}
+        for new_id, (_, row, _, _) in zip(new_ids, fresh, strict=True)
+        for kind in row.kinds
     ]
-    ids = tuple(item.event.id for item in written)
-    return ImportSummary.of(outcomes, ids), unit_ids
+    attendance = [
+        {"event_id": new_id, "role": role}
+        for new_id, (_, row, _, _) in zip(new_ids, fresh, strict=True)
+        for role in row.attended
+    ]
+    if kinds:
+        session.execute(insert(KINDS), kinds)
+    if attendance:
+        session.execute(insert(ATTENDANCE), attendance)
+    replaced = [
+        {"old_id": old.id, "new_id": new_id, "new_key": row.key}
+        for new_id, (_, row, _, old) in zip(new_ids, fresh, strict=True)
+        if old is not None
+    ]
+    if replaced:
+        session.execute(
+            update(events)
+            .where(events.c.id == bindparam("old_id"))
+            .values(superseded_by=bindparam("new_id")),
+            replaced,
+        )
+        session.execute(
+            update(events)
+            .where(events.c.id == bindparam("new_id"))
+            .values(key=bindparam("new_key")),
+            replaced,
+        )
+    return new_ids
 
 
-def _outcome(item: _Written) -> str:
-    if not item.fresh:
-        return "unchanged"
-    return "created" if item.replaced is None else "updated"
+def _reserve_ids(session: Session, count: int) -> list[int]:
+    """``count`` new event ids, so that the rows go in with one executemany (no RETURNING):
+    PostgreSQL's sequence hands them out; on SQLite the writer holds the write lock, so the
+    ids after the highest are free."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        sequence = select(func.nextval(func.pg_get_serial_sequence("events", "id"))).select_from(
+            func.generate_series(1, count)
+        )
+        return list(connection.execute(sequence).scalars())
+    highest = connection.execute(select(func.max(EVENTS.c.id))).scalar() or 0
+    return list(range(highest + 1, highest + 1 + count))
+
+
+def _trail(
+    session: Session, actor: str, now: datetime,
+    fresh: Sequence[tuple[int, EventRow, int, _Current | None]], new_ids: Sequence[int],
+) -> None:  # fmt: skip
+    """One entry per event written: ``event.add`` with its state, ``event.replace`` with the
+    fields that changed and the version it replaces."""
+    entries = []
+    for new_id, (_, row, unit_id, old) in zip(new_ids, fresh, strict=True):
+        subject = _subject(row.day, row.title, new_id)
+        state = _row_state(row)
+        if old is None:
+            action, before, after = "event.add", None, trail.snapshot(state)
+        else:
+            action = "event.replace"
+            before, after = trail.diff(old.state, state)
+            after["replaces"] = f"#{old.id}"
+        entries.append(
+            {"at": now, "actor": actor, "action": action, "unit_id": unit_id,
+             "subject": subject, "before": before or None, "after": after or None}
+        )  # fmt: skip
+    if entries:
+        session.execute(insert(TRAIL), entries)
 
 
 def _row_subject(row: EventRow) -> str:
     return f"{row.unit} {row.day.isoformat()} {row.title}".rstrip()
 
 
-def _save(session: Session, where: str, written: Sequence[_Written]) -> None:
-    """Flush the new versions. A replacement takes its key only once the version it replaces
-    is superseded, so that the unique index on current (unit, key) holds at every step."""
-    replacing = [item for item in written if item.replaced is not None]
-    for item in replacing:
-        item.event.key = f"~{uuid.uuid4().hex}"
-    try:
-        session.flush()
-        for item in replacing:
-            assert item.replaced is not None
-            item.replaced.superseded_by = item.event.id
-        session.flush()
-        for item in replacing:
-            item.event.key = item.row.key
-        session.flush()
-    except IntegrityError:
-        raise single(BUSY, where) from None
+def _subject(day: date, title: str, event_id: int) -> str:
+    """How the trail names an event: its date, title and id."""
+    return " ".join(part for part in (day.isoformat(), title, f"(#{event_id})") if part)
 
 
-def _log_event(session: Session, actor: str, now: datetime, item: _Written) -> None:
-    new, old = item.event, item.replaced
-    subject = _event_subject(new)
-    if old is None:
-        after = _event_state(new)
-        trail.record(session, actor, "event.add", subject, now, new.unit_id, None, after)
-        return
-    before, after = trail.diff(_event_state(old), _event_state(new))
-    after["replaces"] = f"#{old.id}"
-    trail.record(session, actor, "event.replace", subject, now, new.unit_id, before, after)
+def _row_state(row: EventRow) -> dict[str, Any]:
+    return {
+        "date": row.day, "time": row.time, "title": row.title, "kinds": sorted(row.kinds),
+        "attended": sorted(row.attended), "amount": row.amount, "ref": row.ref,
+    }  # fmt: skip
 
 
 def _event_subject(event: Event) -> str:
@@ -218,61 +340,68 @@ def _event_subject(event: Event) -> str:
     return " ".join(part for part in parts if part)
 
 
-def _event_state(event: Event) -> dict[str, Any]:
-    return {
-        "date": event.date,
-        "time": event.time,
-        "title": event.title,
-        "kinds": sorted(kind.kind for kind in event.kinds),
-        "attended": sorted(a.role for a in event.attendance),
-        "amount": event.amount,
-        "ref": event.ref,
-    }
+@dataclass(frozen=True)
+class _Current:
+    """A current event a row may stand for: its id, digest and (for the trail) its state."""
+
+    id: int
+    digest: str
+    state: dict[str, Any]
 
 
 def _current_by_key(
     session: Session, rows: Sequence[EventRow], unit_ids: Sequence[int]
-) -> dict[tuple[int, str], Event]:
-    """The current events at the rows' units whose keys the rows carry, by (unit, key)."""
+) -> dict[tuple[int, str], _Current]:
+    """The current events at the rows' units whose keys the rows carry, by (unit, key), read
+    with Core statements; an event written before digests were kept gets its digest now."""
+    events = EVENTS
     wanted = {(unit_id, row.key) for row, unit_id in zip(rows, unit_ids, strict=True)}
     keys, units = sorted({key for _, key in wanted}), sorted(set(unit_ids))
-    found: dict[tuple[int, str], Event] = {}
+    found: dict[tuple[int, str], dict[str, Any]] = {}
     for start in range(0, len(keys), 500):
-        statement = (
-            select(Event)
-            .options(selectinload(Event.kinds), selectinload(Event.attendance))
-            .where(CURRENT, Event.unit_id.in_(units), Event.key.in_(keys[start : start + 500]))
+        statement = select(events).where(
+            events.c.superseded_by.is_(None),
+            events.c.voided_at.is_(None),
+            events.c.unit_id.in_(units),
+            events.c.key.in_(keys[start : start + 500]),
         )
-        for event in session.scalars(statement):
-            if (event.unit_id, event.key) in wanted:
-                found[(event.unit_id, event.key)] = event
-    return found
+        for found_row in session.execute(statement).mappings():
+            if (found_row["unit_id"], found_row["key"]) in wanted:
+                found[(found_row["unit_id"], found_row["key"])] = dict(found_row)
+    kinds, attended = _labels(session, [event["id"] for event in found.values()])
+    result = {}
+    for where, event in found.items():
+        state = {
+            "date": event["date"], "time": event["time"], "title": event["title"],
+            "kinds": sorted(kinds.get(event["id"], ())),
+            "attended": sorted(attended.get(event["id"], ())),
+            "amount": event["amount"], "ref": event["ref"],
+        }  # fmt: skip
+        digest = event["digest"] or event_digest(
+            state["date"], state["time"], state["title"], state["amount"], state["kinds"],
+            state["attended"],
+        )  # fmt: skip
+        result[where] = _Current(event["id"], digest, state)
+    return result
 
 
-def _same_event(event: Event, row: EventRow) -> bool:
-    amount = None if event.amount is None else Decimal(event.amount)
-    return (
-        event.date == row.day
-        and event.time == row.time
-        and event.title == row.title
-        and amount == row.amount
-        and {kind.kind for kind in event.kinds} == set(row.kinds)
-        and {a.role for a in event.attendance} == set(row.attended)
-    )
-
-
-def _new_event(unit_id: int, row: EventRow, source: str, actor: str, now: datetime) -> Event:
-    return Event(
-        unit_id=unit_id,
-        date=row.day,
-        time=row.time,
-        title=row.title,
-        amount=row.amount,
-        ref=row.ref,
-        key=row.key,
-        source=source,
-        recorded_by=actor,
-        recorded_at=now,
-        kinds=[EventKind(kind=kind) for kind in row.kinds],
-        attendance=[EventAttendance(role=role) for role in row.attended],
-    )
+def _labels(
+    session: Session, event_ids: Sequence[int]
+) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """The kinds and the attending roles of ``event_ids``."""
+    kinds: dict[int, list[str]] = {}
+    attended: dict[int, list[str]] = {}
+    ordered = sorted(event_ids)
+    for start in range(0, len(ordered), 500):
+        part = ordered[start : start + 500]
+        for event_id, kind in session.execute(
+            select(EventKind.event_id, EventKind.kind).where(EventKind.event_id.in_(part))
+        ):
+            kinds.setdefault(event_id, []).append(kind)
+        for event_id, role in session.execute(
+            select(EventAttendance.event_id, EventAttendance.role).where(
+                EventAttendance.event_id.in_(part)
+            )
+        ):
+            attended.setdefault(event_id, []).append(role)
+    return kinds, attended

@@ -103,6 +103,7 @@ class Event(Base):
     amount: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
     ref: Mapped[str | None] = mapped_column(String(200))
     key: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str | None] = mapped_column(String(64))  # `records.event_digest`; None: older
     source: Mapped[str] = mapped_column(String(200), default="")
     recorded_by: Mapped[str] = mapped_column(String(200), default="")
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -46,7 +46,7 @@ class StatusRow:
                 "end": o.period.end.isoformat(),
             },
             "due": o.due.isoformat(),
-            "status": o.status.value,
+            "status": o.status,  # a StrEnum: written as its value (and `.value` is slow)
             "required": json_number(o.required),
             "actual": json_number(o.actual),
             "evidence": list(o.evidence),
