@@ -3,6 +3,8 @@ nosniff, the API and the command line; scope everywhere (another township's cler
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -201,3 +203,26 @@ def test_the_command_attaches_a_file_in_the_users_units(
                                            "an Office document")  # fmt: skip
     trail = county("trail", "--format", "csv").stdout
     assert "添加附件" in trail and "会议记录" in trail
+
+
+def test_the_audit_page_downloads_the_listing_with_its_documents_as_a_zip(
+    client_of: Login, engine: Engine, tmp_path: Path
+) -> None:
+    clerk, csrf = client_of("clerk")
+    files = [("files", ("纪要.pdf", sample.pdf(), "application/pdf"))]
+    assert record(clerk, csrf, files).status_code == 303
+    page = clerk.get("/audit", params={"year": "2021", "as_of": "2021-12-31"}).text
+    assert 'id="download-zip"' in page and "format=zip" in page
+    answer = clerk.get("/audit", params={"year": "2021", "as_of": "2021-12-31", "format": "zip"})
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/zip"
+    assert answer.headers["content-disposition"].startswith("attachment;")
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+        names = archive.namelist()
+        pdfs = [name for name in names if name.endswith("纪要.pdf")]
+        assert pdfs and all(archive.read(name) == sample.pdf() for name in pdfs)
+        assert any(name.endswith(".xlsx") for name in names)
+    other, _ = client_of("other")  # the clerk of township 102: none of 101's documents
+    theirs = other.get("/audit", params={"year": "2021", "as_of": "2021-12-31", "format": "zip"})
+    with zipfile.ZipFile(io.BytesIO(theirs.content)) as archive:
+        assert not [name for name in archive.namelist() if name.endswith(".pdf")]

@@ -24,7 +24,7 @@ from scheduler.store.database import transaction
 from scheduler.store.models import Unit
 from scheduler.store.models_calendar import as_utc
 from scheduler.store.models_reminders import PENDING, STATUSES, OutboxEntry
-from scheduler.web import views
+from scheduler.web import audit_zip, views
 from scheduler.web.kit import (
     PageRoute,
     Visit,
@@ -89,9 +89,10 @@ def audit_page(
                     session, unit_ids, query.first, query.last, context.settings.zone,
                     lang=visit.lang, book=context.book,
                 )
-                if format == "xlsx"
+                if format in ("xlsx", "zip")
                 else []
             )  # fmt: skip
+            documents = audit_zip.documents_of(session, listing) if format == "zip" else []
             choices = unit_choices(session, visit.user)
     except InputError as error:
         return page(
@@ -103,6 +104,8 @@ def audit_page(
             heading=problem_text(error, visit.lang),
             back="/audit",
         )
+    if format == "zip":
+        return audit_zip.zip_download(visit, listing, changes, documents)
     if format in TYPES:
         return _download(visit, listing, format, changes)
     sections, pages = audit_sections(listing, page_number)
