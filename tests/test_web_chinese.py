@@ -14,13 +14,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from scheduler.core.reminders import stage_name
 from scheduler.core.rules import RuleBook
 from scheduler.reminders.sweep import sweep
 from scheduler.store import registry
 from scheduler.store.database import transaction
 from scheduler.store.models_calendar import Meeting
 from scheduler.web.messages import form_message
-from scheduler.web.views import stage_name
 from tests.conftest import EVENT_HEADER
 from tests.countyfacts import RECORDED, table
 from tests.webfixtures import NOW, USERS

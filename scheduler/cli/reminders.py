@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import click
@@ -13,7 +12,7 @@ from scheduler.cli.kit import App, Failure, by_option, command, day_option, main
 from scheduler.cli.textout import render_table
 from scheduler.config import Settings
 from scheduler.core.problems import single
-from scheduler.core.reminders import ESCALATE
+from scheduler.core.reminders import stage_name
 from scheduler.core.words import format_date, word, words
 from scheduler.reminders import daemon, doctor, doctor_operations
 from scheduler.reminders.dispatch import dispatch
@@ -27,23 +26,6 @@ from scheduler.transports.delivery import make_transports
 
 def _word(app: App, key: str) -> str:
     return word(f"outbox.{key}", app.settings.language)
-
-
-_BEFORE = re.compile(r"^(\d+) (day|week|month|year)s? before$")
-
-
-def stage_name(stage: str, language: str) -> str:
-    """A stage as people read it: 截止前14天, 截止当日, 逾期上报 (or the English words)."""
-    names = words(language, "stage.")
-    if stage == ESCALATE:
-        return names["escalate"]
-    if stage == "on due":
-        return names["on_due"]
-    match = _BEFORE.match(stage)
-    if match:
-        unit = names[f"unit.{match.group(2)}"]
-        return names["before"].format(count=match.group(1), unit=unit, stage=stage)
-    return stage
 
 
 @command(main, "remind")

@@ -28,6 +28,7 @@ Semantics:
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from datetime import date, datetime, time, timedelta
 
 from scheduler.core.compliance import Obligation, Status, UnitFacts
 from scheduler.core.rules import Rule
+from scheduler.core.words import words
 from scheduler.core.workdays import Workdays
 
 ESCALATE = "escalate"
@@ -194,3 +196,20 @@ class QuietHours:
                     continue
                 return max(opening, moment)
         raise ValueError(f"no allowed time in the {_LONGEST_WAIT} days from {moment}")
+
+
+_BEFORE = re.compile(r"^(\d+) (day|week|month|year)s? before$")
+
+
+def stage_name(stage: str, lang: str) -> str:
+    """A reminder stage as people read it: 截止前14天, 截止当日, 逾期上报 (or in English)."""
+    names = words(lang, "stage.")
+    if stage == ESCALATE:
+        return names["escalate"]
+    if stage == "on due":
+        return names["on_due"]
+    match = _BEFORE.match(stage)
+    if match:
+        unit = names[f"unit.{match.group(2)}"]
+        return names["before"].format(count=match.group(1), unit=unit, stage=stage)
+    return stage

@@ -17,6 +17,7 @@ from scheduler.audit import listing as audit
 from scheduler.audit import xlsx as audit_xlsx
 from scheduler.core.access import Principal, Role, can_read, lineage
 from scheduler.core.problems import InputError
+from scheduler.core.reminders import stage_name
 from scheduler.core.rules import SumRequirement
 from scheduler.core.words import word, words
 from scheduler.store import trail
@@ -239,7 +240,7 @@ def outbox(request: Request, visit: VisitDep, status: str = "") -> HTMLResponse:
         detail=detail,
         statuses=STATUSES,
         state=words(lang, "outbox.status."),
-        stage=lambda stage: views.stage_name(stage, lang),
+        stage=lambda stage: stage_name(stage, lang),
         rule_title=lambda rule: book.rule(rule).title(lang) if book.has_rule(rule) else rule,
         recipient=lambda key: names.get(key, key),
     )

@@ -3,7 +3,6 @@ open/close tree, the cells of one obligation, requirement texts and the scorecar
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -12,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.core.compliance import Obligation, Status, UnitFacts
-from scheduler.core.reminders import ESCALATE
 from scheduler.core.rules import AttendRequirement, CountRequirement, Rule, RuleBook
 from scheduler.core.summaries import Matrix, build_matrix, on_time_rate
 from scheduler.core.words import words
@@ -165,23 +163,6 @@ def still_open_first(rows: Sequence[reports.StatusRow]) -> list[reports.StatusRo
     pending.sort(key=lambda r: (r.obligation.due, r.rule.id))
     closed.sort(key=lambda r: (r.obligation.due, r.rule.id), reverse=True)
     return pending + closed
-
-
-_BEFORE = re.compile(r"^(\d+) (day|week|month|year)s? before$")
-
-
-def stage_name(stage: str, lang: str) -> str:
-    """A reminder stage as people read it: 截止前14天, 截止当日, 逾期上报 (or in English)."""
-    names = words(lang, "stage.")
-    if stage == ESCALATE:
-        return names["escalate"]
-    if stage == "on due":
-        return names["on_due"]
-    match = _BEFORE.match(stage)
-    if match:
-        unit = names[f"unit.{match.group(2)}"]
-        return names["before"].format(count=match.group(1), unit=unit, stage=stage)
-    return stage
 
 
 def recipient_names(session: Session, recipients: Iterable[str], lang: str) -> dict[str, str]:
