@@ -267,3 +267,11 @@ def _bad_day(request: Request, value: str) -> HTMLResponse:
 
 def templates_folder(context: WebContext) -> Path:
     return context.settings.path(context.settings.templates)
+
+
+def local_minute(moment: datetime | None, zone: Any) -> str:
+    """A stored time in local words, to the minute (SQLite hands it back naive, as written)."""
+    if moment is None:
+        return ""
+    local = moment if moment.tzinfo is None else moment.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M}"

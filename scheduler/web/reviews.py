@@ -7,9 +7,6 @@ admin's: every unit with a parent), pending ones by default; who may decide is
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -18,7 +15,15 @@ from scheduler.core.problems import InputError
 from scheduler.store import reviews
 from scheduler.store.database import transaction
 from scheduler.web.forms import one_line
-from scheduler.web.kit import NotFound, PageRoute, Refused, VisitDep, checked_form, page
+from scheduler.web.kit import (
+    NotFound,
+    PageRoute,
+    Refused,
+    VisitDep,
+    checked_form,
+    local_minute,
+    page,
+)
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -37,16 +42,8 @@ def queue(request: Request, visit: VisitDep, status: str = "pending") -> HTMLRes
     zone = context.settings.zone
     return page(
         request, visit, context, "reviews.html", items=items, status=status,
-        statuses=(*reviews.STATES, "all"), moment=lambda m: _local(m, zone),
+        statuses=(*reviews.STATES, "all"), moment=lambda m: local_minute(m, zone),
     )  # fmt: skip
-
-
-def _local(moment: datetime | None, zone: Any) -> str:
-    """A stored time in local words (SQLite hands it back naive, as written)."""
-    if moment is None:
-        return ""
-    local = moment if moment.tzinfo is None else moment.astimezone(zone)
-    return f"{local:%Y-%m-%d %H:%M}"
 
 
 @router.post("/reviews/{event_id}/{decision}")

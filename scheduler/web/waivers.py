@@ -8,9 +8,6 @@ the user may read and offers approve and refuse only where she may decide.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -26,6 +23,7 @@ from scheduler.web.kit import (
     Visit,
     VisitDep,
     checked_form,
+    local_minute,
     page,
     parents,
     unit_for,
@@ -78,16 +76,8 @@ def queue(request: Request, visit: VisitDep, status: str = "") -> HTMLResponse:
     zone = context.settings.zone
     return page(
         request, visit, context, "waivers.html", rows=rows, status=status, statuses=STATUSES,
-        book=context.book, moment=lambda m: _local(m, zone),
+        book=context.book, moment=lambda m: local_minute(m, zone),
     )  # fmt: skip
-
-
-def _local(moment: datetime | None, zone: Any) -> str:
-    """A stored time in local words (SQLite hands it back naive, as written)."""
-    if moment is None:
-        return ""
-    local = moment if moment.tzinfo is None else moment.astimezone(zone)
-    return f"{local:%Y-%m-%d %H:%M}"
 
 
 @router.post("/waivers/{request_id}/{decision}")
