@@ -3,6 +3,8 @@ screenshot of the month calendar (docs/screenshots/plan.png)."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 
 from tests.test_browser import CHROMIUM, SCREENSHOTS, browser, log_in, served  # noqa: F401
@@ -34,5 +36,37 @@ def test_a_clerk_accepts_the_year_plan_and_a_move_off_a_workday_is_refused(
     first = page.locator("form[action$='/move']").first
     first.locator("input[name=date]").fill("2021-10-03")  # National Day holiday
     first.locator("button").click()
+    page.wait_for_load_state()
+    assert "不是法定工作日" in page.inner_text("main")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_planned_meeting_dragged_to_another_workday_moves_and_onto_a_holiday_does_not(
+    served: str,  # noqa: F811
+    browser: object,  # noqa: F811
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    log_in(page, served, "clerk")
+    page.goto(f"{served}/units/101/plan?year=2021")
+    page.click("form[action='/units/101/plan/accept'] button")
+    page.wait_for_url(f"{served}/units/101/plan?year=2021")
+    meeting = page.locator("table.calendar [data-meeting]").first
+    meeting_id = meeting.get_attribute("data-meeting")
+    form = page.locator(f"#meeting-{meeting_id} form input[name=date]")
+    before = date.fromisoformat(form.input_value())
+    target = next(
+        day
+        for day in (before + timedelta(days=n) for n in range(1, 8))
+        if "off" not in (page.locator(f"td[data-day='{day}']").get_attribute("class") or "")
+        and page.locator(f"td[data-day='{day}'] .planned").count() == 0
+    )
+    meeting.drag_to(page.locator(f"td[data-day='{target}']"))
+    page.wait_for_url(f"{served}/units/101/plan?year=2021")
+    page.wait_for_load_state()
+    moved = page.locator(f"#meeting-{meeting_id} form input[name=date]").input_value()
+    assert moved == target.isoformat()
+    assert page.locator(f"td[data-day='{target}'] [data-meeting='{meeting_id}']").count() == 1
+    holiday = page.locator(f"[data-meeting='{meeting_id}']")
+    holiday.drag_to(page.locator("td[data-day='2021-10-03']"))  # National Day
     page.wait_for_load_state()
     assert "不是法定工作日" in page.inner_text("main")

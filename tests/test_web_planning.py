@@ -86,6 +86,10 @@ def test_moving_a_meeting_rechecks_the_workday_the_busy_day_and_its_windows(
     assert dict(planned(engine))[meeting_id] == earlier
     with transaction(engine) as session:
         assert session.get_one(Meeting, meeting_id).sequence == 1
+    for elsewhere in ("//evil.example/", "/\\evil.example/", "https://evil.example/"):
+        data = {"csrf": csrf, "date": day.isoformat(), "back": elsewhere}
+        answer = client.post(f"/meetings/{meeting_id}/move", data=data, follow_redirects=False)
+        assert answer.headers["location"] == "/units/101/plan"  # never off the site
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -167,7 +167,7 @@ async def move_meeting(request: Request, visit: VisitDep, meeting_id: int) -> Re
         unit_for(session, visit.user, unit.code, change=True)
         back = (
             back
-            if back.startswith("/") and not back.startswith("//")
+            if back.startswith("/") and not back.startswith("//") and "\\" not in back
             else f"/units/{unit.code}/plan"
         )
         try:
