@@ -13,11 +13,14 @@ from tests.conftest import SCHEMA_HEAD, HuiqiRunner
 
 def test_backup_then_restore_puts_the_county_back(county: HuiqiRunner, tmp_path: Path) -> None:
     target = tmp_path / "backups" / "huiqi.backup"
-    taken = county("backup", str(target))
+    files = tmp_path / "files"  # the attachments' folder: named, not copied
+    files.mkdir()
+    taken = county("backup", str(target), env={"HUIQI_FILES__FOLDER": str(files)})
     assert taken.stdout.startswith(f"{target}: ") and f"schema {SCHEMA_HEAD}" in taken.stdout
     assert (
         "not in the backup, keep copies too: " in taken.stdout
         and "xihe-fulian.yaml" in taken.stdout
+        and str(files) in taken.stdout
     )
     county("events", "add", "--unit", "101", "--kinds", "hearing", "--date", "2021-03-12")
     refused = county("restore", str(target), check=False)

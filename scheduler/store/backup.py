@@ -187,6 +187,8 @@ def _sqlite_restore(engine: Engine, source: Path) -> None:
 
 
 def outside_files(settings: Settings, config: Path) -> list[Path]:
-    """The deployment's files a database backup does not hold: keep copies of them too."""
-    candidates = [config, *settings.rule_paths, settings.path(settings.templates)]
+    """The deployment's files a database backup does not hold: keep copies of them too (the
+    attachments' folder included: the database holds only their digests)."""
+    candidates = [config, *settings.rule_paths, settings.path(settings.templates),
+                  settings.path(settings.files.folder)]  # fmt: skip
     return [path for path in candidates if path.exists()]
