@@ -147,6 +147,7 @@ def test_a_file_that_is_not_what_it_says_is_refused_and_nothing_is_recorded(
     with client(engine, book, folder) as phone:
         answer = phone.post(f"{path}/record", data=posted, files={"file": disguised})
         assert answer.status_code == 422 and 'value="听取汇报"' in answer.text  # kept
+        assert "这个文件不能保存" in answer.text  # said in Chinese
         with transaction(engine) as session:
             assert session.scalars(select(Event)).all() == []
         photo = ("会议记录.png", sample.png(), "image/png")

@@ -131,7 +131,7 @@ async def record(request: Request, token: str, context: WebContext = Context) ->
             holder = _holder(session, context, token)
         except TokenRefused as refusal:
             return refused_page(request, context, refusal.reason)
-        errors = {"file": too_big[1]} if too_big else _check(values, now.date(), lang)
+        errors = _file_error(context, lang) if too_big else _check(values, now.date(), lang)
         try:
             files = await _checked_files(posted, limits) if posted and not errors else []
             if not errors:
@@ -141,6 +141,8 @@ async def record(request: Request, token: str, context: WebContext = Context) ->
                 _attach(session, context, holder, event_id, files, now)
         except InputError as error:
             errors = {p.field or "": p.message for p in error.problems}
+            if lang != "en" and ("file" in errors or "type" in errors):
+                errors = _file_error(context, lang)  # the checker's reasons are English
         if errors:
             return _form_page(
                 request, context, session, holder, token, rule, period, values, errors,
@@ -148,6 +150,12 @@ async def record(request: Request, token: str, context: WebContext = Context) ->
             )  # fmt: skip
     target = f"/r/{token}/done?{_query(rule, period)}"
     return RedirectResponse(target, status_code=303, headers=PRIVATE)
+
+
+def _file_error(context: WebContext, lang: str) -> dict[str, str]:
+    """A refused file, said in the reader's words: what may be sent, and how large."""
+    size = context.settings.files.max_bytes // 1_000_000
+    return {"file": words(lang, "phone.")["file_refused"].format(size=size)}
 
 
 def _posted_values(posted: Any, context: WebContext, rule: str, request: Request) -> dict[str, Any]:
