@@ -63,8 +63,12 @@ def served(
     load_county(engine, book, MORE_EVENTS, units=VILLAGES)
     add_users(engine)
     app = make_app(engine, book, settings_for(database_url, str(tmp_path)))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    yield from serve(app, free_port())
+
+
+def serve(app: object, port: int) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on the loopback ``port`` while the caller holds on; its URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))  # type: ignore[arg-type]
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

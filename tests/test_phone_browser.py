@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine, select
 
 from scheduler.calendar import meetings, signins
@@ -21,34 +18,11 @@ from tests import filesamples as sample
 from tests.conftest import TEST_SECRET_KEY
 from tests.phoneworld import LINK, app_at, mail_to, phone_settings, send_reminders
 from tests.remindworld import DAY, SHANGHAI, url_of
-from tests.test_browser import CHROMIUM, FLAGS, SCREENSHOTS, free_port
+from tests.test_browser import CHROMIUM, SCREENSHOTS, browser, free_port, serve  # noqa: F401
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="apt-get install chromium")
 LATER = DAY + timedelta(hours=2)
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield launched
-        launched.close()
-
-
-def serve(app: object, port: int) -> Iterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))  # type: ignore[arg-type]
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)  # waiting for the server to listen, not for time to pass
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
 
 
 @pytest.fixture
@@ -74,7 +48,10 @@ def fits(page: object) -> None:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_reminder_mail_link_records_a_meeting_on_a_phone(
-    served: tuple[str, Path], browser: object, engine: Engine, book: RuleBook
+    served: tuple[str, Path],
+    browser: object,  # noqa: F811
+    engine: Engine,
+    book: RuleBook,
 ) -> None:
     base, folder = served
     text = mail_to(folder, "chen@example.org").get_body(("plain",)).get_content()  # type: ignore[union-attr]
@@ -122,7 +99,10 @@ def test_a_reminder_mail_link_records_a_meeting_on_a_phone(
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_an_attendee_signs_in_on_the_sheet_by_tapping_her_name(
-    served: tuple[str, Path], browser: object, engine: Engine, book: RuleBook
+    served: tuple[str, Path],
+    browser: object,  # noqa: F811
+    engine: Engine,
+    book: RuleBook,
 ) -> None:
     base, _ = served
     fields = meetings.MeetingFields(

@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
 
+from sqlalchemy.orm import Session
+
 from scheduler.audit.listing import AuditListing
+from scheduler.store import attachments
 from scheduler.store.blobs import BlobStore
 from scheduler.store.models_attachments import Attachment
 
@@ -55,6 +58,12 @@ def safe(part: str) -> str:
 def folder_of(key: ObligationKey) -> str:
     unit, rule, period = key
     return f"{FOLDER}/{safe(unit)}/{safe(rule)}/{safe(period)}/"
+
+
+def documents_of(session: Session, listing: AuditListing) -> list[Document]:
+    """The documents of the listing's evidence (`plan` over the attachments stored for it)."""
+    ids = [e.event_id for row in listing.rows for e in row.evidence]
+    return plan(listing, attachments.by_event(session, ids))
 
 
 def plan(listing: AuditListing, files: Mapping[int, Sequence[Attachment]]) -> list[Document]:

@@ -18,7 +18,7 @@ from scheduler.audit import listing as audit
 from scheduler.audit.export import local_time
 from scheduler.cli.kit import DAY, App, command, main, write_atomically
 from scheduler.core.problems import single
-from scheduler.store import attachments, trail
+from scheduler.store import trail
 from scheduler.store.blobs import blob_store
 
 
@@ -57,8 +57,7 @@ def audit_command(
         listing = audit.audit_listing(session, app.book, query)
         changes = listing_trail(session, listing, app, lang) if fmt in ("xlsx", "zip") else []
         if fmt == "zip":
-            ids = [e.event_id for row in listing.rows for e in row.evidence]
-            documents = bundle.plan(listing, attachments.by_event(session, ids))
+            documents = bundle.documents_of(session, listing)
     if fmt == "zip":
         count = _write_zip(app, output, listing, lang, changes, documents)
         click.echo(f"{output}: {len(listing.rows)} obligations, {count} documents")

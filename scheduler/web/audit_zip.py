@@ -15,25 +15,18 @@ from typing import IO, BinaryIO, cast
 from urllib.parse import quote
 
 from fastapi.responses import StreamingResponse
-from sqlalchemy.orm import Session
 
 from scheduler.audit import bundle
 from scheduler.audit import export as audit_export
 from scheduler.audit import listing as audit
 from scheduler.audit import xlsx as audit_xlsx
 from scheduler.audit.export import local_time
-from scheduler.store import attachments, trail
+from scheduler.store import trail
 from scheduler.store.blobs import blob_store
 from scheduler.web.kit import Visit
 
 SPOOL_BYTES = 8_000_000
 CHUNK_BYTES = 1 << 20
-
-
-def documents_of(session: Session, listing: audit.AuditListing) -> list[bundle.Document]:
-    """The documents of the listing's evidence, filed by unit, rule and period."""
-    ids = [e.event_id for row in listing.rows for e in row.evidence]
-    return bundle.plan(listing, attachments.by_event(session, ids))
 
 
 def zip_download(

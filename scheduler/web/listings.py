@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler.audit import bundle
 from scheduler.audit import export as audit_export
 from scheduler.audit import listing as audit
 from scheduler.audit import xlsx as audit_xlsx
@@ -93,7 +94,7 @@ def audit_page(
                 if format in ("xlsx", "zip")
                 else []
             )  # fmt: skip
-            documents = audit_zip.documents_of(session, listing) if format == "zip" else []
+            documents = bundle.documents_of(session, listing) if format == "zip" else []
             choices = unit_choices(session, visit.user)
     except InputError as error:
         return page(
