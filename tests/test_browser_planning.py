@@ -68,3 +68,7 @@ def test_a_planned_meeting_dragged_to_another_workday_moves_and_onto_a_holiday_d
     holiday = page.locator(f"[data-meeting='{meeting_id}']")
     holiday.drag_to(page.locator("td[data-day='2021-10-03']"))  # National Day
     page.get_by_text("不是法定工作日").wait_for()
+    phone = browser.new_page(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
+    log_in(phone, served, "clerk")
+    phone.goto(f"{served}/units/101/plan?year=2021")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 392  # no sideways page
