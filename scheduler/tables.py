@@ -27,7 +27,7 @@ from typing import IO, Any
 from xml.parsers import expat
 
 from scheduler.core.importtemplates import Template
-from scheduler.core.problems import InputError, Problem
+from scheduler.core.problems import InputError, Message, Problem
 from scheduler.core.records import Table
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -52,7 +52,7 @@ class Limits:
         return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
 
-def _refuse(filename: str, message: str, row: int | None = None) -> InputError:
+def _refuse(filename: str, message: Message, row: int | None = None) -> InputError:
     return InputError([Problem(filename, row, None, message)])
 
 
@@ -65,25 +65,27 @@ def read_table(
     once (a problem further down the file is raised then)."""
     filename = name or str(path)
     if not path.is_file():
-        raise _refuse(filename, "no such file")
+        raise _refuse(filename, Message("no_such_file"))
     size = path.stat().st_size
     if size > limits.max_bytes:
-        raise _refuse(filename, f"the file has {size:,} bytes, more than {limits.max_bytes:,}")
+        raise _refuse(
+            filename, Message("file_too_large", size=f"{size:,}", limit=f"{limits.max_bytes:,}")
+        )
     with path.open("rb") as handle:
         head = handle.read(8)
     suffix = Path(filename).suffix.lower()
     if suffix == ".xlsx":
         if not head.startswith(ZIP_MAGIC):
-            raise _refuse(filename, "not an XLSX workbook (an XLSX file is a ZIP archive)")
+            raise _refuse(filename, Message("not_xlsx"))
         grid = _xlsx_rows(path, filename, limits)
     elif suffix == ".xls" or head.startswith(OLE_MAGIC):
-        raise _refuse(filename, "an old Excel .xls workbook: save it as .xlsx or CSV")
+        raise _refuse(filename, Message("old_xls"))
     elif suffix in (".csv", ".txt"):
         if head.startswith(ZIP_MAGIC):
-            raise _refuse(filename, "a ZIP archive, not CSV text (an XLSX workbook? name it .xlsx)")
+            raise _refuse(filename, Message("zip_not_csv"))
         grid = _csv_rows(path, filename)
     else:
-        raise _refuse(filename, "expected a .csv or .xlsx file")
+        raise _refuse(filename, Message("csv_or_xlsx"))
     return _table(filename, _bounded(grid, filename, limits), stream)
 
 
@@ -99,13 +101,13 @@ def _csv_rows(path: Path, filename: str) -> Iterator[list[str]]:
         try:
             text = raw.decode("gb18030")
         except UnicodeDecodeError:
-            raise _refuse(filename, "not UTF-8 or GB18030 text") from None
+            raise _refuse(filename, Message("not_text")) from None
     del raw
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         yield from reader
     except csv.Error as error:
-        raise _refuse(filename, f"malformed CSV: {error}", reader.line_num or None) from None
+        raise _refuse(filename, Message("bad_csv", error=error), reader.line_num or None) from None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -121,10 +123,10 @@ def _xlsx_rows(path: Path, filename: str, limits: Limits) -> Iterator[list[str]]
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a broken file
-        raise _refuse(filename, f"unreadable XLSX: {error}") from None
+        raise _refuse(filename, Message("bad_xlsx", error=error)) from None
     try:
         if not workbook.worksheets:
-            raise _refuse(filename, "the workbook has no worksheet")
+            raise _refuse(filename, Message("no_worksheet"))
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # never trust <dimension>: read the cells that are there
         # `_scan_xlsx` saw no value past max_rows + 1: stop there, not at a claimed last row
@@ -133,7 +135,7 @@ def _xlsx_rows(path: Path, filename: str, limits: Limits) -> Iterator[list[str]]
     except InputError:
         raise
     except Exception as error:  # a damaged sheet surfaces while its rows are read
-        raise _refuse(filename, f"unreadable XLSX: {error}") from None
+        raise _refuse(filename, Message("bad_xlsx", error=error)) from None
     finally:
         workbook.close()
 
@@ -153,15 +155,18 @@ def _scan_xlsx(path: Path, filename: str, limits: Limits) -> None:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
-        raise _refuse(filename, "not an XLSX workbook (a damaged ZIP archive)") from None
+        raise _refuse(filename, Message("damaged_xlsx")) from None
     with archive:
         members = archive.infolist()
         unpacked = sum(member.file_size for member in members)
         if unpacked > limits.max_unpacked_bytes:
             raise _refuse(
                 filename,
-                f"the workbook unpacks to {unpacked:,} bytes, more than "
-                f"{limits.max_unpacked_bytes:,}",
+                Message(
+                    "unpacks_too_large",
+                    size=f"{unpacked:,}",
+                    limit=f"{limits.max_unpacked_bytes:,}",
+                ),
             )
         for member in members:
             if member.filename.endswith((".xml", ".rels")):
@@ -189,10 +194,10 @@ class _SheetScan:
                 self.parser.Parse(chunk, False)
             self.parser.Parse(b"", True)
         except (expat.ExpatError, zipfile.BadZipFile, OSError) as error:
-            raise _refuse(self.filename, f"unreadable XLSX: {error}") from None
+            raise _refuse(self.filename, Message("bad_xlsx", error=error)) from None
 
     def _doctype(self, *_: Any) -> None:
-        raise _refuse(self.filename, "the workbook declares a DTD, which no XLSX needs")
+        raise _refuse(self.filename, Message("xlsx_dtd"))
 
     def _start(self, name: str, attributes: dict[str, str]) -> None:
         local = name.rpartition(":")[2]
@@ -202,7 +207,7 @@ class _SheetScan:
         elif local == "c":
             self.cells += 1
             if self.cells > SHEET_COLUMNS:
-                raise _refuse(self.filename, "a row has more cells than a worksheet has columns")
+                raise _refuse(self.filename, Message("row_too_wide"))
         elif local in ("v", "is", "f"):
             self.has_value = True
 
@@ -217,14 +222,14 @@ def _row_number(text: str | None, default: int, filename: str) -> int:
     try:
         number = default if text is None else int(float(text))
     except ValueError:
-        raise _refuse(filename, f"unreadable XLSX: bad row number {text!r}") from None
+        raise _refuse(filename, Message("bad_xlsx", error=f"bad row number {text!r}")) from None
     if not 1 <= number <= SHEET_ROWS:
-        raise _refuse(filename, f"unreadable XLSX: no worksheet has a row {text}")
+        raise _refuse(filename, Message("bad_xlsx", error=f"no worksheet has a row {text}"))
     return number
 
 
 def _too_many_rows(filename: str, limits: Limits) -> InputError:
-    return _refuse(filename, f"more than {limits.max_rows:,} rows after the header")
+    return _refuse(filename, Message("too_many_rows", limit=f"{limits.max_rows:,}"))
 
 
 EXCEL_EPOCHS = (date(1899, 12, 30), date(1899, 12, 31), date(1904, 1, 1))  # a time-only serial
@@ -279,12 +284,16 @@ def _bounded(
         while width and not cells[width - 1].strip():
             width -= 1
         if width > limits.max_columns:
-            raise _refuse(filename, f"{width} columns, more than {limits.max_columns}", number)
+            raise _refuse(
+                filename, Message("too_many_columns", count=width, limit=limits.max_columns), number
+            )
         for cell in cells[:width]:
             if len(cell) > limits.max_cell_chars:
                 raise _refuse(
                     filename,
-                    f"a cell of {len(cell):,} characters, more than {limits.max_cell_chars:,}",
+                    Message(
+                        "cell_too_long", size=f"{len(cell):,}", limit=f"{limits.max_cell_chars:,}"
+                    ),
                     number,
                 )
         yield number, cells[:width]
@@ -293,12 +302,12 @@ def _bounded(
 def _table(filename: str, rows: Iterator[tuple[int, list[str]]], stream: bool = False) -> Table:
     first = next(rows, None)
     if first is None or not any(cell.strip() for cell in first[1]):
-        raise _refuse(filename, "the file has no header row", 1)
+        raise _refuse(filename, Message("no_header"), 1)
     columns = tuple(cell.strip().lower() for cell in first[1])
     seen: set[str] = set()
     for column in columns:
         if column and column in seen:
-            raise InputError([Problem(filename, 1, column, "column appears twice in the header")])
+            raise InputError([Problem(filename, 1, column, Message("column_twice"))])
         seen.add(column)
     named = tuple(column for column in columns if column)
     body = _body(filename, columns, named, rows)
@@ -314,7 +323,7 @@ def _body(
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) > len(columns):
-            raise _refuse(filename, "more cells than header columns", number)
+            raise _refuse(filename, Message("more_cells"), number)
         values = dict(zip(columns, (cell.strip() for cell in cells), strict=False))
         yield number, {column: values.get(column, "") for column in named}
 

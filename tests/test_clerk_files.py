@@ -117,6 +117,11 @@ def test_every_missing_column_is_named_in_one_line_and_nothing_is_written(
     result = county("events", "import", str(path), check=False)
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.strip().splitlines() == [
+        f"{path} 第1行：表头缺少“类型”（kinds）、“日期”（date）、“时间”（time）、"
+        "“参加人”（attended）、“金额”（amount）、“编号”（ref）列"
+    ]
+    english = county("--lang", "en", "events", "import", str(path), check=False)
+    assert english.stderr.strip().splitlines() == [
         f"{path}:1: missing columns 'kinds' (类型), 'date' (日期), 'time' (时间), "
         "'attended' (参加人), 'amount' (金额), 'ref' (编号) in the header row"
     ]
@@ -138,19 +143,19 @@ def test_an_unknown_unit_names_at_most_five_close_codes_never_all(
     result = county("events", "import", str(path), check=False)
     assert result.returncode == 1 and current_events(database_url) == []
     assert result.stderr.strip().splitlines() == [
-        f"{path}:2: unit: unknown unit '1011' (closest known: 10101, 101)"
+        f"{path} 第2行，“单位”列：没有这个单位“1011”（最接近的：10101、101）"
     ]
     codes = [f"621225{n:03d}" for n in range(430)]
     assert closest("621225999", codes) == [
         "621225399", "621225299", "621225199", "621225099", "621225429"
     ]  # fmt: skip
     message = unknown_unit("6212251", codes)  # a township's code, its village digits missing
-    assert message == (
+    assert str(message) == (
         "unknown unit '6212251' (closest known: 621225100, 621225101, 621225102, 621225103, "
         "621225104)"
     )
     status = county("status", "--unit", "1O1", "--as-of", "2021-03-01", check=False)
-    assert status.returncode == 1 and "closest known: 101" in status.stderr
+    assert status.returncode == 1 and "最接近的：101" in status.stderr
 
 
 def test_unit_kinds_and_roles_may_be_written_by_their_chinese_names(
@@ -169,6 +174,10 @@ def test_unit_kinds_and_roles_may_be_written_by_their_chinese_names(
     result = county("units", "import", str(bad), check=False)
     assert result.returncode == 1
     assert result.stderr.strip() == (
+        f"{bad} 第2行，“类型”列：没有这种单位类型“小区”（可填：社区、县、乡镇、村、巾帼扶贫车间）"
+    )
+    english = county("--lang", "en", "units", "import", str(bad), check=False)
+    assert english.stderr.strip() == (
         f"{bad}:2: kind: unknown unit kind '小区' "
         "(known: community, county, township, village, workshop)"
     )
@@ -312,8 +321,8 @@ def test_the_web_preview_of_an_excel_file_shows_each_row_and_refused_rows_why(
         (
             "3",
             "拒绝",
-            "unit: unknown unit &#39;1011&#39; (closest known: 10101, 101); "
-            "date: bad date &#39;someday&#39;: expected YYYY-MM-DD",
+            "“单位”列：没有这个单位“1011”（最接近的：10101、101）；"
+            "“日期”列：日期“someday”看不懂，请写成 2026-03-15 或 2026年3月15日",
         )
     ]
     with engine.connect() as connection:

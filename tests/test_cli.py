@@ -228,7 +228,9 @@ def test_bad_input_is_one_line_on_stderr_and_exit_1(county: HuiqiRunner, tmp_pat
     )
     result = county("events", "import", str(path), check=False)
     assert result.returncode == 1
-    assert result.stderr.splitlines() == [f"{path}:3: amount: negative amount '-100'"]
+    assert result.stderr.splitlines() == [f"{path} 第3行，“金额”列：金额“-100”不能为负数"]
+    english = county("--lang", "en", "events", "import", str(path), check=False)
+    assert english.stderr.splitlines() == [f"{path}:3: amount: negative amount '-100'"]
     assert (
         county(
             "status",

@@ -160,7 +160,7 @@ def test_a_dispatcher_killed_after_the_server_accepted_resends_once_with_the_sam
         assert process.popen.wait(WAIT) == -signal.SIGKILL, process.output
         assert killed and len(sink.envelopes) == 3  # all accepted, none recorded as sent
         assert {r.status for r in rows(county)} == {"pending"}
-        settings = settings_for(url_of_engine(county), sink.port)
+        settings = settings_for(url_of_engine(county), sink.port, quiet_hours=False)  # real clock
         after_lease = datetime.now(UTC) + timedelta(seconds=settings.reminders.lease_seconds + 1)
         assert run_dispatch(county, book, settings, after_lease).sent == 3
     ids = [m["Message-ID"] for m in sink.messages]

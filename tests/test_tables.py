@@ -189,7 +189,7 @@ def test_the_xlsx_bomb_is_refused_quickly_by_the_cli(
     )
     seconds = child_cpu_seconds() - start
     assert result.returncode == 1
-    assert result.stderr.startswith(f"{path}: more than 50,000 rows after the header\n")
+    assert result.stderr.startswith(f"{path}：表头以下超过50,000行\n")
     megabytes = peak_megabytes(result.stderr)
     assert seconds < 5 and megabytes < 200, (seconds, megabytes)
 
@@ -249,5 +249,5 @@ def upload(base: str, cookie: str, csrf: str, path: Path, pid: int) -> float:
             files={"file": ("bomb.xlsx", path.read_bytes(), "application/octet-stream")},
         )
         seconds = cpu_seconds(pid) - start
-    assert answer.status_code == 422 and "rows after the header" in answer.text, answer.text[:300]
+    assert answer.status_code == 422 and "表头以下超过" in answer.text, answer.text[:300]
     return seconds

@@ -295,7 +295,7 @@ def test_an_import_shows_a_preview_row_by_row_then_saves_and_refuses_bad_rows(
     with transaction(engine) as session:
         assert session.scalar(select(func.count(Event.id))) == 2
     again = client.post("/imports", data=apply)
-    assert again.status_code == 422 and "upload the file again" in again.text
+    assert again.status_code == 422 and "预览已过期：请重新上传文件" in again.text
     bad = good.replace("2021-03-01", "someday") + "102,hearing,2021-03-01,,x,,,\n"
     refused = client.post(
         "/imports",
@@ -303,7 +303,7 @@ def test_an_import_shows_a_preview_row_by_row_then_saves_and_refuses_bad_rows(
         files={"file": ("bad.csv", bad.encode(), "text/csv")},
     )
     assert refused.status_code == 422
-    assert "bad.csv:4: unit: outside your units" in refused.text
+    assert "bad.csv 第4行，“单位”列：不在您负责的单位范围内" in refused.text
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -349,7 +349,7 @@ def test_a_preview_older_than_its_lifetime_cannot_be_applied(
     web_app.state.huiqi = replace(web_app.state.huiqi, fixed=NOW + timedelta(minutes=61))
     apply = {"csrf": csrf, "kind": "events", "action": "apply", "upload": kept_upload(preview.text)}
     answer = client.post("/imports", data=apply)
-    assert answer.status_code == 422 and "upload the file again" in answer.text
+    assert answer.status_code == 422 and "预览已过期：请重新上传文件" in answer.text
     with transaction(engine) as session:
         assert session.scalar(select(func.count(Event.id))) == 1
 
@@ -361,7 +361,7 @@ def test_an_upload_larger_than_the_limit_is_refused_before_it_is_read(client_of:
     answer = client.post(
         "/imports", data={"csrf": csrf, "kind": "events", "action": "preview"}, files=files
     )
-    assert answer.status_code == 413 and "larger than 5,000,000 bytes" in answer.text
+    assert answer.status_code == 413 and "文件超过上限5,000,000字节" in answer.text
 
 
 def test_the_audit_download_is_a_workbook_with_a_sheet_per_rule(client_of: Login) -> None:

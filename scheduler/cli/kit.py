@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from scheduler.config import ConfigError, Settings, load_settings
-from scheduler.core.problems import InputError, single
+from scheduler.core.problems import InputError, Message, single
 from scheduler.core.records import parse_day, unknown_unit
 from scheduler.core.rules import RuleBook, RulesError
 from scheduler.core.unittree import subtree as units_under
@@ -89,7 +89,7 @@ class App:
     @contextmanager
     def session(self) -> Iterator[Session]:
         if not is_initialised(self.engine):
-            raise Failure("the database is not initialised: run 'huiqi init' first")
+            raise Failure(Message("not_initialised").said(self.settings.language))
         with transaction(self.engine) as session:
             yield session
 
@@ -111,13 +111,17 @@ def run_app(function: Callable[..., Any], config: Path | None, **options: Any) -
     """Call ``function(App, **options)`` with the settings of ``--config`` (given after the
     command, or before it) and ``--lang``; bad input or configuration becomes a `Failure`."""
     shared = click.get_current_context().find_root().obj or {}
+    language = shared.get("lang") or "zh"
     try:
         path = config or shared.get("config")
         settings = load_settings(path)
         if shared.get("lang"):
             settings = settings.model_copy(update={"language": shared["lang"]})
+        language = settings.language
         return function(App(settings, path), **options)
-    except (InputError, RulesError, ConfigError, UnusableDatabase) as error:
+    except InputError as error:
+        raise Failure(error.said(language)) from None
+    except (RulesError, ConfigError, UnusableDatabase) as error:
         raise Failure(str(error)) from None
     except (OperationalError, ProgrammingError) as error:
         raise Failure(f"database error: {error.orig}") from None
@@ -144,6 +148,17 @@ def unit_ids(session: Session, code: str | None, subtree: bool, where: str) -> l
     if root is None:
         raise single(unknown_unit(code, [unit.code for unit in units]), where, field="--unit")
     return [unit.id for unit in (units_under(units, root) if subtree else [root])]
+
+
+def read_upload(app: App, file: Path) -> bytes:
+    """The bytes of a file to attach, refused (naming it) when missing or over
+    ``files.max_bytes``."""
+    limits = app.settings.files
+    if not file.is_file():
+        raise single(Message("no_such_file"), str(file))
+    if file.stat().st_size > limits.max_bytes:
+        raise single(Message("upload_too_large", limit=f"{limits.max_bytes:,}"), str(file))
+    return file.read_bytes()
 
 
 def os_user() -> str:

@@ -9,6 +9,7 @@ import click
 
 from scheduler.cli.kit import App, Failure, command, main
 from scheduler.config import DEFAULT_CONFIG
+from scheduler.core.problems import Message
 from scheduler.store import backup as backups
 from scheduler.store import dump, schema
 from scheduler.store.database import is_initialised
@@ -49,7 +50,7 @@ def restore_command(app: App, file: Path, force: bool) -> None:
 def export_command(app: App, fmt: str, output: Path | None, with_secrets: bool) -> None:
     """Export every table (users without password hashes unless --with-secrets)."""
     if not is_initialised(app.engine):
-        raise Failure("the database is not initialised: nothing to export")
+        raise Failure(Message("nothing_to_export").said(app.settings.language))
     if output is None:
         dump.export(app.engine, sys.stdout, with_secrets)
         return

@@ -10,7 +10,15 @@ from typing import Any
 
 import click
 
-from scheduler.cli.kit import App, Failure, by_option, command, main, write_atomically
+from scheduler.cli.kit import (
+    App,
+    Failure,
+    by_option,
+    command,
+    main,
+    read_upload,
+    write_atomically,
+)
 from scheduler.cli.streams import progress_bar
 from scheduler.core.importtemplates import KINDS, ExampleUnit, example_unit, import_template
 from scheduler.core.words import word
@@ -190,17 +198,12 @@ def _example(app: App) -> ExampleUnit:
 @by_option("Who attaches it; a user's login acts in that user's units.")
 def events_attach(app: App, event_id: int, file: Path, kind: str, by: str) -> None:
     """Attach a document (PDF, image, Office file; typed by its content) to an event."""
-    limits = app.settings.files
-    if not file.is_file():
-        raise Failure(f"{file}: no such file")
-    if file.stat().st_size > limits.max_bytes:
-        raise Failure(f"{file}: the file is larger than {limits.max_bytes:,} bytes")
-    upload = attachments.Upload(file.name, file.read_bytes(), kind)
+    upload = attachments.Upload(file.name, read_upload(app, file), kind)
     with app.session() as session:
         actor = waivers.command_line_actor(session, by)
         row = attachments.attach(
-            session, blob_store(app.settings), limits, event_id, upload, actor.name, app.now(),
-            actor.user, str(file),
+            session, blob_store(app.settings), app.settings.files, event_id, upload, actor.name,
+            app.now(), actor.user, str(file),
         )  # fmt: skip
         attachment_id, name, digest = row.id, row.filename, row.sha256
     click.echo(f"attachment {attachment_id} ({name}, sha256 {digest[:12]}) on event {event_id}")

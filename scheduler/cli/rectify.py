@@ -21,6 +21,7 @@ from scheduler.cli.kit import (
     by_option,
     command,
     main,
+    read_upload,
     unit_ids,
     write_atomically,
 )
@@ -68,12 +69,8 @@ def rectify_answer(app: App, item_id: int, note: str, file: Path | None, by: str
     """The unit's answer to an open item: a note and, optionally, a file."""
     upload = None
     if file is not None:
-        limits = app.settings.files
-        if not file.is_file():
-            raise Failure(f"{file}: no such file")
-        if file.stat().st_size > limits.max_bytes:
-            raise Failure(f"{file}: the file is larger than {limits.max_bytes:,} bytes")
-        upload = (blob_store(app.settings), limits, Upload(file.name, file.read_bytes(), KINDS[-1]))
+        data = read_upload(app, file)
+        upload = (blob_store(app.settings), app.settings.files, Upload(file.name, data, KINDS[-1]))
     with app.session() as session:
         actor = waivers.command_line_actor(session, by)
         rectifications.answer(session, item_id, note, actor.name, app.now(), actor.user, upload)

@@ -12,6 +12,7 @@ import click
 from scheduler import logs
 from scheduler.cli.kit import App, Failure, by_option, command, main, require_secret
 from scheduler.cli.textout import render_table
+from scheduler.core.problems import Message
 from scheduler.store.database import is_initialised
 
 
@@ -30,7 +31,7 @@ def serve(app: App, host: str, port: int, workers: int, access_log: bool) -> Non
     from scheduler.web.app import CONFIG_VARIABLE, create_app
 
     if not is_initialised(app.engine):
-        raise Failure("the database is not initialised: run 'huiqi init' first")
+        raise Failure(Message("not_initialised").said(app.settings.language))
     require_secret(app)
     logs.configure(app.settings.log.format, app.settings.log.level)
     click.echo(

@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any, TypeVar
 
-from scheduler.core.problems import InputError, Problem
+from scheduler.core.problems import InputError, Message, Problem, Refused, message_of
 from scheduler.core.words import word
 
 UNIT_COLUMNS = ("code", "name", "kind", "parent", "active_from", "active_to")
@@ -56,7 +56,7 @@ class Table:
     columns: tuple[str, ...]
     rows: Iterable[tuple[int, dict[str, str]]]  # a tuple, or a stream read once (events)
 
-    def problem(self, row: int, field: str | None, message: str) -> Problem:
+    def problem(self, row: int, field: str | None, message: str | Message) -> Problem:
         return Problem(self.filename, row, field, message)
 
     def require_columns(self, required: tuple[str, ...], kind: str | None = None) -> None:
@@ -66,12 +66,14 @@ class Table:
         if not missing:
             return
         names = {key: alias for alias, key in COLUMN_ALIASES.get(kind or "", {}).items()}
-        named = ", ".join(
-            f"{column!r} ({names[column]})" if column in names else repr(column)
+        named = [
+            Message("column_named", column=column, alias=names[column])
+            if column in names
+            else Message("column", column=column)
             for column in missing
-        )
-        plural = "columns" if len(missing) > 1 else "column"
-        raise InputError([self.problem(1, None, f"missing {plural} {named} in the header row")])
+        ]
+        key = "missing_columns" if len(missing) > 1 else "missing_column"
+        raise InputError([self.problem(1, None, Message(key, columns=named))])
 
     def canonical(self, kind: str) -> Table:
         """This table with the Chinese column names of a ``kind`` file (``units``, ``people``,
@@ -83,7 +85,7 @@ class Table:
         twice = sorted({c for c in renamed if renamed.count(c) > 1})
         if twice:
             both = [alias for alias, key in aliases.items() if key == twice[0]]
-            message = f"column {twice[0]!r} appears twice in the header (also as {both[0]})"
+            message = Message("column_twice_alias", column=twice[0], alias=both[0])
             raise InputError([self.problem(1, twice[0], message)])
         rows: Iterable[tuple[int, dict[str, str]]] = (
             (number, {aliases.get(column, column): value for column, value in cells.items()})
@@ -98,11 +100,11 @@ def parse_day(text: str) -> date:
     """A date written 2020-10-16, 2020/10/16, 2020.10.16 or 2020年10月16日."""
     match = _DATE.match(text.strip())
     if not match:
-        raise ValueError(f"bad date {text!r}: expected YYYY-MM-DD")
+        raise Refused(Message("bad_date", value=text))
     try:
         return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
     except ValueError:
-        raise ValueError(f"bad date {text!r}: no such day") from None
+        raise Refused(Message("no_such_day", value=text)) from None
 
 
 def parse_time(text: str) -> str:
@@ -110,7 +112,7 @@ def parse_time(text: str) -> str:
     normalised to two-digit hours."""
     match = _TIME.match(text.strip())
     if not match:
-        raise ValueError(f"bad time {text!r}: expected HH:MM")
+        raise Refused(Message("bad_time", value=text))
     return f"{int(match.group(1)):02d}:{match.group(2)}"
 
 
@@ -120,11 +122,11 @@ def parse_amount(text: str) -> Decimal:
     try:
         amount = Decimal(cleaned)
     except InvalidOperation:
-        raise ValueError(f"bad amount {text!r}: expected a number") from None
+        raise Refused(Message("bad_amount", value=text)) from None
     if not amount.is_finite():
-        raise ValueError(f"bad amount {text!r}: expected a number")
+        raise Refused(Message("bad_amount", value=text))
     if amount < 0:
-        raise ValueError(f"negative amount {text!r}")
+        raise Refused(Message("negative_amount", value=text))
     return amount.quantize(Decimal("0.01"))
 
 
@@ -142,16 +144,16 @@ class _RowReader:
     ) -> None:
         self.table, self.row, self.cells, self.problems = table, row, cells, problems
 
-    def fail(self, field: str | None, message: str) -> None:
+    def fail(self, field: str | None, message: str | Message) -> None:
         self.problems.append(self.table.problem(self.row, field, message))
 
     def text(self, field: str, required: bool = False) -> str:
         value = self.cells.get(field, "")
         if required and not value:
-            self.fail(field, "is required")
+            self.fail(field, Message("required"))
         longest = MAX_CHARS.get(field)
         if longest is not None and len(value) > longest:
-            self.fail(field, f"longer than {longest} characters")
+            self.fail(field, Message("too_long", count=longest))
             return value[:longest]
         return value
 
@@ -162,15 +164,20 @@ class _RowReader:
         try:
             return parse(value)
         except ValueError as error:
-            self.fail(field, str(error))
+            self.fail(field, message_of(error))
             return None
 
-    def known(self, field: str, value: str, choices: Collection[str], what: str) -> bool:
-        """Whether ``value`` is one of a small vocabulary; else a problem listing it."""
+    def known(
+        self, field: str, value: str, choices: Collection[str], what: str,
+        titles: Mapping[str, str] | None = None,
+    ) -> bool:  # fmt: skip
+        """Whether ``value`` is one of a small vocabulary; else a problem listing it (by its
+        Chinese ``titles`` where the reader reads Chinese)."""
         if value in choices:
             return True
-        listed = ", ".join(sorted(choices))
-        self.fail(field, f"unknown {what} {value!r} (known: {listed})")
+        names = titles or {}
+        known = [Message("term", name=key, title=names.get(key, key)) for key in sorted(choices)]
+        self.fail(field, Message("unknown_choice", what=Message(what), value=value, known=known))
         return False
 
     def known_unit(self, field: str, code: str, codes: Collection[str]) -> bool:
@@ -185,22 +192,27 @@ class _RowReader:
         both to the key); a problem listing the keys when it is neither."""
         if value in vocabulary:
             return vocabulary[value]
-        self.known(field, value, set(vocabulary.values()), what)
+        titles: dict[str, str] = {}
+        for text, key in vocabulary.items():
+            if not text.isascii():
+                titles.setdefault(key, text)
+        self.known(field, value, set(vocabulary.values()), what, titles)
         return value
 
     def date_range(self, first: str, last: str) -> tuple[date | None, date | None]:
         start, end = self.parsed(first, parse_day), self.parsed(last, parse_day)
         if start and end and end < start:
-            self.fail(last, f"{end} is before {first} {start}")
+            self.fail(last, Message("before_start", end=end, field=first, start=start))
         return start, end
 
 
-def unknown_unit(code: str, codes: Collection[str], what: str = "unit") -> str:
+def unknown_unit(code: str, codes: Collection[str], what: str = "unit") -> Message:
     """The problem of an unknown unit code, naming the closest known codes (at most
     `MOST_SUGGESTED`), never all of them."""
     close = closest(code, codes)
-    hint = f" (closest known: {', '.join(close)})" if close else ""
-    return f"unknown {what} {code!r}{hint}"
+    if close:
+        return Message("unknown_code_closest", what=Message(what), value=code, closest=close)
+    return Message("unknown_code", what=Message(what), value=code)
 
 
 def closest(code: str, codes: Collection[str]) -> list[str]:
@@ -271,10 +283,10 @@ def parse_units(
         read = _RowReader(table, number, cells, problems)
         code, name, kind = read.text("code", True), read.text("name", True), read.text("kind", True)
         if code in seen:
-            read.fail("code", f"duplicate unit code {code!r}")
+            read.fail("code", Message("duplicate_code", value=code))
         seen.add(code)
         if kind:
-            kind = read.term("kind", kind, kinds, "unit kind")
+            kind = read.term("kind", kind, kinds, "unit_kind")
         active_from, active_to = read.date_range("active_from", "active_to")
         attributes = {
             column: _attribute(value)
@@ -306,14 +318,14 @@ def _check_tree(
     parents.update({row.code: row.parent for row in rows})
     for row in rows:
         if row.parent and row.parent not in parents:
-            message = unknown_unit(row.parent, parents, "parent unit")
+            message = unknown_unit(row.parent, parents, "parent_unit")
             problems.append(table.problem(row.row, "parent", message))
             continue
         seen = {row.code}
         ancestor = row.parent
         while ancestor:
             if ancestor in seen:
-                message = f"unit {row.code!r} would be its own ancestor (via {ancestor!r})"
+                message = Message("own_ancestor", code=row.code, via=ancestor)
                 problems.append(table.problem(row.row, "parent", message))
                 break
             seen.add(ancestor)
@@ -349,7 +361,7 @@ def parse_people(
         name, unit, role = read.text("name", True), read.text("unit", True), read.text("role", True)
         email = read.text("email") or None
         if email and not _EMAIL.match(email):
-            read.fail("email", f"bad e-mail address {email!r}")
+            read.fail("email", Message("bad_email", value=email))
         if unit:
             read.known_unit("unit", unit, unit_codes)
         if role:
@@ -505,7 +517,7 @@ class EventParser:
         if unit:
             read.known_unit("unit", unit, units)
         kinds = split_list(read.text("kinds", True))
-        kinds = _unique(read.term("kinds", kind, self.kind_names, "event kind") for kind in kinds)
+        kinds = _unique(read.term("kinds", kind, self.kind_names, "event_kind") for kind in kinds)
         attended = split_list(read.text("attended"))
         attended = _unique(
             read.term("attended", role, self.role_names, "role") for role in attended
@@ -515,7 +527,7 @@ class EventParser:
             _check_active(read, units[unit], day)
         ref = read.text("ref") or None
         if ref and (unit, ref) in self.refs:
-            read.fail("ref", f"ref {ref!r} appears twice for unit {unit!r} in this file")
+            read.fail("ref", Message("ref_twice", ref=ref, unit=unit))
         self.refs.add((unit, ref or ""))
         time, amount = read.parsed("time", parse_time), read.parsed("amount", parse_amount)
         if len(problems) != before or not day:
@@ -534,11 +546,11 @@ def _check_once(read: _RowReader, row: EventRow, seen: dict[tuple[str, str], int
     """A row without ref that repeats an earlier row's date, time, kinds and title is refused."""
     first = seen.setdefault((row.unit, row.key), row.row)
     if first != row.row and not row.ref:
-        read.fail("title", f"the same event as row {first} (date, time, kinds, title); add a ref")
+        read.fail("title", Message("same_event", row=first))
 
 
 def _check_active(read: _RowReader, span: UnitSpan, day: date) -> None:
     if span.active_from and day < span.active_from:
-        read.fail("date", f"{day} is before the unit became active ({span.active_from})")
+        read.fail("date", Message("before_active", day=day, active_from=span.active_from))
     if span.active_to and day > span.active_to:
-        read.fail("date", f"{day} is after the unit ceased ({span.active_to})")
+        read.fail("date", Message("after_ceased", day=day, active_to=span.active_to))

@@ -50,7 +50,7 @@ def unprocessable(error: InputError) -> HTTPException:
     detail = [
         {
             "loc": ["body", (p.field or "").lstrip("-") or "body"],
-            "msg": p.message,
+            "msg": str(p.message),
             "type": "value_error",
         }
         for p in error.problems

@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile
 
 from scheduler.config import FileSettings
 from scheduler.core.access import can_read, lineage
-from scheduler.core.problems import InputError, single
+from scheduler.core.problems import InputError, Message, single
 from scheduler.store import attachments
 from scheduler.store.blobs import blob_store
 from scheduler.store.database import transaction
@@ -37,6 +37,7 @@ from scheduler.web.kit import (
     parents,
     unit_for,
 )
+from scheduler.web.messages import problem_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 FORM_OVERHEAD = 64_000  # bytes a multipart form adds around its files and fields
@@ -149,11 +150,11 @@ async def attach(request: Request, visit: VisitDep, event_id: int) -> Response:
     try:
         files = await posted_files(form, limits, {"files": "attachment_type", "photo": "=photo"})
         if not files:
-            raise single("choose a file", "upload", field="file")
+            raise single(Message("choose_file"), field="file")
         with transaction(visit.context.engine) as session:
             store_files(visit, session, event_id, files)
     except InputError as error:
-        return _problem(request, visit, str(error), back, 422)
+        return _problem(request, visit, problem_text(error, visit.lang), back, 422)
     return Response(status_code=303, headers={"Location": back})
 
 

@@ -25,7 +25,7 @@ from starlette.datastructures import UploadFile
 
 from scheduler.core.access import Role, can_change, lineage
 from scheduler.core.importtemplates import example_unit, import_template
-from scheduler.core.problems import InputError, single
+from scheduler.core.problems import InputError, Message, field_name, single
 from scheduler.core.records import Table
 from scheduler.store import registry, uploads
 from scheduler.store.database import transaction
@@ -48,7 +48,7 @@ KINDS = ("events", "people", "units")
 UNIT_COLUMN = {"units": "parent", "people": "unit", "events": "unit"}
 FORM_OVERHEAD = 64_000  # bytes a multipart form adds around the file
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
-EXPIRED = "the preview has expired: upload the file again"
+EXPIRED = Message("preview_expired")
 TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -120,7 +120,7 @@ async def import_file(request: Request, visit: VisitDep) -> HTMLResponse:
     limit = _limits(visit).max_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
-        problem = f"the file is larger than {limit:,} bytes"
+        problem = Message("upload_too_large", limit=f"{limit:,}").said(visit.lang)
         return _page(request, visit, "events", problems=[problem], status_code=413)
     form = await checked_form(request, visit)
     kind = str(form.get("kind", "events"))
@@ -130,18 +130,27 @@ async def import_file(request: Request, visit: VisitDep) -> HTMLResponse:
             return await _apply(request, visit, kind, form)
         return await _preview(request, visit, kind, form)
     except InputError as error:
-        problems = [str(p) for p in error.problems]
-        return _page(request, visit, kind, problems=problems, refused=_refused(error))
+        problems = [p.said(visit.lang) for p in error.problems]
+        return _page(request, visit, kind, problems=problems, refused=_refused(error, visit.lang))
 
 
-def _refused(error: InputError) -> list[tuple[int, str]]:
-    """The rows a refused file names, each with its problems (field: what), in row order."""
+def _refused(error: InputError, lang: str) -> list[tuple[int, str]]:
+    """The rows a refused file names, each with its problems (field: what, in ``lang``), in
+    row order."""
     by_row: dict[int, list[str]] = {}
     for problem in error.problems:
         if problem.row is not None and problem.row > 1:
-            field = f"{problem.field}: " if problem.field else ""
-            by_row.setdefault(problem.row, []).append(field + problem.message)
-    return [(row, "; ".join(messages)) for row, messages in sorted(by_row.items())]
+            field = _column(problem.field, lang) if problem.field else ""
+            by_row.setdefault(problem.row, []).append(field + problem.what(lang))
+    separator = "; " if lang == "en" else "；"
+    return [(row, separator.join(messages)) for row, messages in sorted(by_row.items())]
+
+
+def _column(field: str, lang: str) -> str:
+    """``date: `` in English, ``“日期”列：`` in Chinese."""
+    if lang == "en":
+        return f"{field}: "
+    return f"“{field_name(field, lang)}”列："
 
 
 async def _preview(
@@ -150,7 +159,7 @@ async def _preview(
     """Read and try the uploaded file (rolled back), then keep it for "apply"."""
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        raise single("choose a file", "upload", field="file")
+        raise single(Message("choose_file"), field="file")
     filename = Path(upload.filename).name
     data = await upload.read(_limits(visit).max_bytes + 1)
     summary = _run_import(visit, kind, filename, data)
@@ -172,7 +181,7 @@ async def _apply(
             else None
         )
     if kept is None:
-        raise single(EXPIRED, "upload", field="file")
+        raise single(EXPIRED, field="file")
     filename, data = kept
     summary = _run_import(visit, kind, filename, data, claim=digest)
     return _page(request, visit, kind, summary, filename=filename, applied=True)
@@ -185,15 +194,17 @@ def _run_import(
     transaction that claims the kept file of that hash (so it is applied once)."""
     limits = _limits(visit)
     if not data:
-        raise single("choose a file", "upload", field="file")
+        raise single(Message("choose_file"), field="file")
     if len(data) > limits.max_bytes:
-        raise single(f"the file is larger than {limits.max_bytes:,} bytes", filename, field="file")
+        raise single(
+            Message("upload_too_large", limit=f"{limits.max_bytes:,}"), filename, field="file"
+        )
     table = _table(filename, data, limits)
     context = visit.context
     try:
         with transaction(context.engine) as session:
             if claim and not uploads.claim(session, visit.user.user_id, claim):
-                raise single(EXPIRED, "upload", field="file")
+                raise single(EXPIRED, field="file")
             _check_scope(session, visit, kind, table)
             summary = _import(session, visit, kind, table)
             if not claim:
@@ -232,10 +243,10 @@ def _check_scope(session: Session, visit: Visit, kind: str, table: Table) -> Non
     if visit.user.role is Role.ADMIN:
         return
     if kind == "units":
-        raise single("only an admin imports units", table.filename, field="kind")
+        raise single(Message("admin_imports_units"), table.filename, field="kind")
     tree = parents(session)
     codes = dict(session.execute(select(Unit.code, Unit.id)).all())
     for number, cells in table.canonical(kind).rows:
         unit_id = codes.get(cells.get(UNIT_COLUMN[kind], ""))
         if unit_id is not None and not can_change(visit.user, lineage(unit_id, tree)):
-            raise single("outside your units", table.filename, number, UNIT_COLUMN[kind])
+            raise single(Message("outside_your_units"), table.filename, number, UNIT_COLUMN[kind])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from scheduler.core.problems import InputError
+from scheduler.core.problems import InputError, Message
 from scheduler.core.words import words
 
 _PATTERNS = (
@@ -36,8 +36,11 @@ def problem_text(error: InputError, lang: str) -> str:
     return "；".join(form_message(problem.message, lang) for problem in error.problems)
 
 
-def form_message(message: str, lang: str) -> str:
-    """``message`` in ``lang``'s words when a pattern knows it (English: as it is)."""
+def form_message(message: str | Message, lang: str) -> str:
+    """``message`` in ``lang``'s words: a `Message` said in it; a plain text translated when a
+    pattern knows it (English: as it is)."""
+    if isinstance(message, Message):
+        return message.said(lang)
     if lang == "en":
         return message
     names = words(lang, "form_error.")

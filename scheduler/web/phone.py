@@ -140,7 +140,7 @@ async def record(request: Request, token: str, context: WebContext = Context) ->
                 )
                 _attach(session, context, holder, event_id, files, now)
         except InputError as error:
-            errors = {p.field or "": p.message for p in error.problems}
+            errors = {p.field or "": p.what(lang) for p in error.problems}
             if lang != "en" and ("file" in errors or "type" in errors):
                 errors = _file_error(context, lang)  # the checker's reasons are English
         if errors:

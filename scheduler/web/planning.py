@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from scheduler.calendar import meetings, plans
-from scheduler.core.problems import InputError
+from scheduler.core.problems import InputError, message_of
 from scheduler.core.records import parse_day
 from scheduler.core.unittree import subtree
 from scheduler.core.words import words
@@ -39,6 +39,7 @@ from scheduler.web.kit import (
     page,
     unit_for,
 )
+from scheduler.web.messages import form_message
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -173,7 +174,7 @@ async def move_meeting(request: Request, visit: VisitDep, meeting_id: int) -> Re
         try:
             day = parse_day(str(form.get("date", "")).strip())
         except ValueError as error:
-            return _refused(request, visit, [str(error)], back)
+            return _refused(request, visit, [form_message(message_of(error), visit.lang)], back)
         problems, change = plans.move(
             session, context.book, context.settings, meeting_id, day, visit.user.label, visit.now
         )

@@ -24,6 +24,7 @@ from scheduler.web.kit import (
     local_minute,
     page,
 )
+from scheduler.web.messages import problem_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -62,7 +63,8 @@ async def decide(request: Request, visit: VisitDep, event_id: int, decision: str
             )  # fmt: skip
     except InputError as error:
         return page(
-            request, visit, visit.context, "message.html", status_code=422, heading=str(error),
+            request, visit, visit.context, "message.html", status_code=422,
+                heading=problem_text(error, visit.lang),
             back="/reviews",
         )  # fmt: skip
     return RedirectResponse("/reviews", status_code=303)

@@ -38,6 +38,7 @@ from scheduler.web.kit import (
     page,
     unit_for,
 )
+from scheduler.web.messages import problem_text
 from scheduler.web.phone import PRIVATE, phone_page, refused_page
 
 router = APIRouter(include_in_schema=False)
@@ -145,7 +146,8 @@ async def organiser_sign(request: Request, visit: VisitDep, meeting_id: int) -> 
         except InputError as error:
             back = f"/meetings/{meeting_id}/signin"
             return page(
-                request, visit, context, "message.html", status_code=422, heading=str(error),
+                request, visit, context, "message.html", status_code=422,
+                heading=problem_text(error, visit.lang),
                 back=back,
             )  # fmt: skip
     return RedirectResponse(f"/meetings/{meeting_id}/signin", status_code=303)
@@ -165,7 +167,8 @@ async def held_from_signins(request: Request, visit: VisitDep, meeting_id: int) 
         except InputError as error:
             back = f"/meetings/{meeting_id}/signin"
             return page(
-                request, visit, context, "message.html", status_code=422, heading=str(error),
+                request, visit, context, "message.html", status_code=422,
+                heading=problem_text(error, visit.lang),
                 back=back,
             )  # fmt: skip
     return RedirectResponse(f"/units/{quote(unit.code)}", status_code=303)
