@@ -82,9 +82,11 @@ def test_the_kind_defaults_to_the_most_numerous_under_the_unit(assessed: HuiqiRu
     ]
     refused = assessed("scorecard", *YEAR, "--kind", "city", check=False)
     assert refused.returncode == 1 and refused.stderr.count("\n") == 1
-    assert refused.stderr.startswith("--kind: unknown unit kind 'city'")
+    assert refused.stderr.startswith("--kind：没有这种单位类型“city”")
+    english = assessed("--lang", "en", "scorecard", *YEAR, "--kind", "city", check=False)
+    assert english.stderr.startswith("--kind: unknown unit kind 'city'")
     unscored = assessed("scorecard", *YEAR, "--kind", "workshop", check=False)
-    assert unscored.returncode == 1 and "no rule with points" in unscored.stderr
+    assert unscored.returncode == 1 and "没有适用于单位类型“workshop”的计分规则" in unscored.stderr
 
 
 @SQLITE_ONLY

@@ -74,7 +74,7 @@ def test_bad_meeting_input_is_one_line_on_stderr_and_exit_1(county: HuiqiRunner)
         "--end", "11:00", "--title", "x", check=False,
     )  # fmt: skip
     assert (result.returncode, result.stdout) == (1, "")
-    assert result.stderr == "meetings plan: --unit: unknown unit '999'\n"
+    assert result.stderr == "meetings plan，--unit：没有这个单位“999”\n"
     bad_start = county("meetings", "update", "1", "--start", "tomorrow", check=False)
     assert bad_start.returncode == 1
     assert bad_start.stderr.startswith("meetings update: --start: bad date and time 'tomorrow'")

@@ -108,6 +108,6 @@ def _count(proposal: dict) -> dict[str, int]:
 def test_bad_options_are_one_line_and_exit_1(
     county: HuiqiRunner, args: tuple[str, ...], message: str
 ) -> None:
-    result = county("plan", *args, check=False)
+    result = county("--lang", "en", "plan", *args, check=False)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].endswith(message)

@@ -113,7 +113,9 @@ def test_the_trail_is_listed_by_unit_subtree_and_days(changed: HuiqiRunner) -> N
     assert {e["unit"] for e in township} == {"101", "10101"}
     assert entries(changed, "--to", "2000-01-01") == []
     bad = changed("trail", "--subtree", check=False)
-    assert bad.returncode == 1 and bad.stderr.strip() == "trail: --subtree: needs --unit"
+    assert bad.returncode == 1 and bad.stderr.strip() == "trail，--subtree：需要同时给出 --unit"
+    english = changed("--lang", "en", "trail", "--subtree", check=False)
+    assert english.stderr.strip() == "trail: --subtree: needs --unit"
 
 
 def test_the_table_and_csv_say_the_trail_in_words(changed: HuiqiRunner) -> None:

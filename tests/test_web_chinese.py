@@ -158,7 +158,7 @@ def test_every_page_in_chinese_has_no_english_word_and_no_raw_message_id(
     with transaction(engine) as session:
         planned_id = session.scalar(select(Meeting.id).where(Meeting.title == "党委会"))
     early = client.post(f"/meetings/{planned_id}/held", data={"csrf": csrf})
-    assert early.status_code == 422 and "会议尚未召开" in early.text
+    assert early.status_code == 422 and "会议1尚未召开（2021-07-10）" in early.text
     pages["held too early"] = early.text
     leaks = {path: english_in(html) for path, html in pages.items()}
     assert not {path: words for path, words in leaks.items() if words}

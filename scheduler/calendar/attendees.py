@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.calendar.ics import Attendee
-from scheduler.core.problems import InputError, Problem
+from scheduler.core.problems import InputError, Message, Problem
 from scheduler.core.rules import Rule, RuleBook
 from scheduler.store.models import Person, RoleAssignment, Unit
 from scheduler.store.models_calendar import MeetingAttendee
@@ -65,11 +65,14 @@ def attendees_for(
             _add(found, _by_address(session, item, where))
             continue
         if item not in book.roles:
-            known = ", ".join(sorted(book.roles))
-            raise _problem(where, "--attendees", f"unknown role {item!r} (known: {known})")
+            known = sorted(book.roles)
+            message = Message("unknown_choice", what=Message("role"), value=item, known=known)
+            raise _problem(where, "--attendees", message)
         holders = _holders(session, unit.id, item, day)
         if asked is not None and not holders:
-            raise _problem(where, "--attendees", f"nobody holds {item} at {unit.code} on {day}")
+            raise _problem(
+                where, "--attendees", Message("nobody_holds", role=item, unit=unit.code, day=day)
+            )
         for person in holders:
             if person.email:
                 _add(found, _holder(person, item))
@@ -91,7 +94,7 @@ def _add(found: dict[str, MeetingAttendee], attendee: MeetingAttendee) -> None:
 
 def _by_address(session: Session, address: str, where: str) -> MeetingAttendee:
     if not _EMAIL.match(address):
-        raise _problem(where, "--attendees", f"bad e-mail address {address!r}")
+        raise _problem(where, "--attendees", Message("bad_email", value=address))
     person = session.scalar(select(Person).where(Person.email == address))
     if person is None:
         return MeetingAttendee(email=address, name=address.split("@")[0])
@@ -118,5 +121,5 @@ def attendees_of(people: Sequence[MeetingAttendee]) -> tuple[Attendee, ...]:
     return tuple(Attendee(person.email, person.name) for person in people)
 
 
-def _problem(where: str, field_name: str, message: str) -> InputError:
+def _problem(where: str, field_name: str, message: str | Message) -> InputError:
     return InputError([Problem(where, None, field_name, message)])

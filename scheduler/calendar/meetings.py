@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from scheduler.calendar import history
 from scheduler.calendar.attendees import attendees_for, attendees_of
 from scheduler.calendar.ics import Attendee
-from scheduler.core.problems import InputError, Problem
+from scheduler.core.problems import InputError, Message, Problem, message_of
 from scheduler.core.records import parse_day, parse_time, split_list
 from scheduler.core.rules import RuleBook
 from scheduler.store import registry
@@ -88,7 +88,7 @@ def read_fields(raw: dict[str, str | None], zone: ZoneInfo, where: str) -> Meeti
         try:
             return parse(text.strip())
         except ValueError as error:
-            problems.append(Problem(where, None, f"--{key}", str(error)))
+            problems.append(Problem(where, None, f"--{key}", message_of(error)))
             return None
 
     start = attempt("start", lambda text: parse_moment(text, zone))
@@ -149,7 +149,7 @@ def plan(
     required = ("unit", "kinds", "start", "end", "title")
     missing = [key for key in required if not getattr(fields, key)]
     if missing:
-        raise _problem(where, f"--{missing[0]}", "is required")
+        raise _problem(where, f"--{missing[0]}", Message("required"))
     unit = _unit(session, fields.unit or "", where)
     assert fields.kinds and fields.start and fields.end and fields.title
     _check_meeting(book, unit, fields.kinds, fields.start, fields.end, where)
@@ -222,7 +222,7 @@ def cancel(session: Session, meeting_id: int, reason: str, by: str, now: datetim
     """Cancel a planned meeting: SEQUENCE + 1 and METHOD:CANCEL to every attendee."""
     where = "meetings cancel"
     if not reason.strip():
-        raise _problem(where, "--reason", "a reason is required")
+        raise _problem(where, "--reason", Message("reason_required"))
     meeting = _planned(session, meeting_id, where)
     meeting.status, meeting.cancel_reason = "cancelled", reason.strip()
     meeting.sequence += 1
@@ -266,14 +266,15 @@ def held(
     where = "meetings held"
     meeting = _meeting(session, meeting_id, where)
     if meeting.status == "cancelled":
-        raise _problem(where, "ID", f"meeting {meeting_id} was cancelled")
+        raise _problem(where, "ID", Message("meeting_cancelled", id=meeting_id))
     start = as_utc(meeting.starts_at).astimezone(now.tzinfo)
     if start.date() > now.date():
-        raise _problem(where, "ID", f"meeting {meeting_id} has not taken place yet ({start:%F})")
+        raise _problem(where, "ID", Message("meeting_not_yet", id=meeting_id, day=f"{start:%F}"))
     unknown = [role for role in attended if role not in book.roles]
     if unknown:
-        known = ", ".join(sorted(book.roles))
-        raise _problem(where, "--attended", f"unknown role {unknown[0]!r} (known: {known})")
+        known = sorted(book.roles)
+        message = Message("unknown_choice", what=Message("role"), value=unknown[0], known=known)
+        raise _problem(where, "--attended", message)
     cells = _event_cells(meeting, session.get_one(Unit, meeting.unit_id), start, attended)
     meeting.event_id = registry.add_event(session, book, cells, by, now)
     meeting.status, meeting.updated_at = "held", as_utc(now)
@@ -357,15 +358,18 @@ def _check_meeting(
 ) -> None:
     for kind in kinds:
         if kind not in book.event_kinds:
-            known = ", ".join(sorted(book.event_kinds))
-            raise _problem(where, "--kinds", f"unknown event kind {kind!r} (known: {known})")
+            known = sorted(book.event_kinds)
+            what = Message("event_kind")
+            raise _problem(
+                where, "--kinds", Message("unknown_choice", what=what, value=kind, known=known)
+            )
     if end <= start:
-        raise _problem(where, "--end", f"the end {end:%F %H:%M} is not after the start")
+        raise _problem(where, "--end", Message("end_not_after", end=f"{end:%F %H:%M}"))
     if end - start > timedelta(days=7):
-        raise _problem(where, "--end", "a meeting lasts at most 7 days")
+        raise _problem(where, "--end", Message("meeting_too_long", days=7))
     day = start.date()
     if (unit.active_from and day < unit.active_from) or (unit.active_to and day > unit.active_to):
-        raise _problem(where, "--start", f"unit {unit.code} is not active on {day}")
+        raise _problem(where, "--start", Message("unit_not_active", code=unit.code, day=day))
 
 
 def _notices(
@@ -397,23 +401,23 @@ def _snapshot(meeting: Meeting) -> tuple[object, ...]:
 def _unit(session: Session, code: str, where: str) -> Unit:
     unit = session.scalar(select(Unit).where(Unit.code == code))
     if unit is None:
-        raise _problem(where, "--unit", f"unknown unit {code!r}")
+        raise _problem(where, "--unit", Message("unknown_code", what=Message("unit"), value=code))
     return unit
 
 
 def _meeting(session: Session, meeting_id: int, where: str) -> Meeting:
     meeting = session.get(Meeting, meeting_id)
     if meeting is None:
-        raise _problem(where, "ID", f"no meeting with id {meeting_id}")
+        raise _problem(where, "ID", Message("no_meeting", id=meeting_id))
     return meeting
 
 
 def _planned(session: Session, meeting_id: int, where: str) -> Meeting:
     meeting = _meeting(session, meeting_id, where)
     if meeting.status != "planned":
-        raise _problem(where, "ID", f"meeting {meeting_id} is {meeting.status}")
+        raise _problem(where, "ID", Message(f"meeting_is_{meeting.status}", id=meeting_id))
     return meeting
 
 
-def _problem(where: str, field_name: str, message: str) -> InputError:
+def _problem(where: str, field_name: str, message: str | Message) -> InputError:
     return InputError([Problem(where, None, field_name, message)])

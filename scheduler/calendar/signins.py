@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.calendar import history, meetings
 from scheduler.core.links import SIGN_IN, Claims, Refusal, TokenRefused, make_token, read_token
-from scheduler.core.problems import single
+from scheduler.core.problems import Message, single
 from scheduler.core.rules import RuleBook
 from scheduler.core.words import word
 from scheduler.store.models_calendar import Meeting, as_utc
@@ -70,11 +70,11 @@ def sign(
     where = "meetings sign-in"
     name = " ".join(name.split())
     if not name or len(name) > NAME_CHARS or CONTROL.search(name):
-        raise single(f"a name of 1 to {NAME_CHARS} characters", where, field="name")
+        raise single(Message("name_length", most=NAME_CHARS), where, field="name")
     if mode not in SIGN_MODES:
         raise single(f"mode is one of {', '.join(SIGN_MODES)}", where, field="mode")
     if meeting.status == "cancelled":
-        raise single(f"meeting {meeting.id} was cancelled", where, field="ID")
+        raise single(Message("meeting_cancelled", id=meeting.id), where, field="ID")
     found = session.scalar(
         select(MeetingSignIn).where(
             MeetingSignIn.meeting_id == meeting.id, MeetingSignIn.name == name

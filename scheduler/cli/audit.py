@@ -17,7 +17,7 @@ from scheduler.audit import export as audit_export
 from scheduler.audit import listing as audit
 from scheduler.audit.export import local_time
 from scheduler.cli.kit import DAY, App, command, main, write_atomically
-from scheduler.core.problems import single
+from scheduler.core.problems import Message, single
 from scheduler.store import trail
 from scheduler.store.blobs import blob_store
 
@@ -81,7 +81,7 @@ def _write_zip(
 
     folder = output.resolve().parent
     if not folder.is_dir():
-        raise single("no such folder", str(folder), field="--output")
+        raise single(Message("no_such_folder"), str(folder), field="--output")
     now, zone = app.now(), app.settings.zone
 
     def workbook(linked: Sequence[bundle.Document]) -> bytes:
@@ -104,7 +104,7 @@ def _query(
     year: int | None, period: str | None, day: date, filters: dict[str, str | None]
 ) -> audit.AuditQuery:
     if year is not None and period is not None:
-        raise single("give --year or --period, not both", "--period")
+        raise single(Message("year_or_period"), "--period")
     status = audit.parse_status(filters.get("status"))
     unit, rule = filters.get("unit"), filters.get("rule")
     if period is not None:

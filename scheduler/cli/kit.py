@@ -141,7 +141,7 @@ def unit_ids(session: Session, code: str | None, subtree: bool, where: str) -> l
     """The ids of ``--unit CODE`` (with ``--subtree``: and every unit under it); None: all."""
     if code is None:
         if subtree:
-            raise single("needs --unit", where, field="--subtree")
+            raise single(Message("needs_unit"), where, field="--subtree")
         return None
     units = unit_facts(session)
     root = next((unit for unit in units if unit.code == code), None)
@@ -224,7 +224,7 @@ def write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file: never a half-written file."""
     folder = path.resolve().parent
     if not folder.is_dir():
-        raise single("no such folder", str(folder), field="--output")
+        raise single(Message("no_such_folder"), str(folder), field="--output")
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "wb") as out:

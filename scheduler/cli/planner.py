@@ -20,7 +20,7 @@ from scheduler.cli.kit import (
     run_app,
 )
 from scheduler.cli.textout import render_table
-from scheduler.core.problems import single
+from scheduler.core.problems import Message, single
 from scheduler.core.words import format_date, words
 
 if TYPE_CHECKING:
@@ -87,13 +87,15 @@ def _scope(
     from scheduler.calendar import plans
 
     if year is None:
-        raise single("is required", where, field="--year")
+        raise single(Message("required"), where, field="--year")
     if subtree and unit is None:
-        raise single("needs --unit", where, field="--subtree")
+        raise single(Message("needs_unit"), where, field="--subtree")
     try:
         return plans.scope_ids(session, unit, subtree)
     except KeyError:
-        raise single(f"unknown unit {unit!r}", where, field="--unit") from None
+        raise single(
+            Message("unknown_code", what=Message("unit"), value=unit), where, field="--unit"
+        ) from None
 
 
 def _warn_coverage(app: App, year_plan: YearPlan) -> None:

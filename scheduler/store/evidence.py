@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from scheduler.core.problems import single
+from scheduler.core.problems import Message, single
 from scheduler.core.records import (
     EVENT_COLUMNS,
     EventParser,
@@ -85,10 +85,10 @@ def replace_event(
     where = "events replace"
     old = session.get(Event, event_id)
     if old is None or old.superseded_by is not None or old.voided_at is not None:
-        raise single(f"no current event {event_id}", where)
+        raise single(Message("no_current_event", id=event_id), where)
     unit = session.get_one(Unit, old.unit_id)
     if cells.get("unit") != unit.code:
-        raise single("an event keeps its unit", where, field="unit")
+        raise single(Message("event_keeps_unit"), where, field="unit")
     if not old.ref:
         old.ref = f"event-{old.id}"
         old.key = event_key(old.ref, old.date, old.time, [], "")
@@ -99,13 +99,13 @@ def void_event(session: Session, event_id: int, reason: str, actor: str, now: da
     """Void the current event ``event_id``; it stays in the history."""
     event = session.get(Event, event_id)
     if event is None:
-        raise single(f"no event with id {event_id}", "events void")
+        raise single(Message("no_event", id=event_id), "events void")
     if event.superseded_by is not None:
-        raise single(f"event {event_id} was replaced by event {event.superseded_by}", "events void")
+        raise single(Message("event_replaced", id=event_id, by=event.superseded_by), "events void")
     if event.voided_at is not None:
-        raise single(f"event {event_id} is already void", "events void")
+        raise single(Message("event_void", id=event_id), "events void")
     if not reason.strip():
-        raise single("a reason is required", "events void", field="reason")
+        raise single(Message("reason_required"), "events void", field="reason")
     event.voided_at, event.voided_by, event.void_reason = now, actor, reason
     subject, after = _event_subject(event), {"reason": reason}
     trail.record(session, actor, "event.void", subject, now, event.unit_id, None, after)

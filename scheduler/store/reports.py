@@ -18,7 +18,7 @@ from scheduler.core import unittree
 from scheduler.core.assessment import Scorecard, assess, scored_kinds, scoring_rules
 from scheduler.core.compliance import Obligation, UnitFacts, evaluate
 from scheduler.core.gcpause import gc_paused
-from scheduler.core.problems import single
+from scheduler.core.problems import Message, single
 from scheduler.core.records import unknown_unit
 from scheduler.core.rules import Rule, RuleBook
 from scheduler.core.summaries import Matrix, build_matrix
@@ -182,10 +182,12 @@ def _active_within(unit: UnitFacts, first: date, last: date) -> bool:
 
 def _scored_kind(book: RuleBook, rules: Sequence[Rule], kind: str) -> str:
     if kind not in book.unit_kinds:
-        choices = ", ".join(book.unit_kinds)
-        raise single(f"unknown unit kind {kind!r} (known: {choices})", "--kind")
+        what = Message("unit_kind")
+        raise single(
+            Message("unknown_choice", what=what, value=kind, known=list(book.unit_kinds)), "--kind"
+        )
     if not scoring_rules(rules, kind):
-        raise single(f"no rule with points applies to unit kind {kind!r}", "--kind")
+        raise single(Message("no_scoring_rule", kind=kind), "--kind")
     return kind
 
 
@@ -193,7 +195,7 @@ def _rules(book: RuleBook, rule_id: str | None) -> list[Rule]:
     if rule_id is None:
         return list(book.rules)
     if not book.has_rule(rule_id):
-        raise single(f"unknown rule {rule_id!r}", "--rule")
+        raise single(Message("unknown_rule", value=rule_id), "--rule")
     return [book.rule(rule_id)]
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.core.access import Principal, Role, can_approve, can_change, lineage
 from scheduler.core.periods import period_of_label
-from scheduler.core.problems import single
+from scheduler.core.problems import Message, single
 from scheduler.core.rules import Rule, RuleBook
 from scheduler.store import trail
 from scheduler.store.facts import CURRENT
@@ -67,7 +67,7 @@ def waive(
     where = "waive"
     unit, _ = _target(session, book, unit_code, rule_id, label, where)
     if not reason.strip() or not by.strip():
-        raise single("a reason and the approver (--by) are required", where, field="reason")
+        raise single(Message("reason_and_approver"), where, field="reason")
     waiver = Waiver(unit_id=unit.id, rule_id=rule_id, period_label=label, reason=reason,
                     approved_by=by, created_at=now)  # fmt: skip
     session.add(waiver)
@@ -91,10 +91,10 @@ def request(
     where = "waivers request"
     unit, _ = _target(session, book, unit_code, rule_id, label, where)
     if actor.user is not None and not can_change(actor.user, _lineage(session, unit.id)):
-        raise single(f"unit {unit_code} is outside your units", where, field="unit")
+        raise single(Message("unit_outside", code=unit_code), where, field="unit")
     if not reason.strip():
-        raise single("a reason is required", where, field="reason")
-    already = f"a waiver of {unit_code} {rule_id} {label} is requested already"
+        raise single(Message("reason_required"), where, field="reason")
+    already = Message("waiver_requested", unit=unit_code, rule=rule_id, period=label)
     if _pending(session, unit.id, rule_id, label) is not None:
         raise single(already, where, field="period")
     asked = WaiverRequest(
@@ -117,12 +117,12 @@ def decide(
     where = f"waivers {'approve' if approve else 'refuse'}"
     asked = session.get(WaiverRequest, request_id)
     if asked is None:
-        raise single(f"no waiver request {request_id}", where, field="ID")
+        raise single(Message("no_waiver_request", id=request_id), where, field="ID")
     problem = decision_problem(session, asked, actor)
     if problem:
         raise single(problem, where, field="ID")
     if not approve and not comment.strip():
-        raise single("say why it is refused (--comment)", where, field="comment")
+        raise single(Message("say_why_refused"), where, field="comment")
     asked.status = APPROVED if approve else REFUSED
     asked.decided_by, asked.decided_at, asked.comment = actor.name, now, comment.strip() or None
     asked.decided_by_user = actor.user.user_id if actor.user else None
@@ -160,7 +160,7 @@ def decision_problem(
     return None
 
 
-def _flush(session: Session, message: str, where: str) -> None:
+def _flush(session: Session, message: str | Message, where: str) -> None:
     """Write now; a row another transaction saved meanwhile trips a unique index: one line."""
     try:
         session.flush()
@@ -215,18 +215,26 @@ def _target(
 ) -> tuple[Unit, Rule]:
     """The unit and rule of an obligation that exists and is not waived yet."""
     if not book.has_rule(rule_id):
-        raise single(f"unknown rule {rule_id!r}", where, field="rule")
+        raise single(Message("unknown_rule", value=rule_id), where, field="rule")
     rule = book.rule(rule_id)
     unit = session.scalar(select(Unit).where(Unit.code == unit_code))
     if unit is None:
-        raise single(f"unknown unit {unit_code!r}", where, field="unit")
+        raise single(
+            Message("unknown_code", what=Message("unit"), value=unit_code), where, field="unit"
+        )
     if unit.kind not in rule.applies_to:
-        raise single(f"rule {rule_id} does not apply to a {unit.kind}", where, field="unit")
+        raise single(
+            Message("rule_not_for_kind", rule=rule_id, kind=unit.kind), where, field="unit"
+        )
     problem = _period_problem(session, rule, unit, label)
     if problem:
         raise single(problem, where, field="period")
     if _waived(session, unit.id, rule_id, label):
-        raise single(f"{unit_code} {rule_id} {label} is already waived", where, field="period")
+        raise single(
+            Message("already_waived", unit=unit_code, rule=rule_id, period=label),
+            where,
+            field="period",
+        )
     return unit, rule
 
 
