@@ -10,16 +10,19 @@ import io
 from collections.abc import Callable
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import Engine, func, select
 
+from scheduler.reminders.sweep import sweep
 from scheduler.store import reviews, waivers
 from scheduler.store.database import transaction
 from scheduler.store.models import ChangeRecord, Event
 from scheduler.store.models_rectifications import Rectification
 from tests import filesamples as sample
 from tests.countyfacts import RECORDED
+from tests.webfixtures import NOW
 
 pytest_plugins = ["tests.webfixtures"]
 ClientOf = Callable[[str], tuple[TestClient, str]]
@@ -185,3 +188,17 @@ def test_the_forms_speak_english_too(client_of: ClientOf) -> None:
     assert "Open a 整改 item" in page and "整改 ledger" in page and "Close (销号)" in page
     refused = open_on_101(county, csrf, issue="")
     assert refused.status_code == 422 and "the issue is required" in refused.text
+
+
+def test_the_outbox_names_a_notice_by_its_kind(
+    client_of: ClientOf, engine: Engine, web_app: FastAPI
+) -> None:
+    county, csrf = client_of("county")
+    open_on_101(county, csrf, due="2021-07-01")  # a Thursday: 1 day before is this Wednesday
+    context = web_app.state.huiqi
+    with transaction(engine) as session:
+        found = sweep(session, context.book, context.settings, NOW.date(), NOW)
+    assert [(n.kind, n.stage) for n in found.notices] == [("@rectify", "1 day before")] * 2
+    admin, _ = client_of("admin")
+    page = admin.get("/outbox").text
+    assert "整改事项" in page and "@rectify" not in page
