@@ -26,7 +26,7 @@ from scheduler.store import rectifications, registry, reviews
 from scheduler.store.database import transaction
 from scheduler.store.models import Event
 from scheduler.store.models_reminders import CANCELLED, SENT
-from tests.conftest import EVENT_HEADER, PEOPLE_HEADER
+from tests.conftest import EVENT_HEADER, PEOPLE_HEADER, HuiqiRunner
 from tests.countyfacts import table
 from tests.mailsink import MailSink
 from tests.remindworld import (
@@ -192,3 +192,14 @@ def test_an_item_alone_makes_a_digest_of_its_own(
     subject, text = mails(sink)["wang@example.org"]
     assert subject == "【会期提醒】东山村：1 项整改事项"
     assert "还剩 1 天" in text and "完善台账" in text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_dry_run_lists_the_notices_with_the_reminders(county: Engine, huiqi: HuiqiRunner) -> None:
+    result = huiqi("remind", "--as-of", "2026-10-16", "--dry-run")
+    lines = result.stdout.splitlines()
+    assert lines[0] == "2026年10月16日:将写入 8 条提醒(演练,未写入)"  # 4 reminders, 4 notices
+    items = [line for line in lines if "@rectify" in line]
+    assert len(items) == 2 and all("#1" in line and "截止前7天" in line for line in items)
+    assert any("刘主席" in line for line in items) and any("陈书记" in line for line in items)
+    assert sum("@returned" in line for line in lines) == 2  # 101's secretary and chair
