@@ -11,7 +11,7 @@ checks again and writes the trail; an answer's file passes the attachments' limi
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from scheduler.audit import rectifications as ledger
-from scheduler.core.access import can_approve, can_change, can_read, lineage
+from scheduler.core.access import Principal, can_approve, can_change, can_read, lineage
 from scheduler.core.problems import InputError, single
 from scheduler.store import rectifications
 from scheduler.store.blobs import blob_store
@@ -46,6 +46,7 @@ from scheduler.web.messages import problem_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 WHERE = "rectify"
+Allowed = Callable[[Principal, tuple[int, ...]], bool]
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -147,7 +148,7 @@ async def decide(request: Request, visit: VisitDep, item_id: int, decision: str)
     return RedirectResponse(back, status_code=303)
 
 
-def _item_unit(session: Session, visit: Visit, item_id: int, allowed: Any) -> str:
+def _item_unit(session: Session, visit: Visit, item_id: int, allowed: Allowed) -> str:
     """The code of the item's unit: 404 when there is no item or the user may not read its
     unit, 403 when ``allowed(user, lineage)`` says no."""
     item = session.get(Rectification, item_id)
