@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -15,14 +16,16 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import Engine, func, select
 
+from scheduler.config import FileSettings
+from scheduler.core.rules import RuleBook
 from scheduler.reminders.sweep import sweep
 from scheduler.store import reviews, waivers
 from scheduler.store.database import transaction
 from scheduler.store.models import ChangeRecord, Event
 from scheduler.store.models_rectifications import Rectification
 from tests import filesamples as sample
-from tests.countyfacts import RECORDED
-from tests.webfixtures import NOW
+from tests.countyfacts import RECORDED, load_county
+from tests.webfixtures import EVENTS, NOW, add_users, log_in, make_app, settings_for
 
 pytest_plugins = ["tests.webfixtures"]
 ClientOf = Callable[[str], tuple[TestClient, str]]
@@ -202,3 +205,32 @@ def test_the_outbox_names_a_notice_by_its_kind(
     admin, _ = client_of("admin")
     page = admin.get("/outbox").text
     assert "整改事项" in page and "@rectify" not in page
+
+
+def test_an_answers_file_keeps_to_the_upload_limits(
+    engine: Engine, book: RuleBook, database_url: str, tmp_path: Path, cheap_hashes: None
+) -> None:
+    load_county(engine, book, EVENTS)
+    add_users(engine)
+    settings = settings_for(database_url, str(tmp_path))
+    small = settings.model_copy(update={"files": FileSettings(folder=str(tmp_path / "f"),
+                                                              max_bytes=1000, max_files=1)})  # fmt: skip
+    app = make_app(engine, book, small)
+    with TestClient(app, base_url="https://testserver") as county:
+        open_on_101(county, log_in(county, "county"))
+    with TestClient(app, base_url="https://testserver") as clerk:
+        csrf = log_in(clerk, "clerk")
+        big = clerk.post(
+            "/rectifications/1/answer",
+            data={"csrf": csrf, "note": "见附件"},
+            files={"file": ("大.pdf", sample.pdf() + b" " * 70_000)},
+        )
+        assert big.status_code == 413
+        over = clerk.post(
+            "/rectifications/1/answer",
+            data={"csrf": csrf, "note": "见附件"},
+            files={"file": ("大.pdf", sample.pdf() + b" " * 2_000)},
+        )
+        assert over.status_code == 422
+    with transaction(engine) as session:
+        assert session.get_one(Rectification, 1).status == "open"
