@@ -213,8 +213,8 @@ def test_an_answers_file_keeps_to_the_upload_limits(
     load_county(engine, book, EVENTS)
     add_users(engine)
     settings = settings_for(database_url, str(tmp_path))
-    small = settings.model_copy(update={"files": FileSettings(folder=str(tmp_path / "f"),
-                                                              max_bytes=1000, max_files=1)})  # fmt: skip
+    limits = FileSettings(folder=str(tmp_path / "f"), max_bytes=1000, max_files=1)
+    small = settings.model_copy(update={"files": limits})
     app = make_app(engine, book, small)
     with TestClient(app, base_url="https://testserver") as county:
         open_on_101(county, log_in(county, "county"))
