@@ -94,6 +94,15 @@ class ReminderSettings(_Section):
         time(8, 0), description="Local time until which no reminder is sent (quiet hours)"
     )
     links: bool = Field(True, description="Put a signed record link (/r/TOKEN) in every reminder")
+    rectify_days: list[Annotated[int, Field(ge=0, le=366)]] = Field(
+        [7, 1],
+        description="Days before an open 整改 item's due date its unit's clerks are reminded",
+    )
+    clerk_roles: list[str] = Field(
+        [],
+        description="The roles of a unit's clerks, who get its 整改 reminders and returned events "
+        "(empty: the roles its rules remind, responsible and notify)",
+    )
     link_days: int = Field(14, ge=1, le=366, description="How long a record link stays valid")
     link_uses_per_hour: int = Field(
         60, ge=1, description="Requests one record link may make within an hour"

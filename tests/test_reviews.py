@@ -205,3 +205,13 @@ def test_the_audit_listing_shows_the_reviewer_and_date_once_review_is_on(
     assert sheet.cell(2, sheet.max_column).value == text
     plain_book = load_workbook(io.BytesIO(audit_xlsx.to_xlsx(plain, "zh", SHANGHAI, RECORDED)))
     assert plain_book["township-hearing"].max_column == sheet.max_column - 1
+    import csv
+
+    header, *lines = csv.reader(
+        io.StringIO(audit_export.to_csv(advisory, "zh", SHANGHAI).decode("utf-8-sig"))
+    )
+    assert header[-4:] == ["审核状态", "审核人", "审核时间", "审核意见"]
+    (b1,) = [line for line in lines if line[5] == "2021-B1"]
+    assert b1[-4:] == ["已退回", "county", "2021-03-01 10:30", "请补充会议记录"]
+    plain_csv = audit_export.to_csv(plain, "zh", SHANGHAI).decode("utf-8-sig")
+    assert "审核人" not in plain_csv.splitlines()[0]

@@ -122,10 +122,29 @@ def to_csv(listing: AuditListing, lang: str, zone: ZoneInfo) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     words = labels(lang)
-    writer.writerow([words[column] for column in CSV_COLUMNS])
+    extra = REVIEW_COLUMNS if listing.reviewed else ()
+    writer.writerow([words[column] for column in (*CSV_COLUMNS, *extra)])
     for row in listing.rows:
-        writer.writerow(csv_row(_csv_cells(row, lang, zone)))
+        cells = _csv_cells(row, lang, zone) + (_review_cells(row, lang, zone) if extra else [])
+        writer.writerow(csv_row(cells))
     return out.getvalue().encode("utf-8-sig")
+
+
+REVIEW_COLUMNS = ("review_state", "reviewer", "reviewed_at", "review_comment")
+
+
+def _review_cells(row: AuditRow, lang: str, zone: ZoneInfo) -> list[str]:
+    """With review on: each evidence's review state, reviewer, review time and comment."""
+    words, evidence = labels(lang), row.evidence
+    return [
+        "; ".join(words[f"review_{e.review}"] if e.review else "" for e in evidence),
+        "; ".join(e.reviewer or "" for e in evidence),
+        "; ".join(
+            f"{local_time(e.reviewed_at, zone):%Y-%m-%d %H:%M}" if e.reviewed_at else ""
+            for e in evidence
+        ),
+        "; ".join(e.review_comment or "" for e in evidence),
+    ]
 
 
 # ----------------------------------------------------------------------------------------------

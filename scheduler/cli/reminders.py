@@ -41,7 +41,8 @@ def remind(app: App, as_of: date | None, dry_run: bool) -> None:
         names = _recipient_names(session, result)
     key = "would_write" if dry_run else "written"
     when = format_date(day, app.settings.language)
-    heading = _word(app, key).format(day=when, count=len(result.reminders))
+    count = len(result.reminders) + len(result.notices)
+    heading = _word(app, key).format(day=when, count=count)
     if dry_run:
         click.echo(f"{heading}\n{_planned_table(app, result, names)}")
         return
@@ -58,6 +59,7 @@ def remind(app: App, as_of: date | None, dry_run: bool) -> None:
 
 def _recipient_names(session: Session, result: SweepResult) -> dict[str, str]:
     ids = {r.person_id for r in result.reminders if r.person_id is not None}
+    ids |= {n.person_id for n in result.notices}
     rows = session.execute(select(Person.id, Person.name, Person.email).where(Person.id.in_(ids)))
     names = {f"person:{pid}": f"{name} <{email or '—'}>" for pid, name, email in rows}
     for unit in result.units.values():
@@ -80,6 +82,18 @@ def _planned_table(app: App, result: SweepResult, names: dict[str, str]) -> str:
                 format_date(o.due, lang),
                 stage_name(reminder.stage, lang),
                 names.get(reminder.recipient, reminder.recipient),
+            ]
+        )
+    for notice in result.notices:  # 整改 items and returned events, to the units' clerks
+        place = result.units.get(notice.unit_id)
+        body.append(
+            [
+                f"{place.code} {place.name}" if place else str(notice.unit_id),
+                notice.kind,
+                notice.label,
+                format_date(notice.due, lang),
+                stage_name(notice.stage, lang),
+                names.get(notice.recipient, notice.recipient),
             ]
         )
     return render_table(header, body, right=())

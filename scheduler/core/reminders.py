@@ -208,6 +208,8 @@ def stage_name(stage: str, lang: str) -> str:
         return names["escalate"]
     if stage == "on due":
         return names["on_due"]
+    if stage == "returned":  # a returned event's notice (`scheduler.core.clerk_notices`)
+        return names["returned"]
     match = _BEFORE.match(stage)
     if match:
         unit = names[f"unit.{match.group(2)}"]

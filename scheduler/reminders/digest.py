@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from scheduler.config import Settings
+from scheduler.core.clerk_notices import KINDS, RETURNED
 from scheduler.core.reminders import ESCALATE
 from scheduler.core.rules import RuleBook
 from scheduler.core.words import format_date
@@ -45,6 +46,13 @@ class Line:
     due: date
     required: Decimal | None
     actual: Decimal
+    note: str = ""  # a notice's text: the 整改 item's issue, the returning comment
+    subject: str = ""  # a returned event: its day and title
+
+    @property
+    def is_notice(self) -> bool:
+        """A 整改 item or a returned event, not an obligation."""
+        return self.rule_id in KINDS
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,21 @@ class Item:
     record_link: str  # "" without one
 
 
+@dataclass(frozen=True, slots=True)
+class NoticeItem:
+    """A 整改 item (``returned`` False) or a returned event as the templates show it."""
+
+    unit_code: str
+    unit_name: str
+    returned: bool
+    number: str  # the item's or event's id
+    note: str
+    subject: str
+    due: str
+    days: int
+    link: str
+
+
 def context(
     digest: Digest,
     name: str,
@@ -98,13 +121,32 @@ def context(
     """The template variables of a digest addressed to ``name``; ``urls``: record link by unit."""
     lang = settings.language
     found = urls or {}
-    items = [_item(line, digest.day, book, settings, found) for line in digest.lines]
+    lines = [line for line in digest.lines if not line.is_notice]
+    items = [_item(line, digest.day, book, settings, found) for line in lines]
     items.sort(key=lambda item: (item.days, item.unit_code, item.rule_id))
+    notices = [_notice(line, digest.day, settings) for line in digest.lines if line.is_notice]
+    notices.sort(key=lambda notice: (notice.returned, notice.days, notice.unit_code))
     overdue = sum(1 for item in items if item.days < 0)
-    units = list(dict.fromkeys(item.unit_name for item in items))
+    units = list(dict.fromkeys([i.unit_name for i in items] + [n.unit_name for n in notices]))
     nearest = items[0].due if items else ""
     return {"name": name, "day": format_date(digest.day, lang), "items": items,
-            "overdue": overdue, "units": units, "nearest": nearest}  # fmt: skip
+            "overdue": overdue, "units": units, "nearest": nearest,
+            "rectify": [n for n in notices if not n.returned],
+            "returned": [n for n in notices if n.returned]}  # fmt: skip
+
+
+def _notice(line: Line, day: date, settings: Settings) -> NoticeItem:
+    return NoticeItem(
+        unit_code=line.unit_code,
+        unit_name=line.unit_name,
+        returned=line.rule_id == RETURNED,
+        number=line.period_label.removeprefix("#"),
+        note=line.note,
+        subject=line.subject,
+        due=format_date(line.due, settings.language),
+        days=(line.due - day).days,
+        link=f"{settings.web.base_url.rstrip('/')}/units/{line.unit_code}",
+    )
 
 
 def _item(

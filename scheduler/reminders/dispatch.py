@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
@@ -28,6 +28,7 @@ from sqlalchemy import Engine, Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from scheduler.config import Settings
+from scheduler.core.clerk_notices import KINDS, RECTIFY, RETURNED, number_of
 from scheduler.core.rules import RuleBook
 from scheduler.reminders.digest import Digest, Line, chat_of, mail_of
 from scheduler.reminders.record_links import record_urls
@@ -35,8 +36,10 @@ from scheduler.reminders.settle import settle
 from scheduler.reminders.sweep import utc
 from scheduler.store import links
 from scheduler.store.database import transaction
-from scheduler.store.models import Person, Unit
+from scheduler.store.models import Event, Person, Unit
+from scheduler.store.models_rectifications import Rectification
 from scheduler.store.models_reminders import FAILED, PENDING, SENT, UNDELIVERABLE, OutboxEntry
+from scheduler.store.models_reviews import EventReview
 from scheduler.transports.base import Transport, TransportError
 from scheduler.transports.chats import ChatMessage
 from scheduler.transports.delivery import Message
@@ -193,7 +196,7 @@ def deliver(
     outcomes: list[Outcome] = []
     messages: list[Message] = []
     waiting = []
-    for item in claimed:
+    for item in _with_notes(session, claimed):
         urls = {}
         if key is not None:
             urls = record_urls(session, item.digest, item.person_id, book, settings, key, now)
@@ -209,6 +212,47 @@ def deliver(
         for item, error in zip(waiting, results, strict=True)
     )
     return outcomes
+
+
+def _with_notes(session: Session, claimed: Sequence[_Claimed]) -> list[_Claimed]:
+    """The claimed digests with each notice line's text: a 整改 item's issue, a returned
+    event's day, title and comment."""
+    wanted = {
+        kind: sorted({n for c in claimed for line in c.digest.lines if line.rule_id == kind
+                      for n in [number_of(line.period_label)] if n is not None})
+        for kind in KINDS
+    }  # fmt: skip
+    if not wanted[RECTIFY] and not wanted[RETURNED]:
+        return list(claimed)
+    issues = dict(
+        session.execute(
+            select(Rectification.id, Rectification.issue).where(
+                Rectification.id.in_(wanted[RECTIFY])
+            )
+        ).all()
+    )
+    comments = {
+        event_id: (f"{day.isoformat()} {title}".strip(), comment or "")
+        for event_id, day, title, comment in session.execute(
+            select(Event.id, Event.date, Event.title, EventReview.comment)
+            .join(EventReview, EventReview.event_id == Event.id)
+            .where(Event.id.in_(wanted[RETURNED]))
+        )
+    }
+
+    def noted(line: Line) -> Line:
+        number = number_of(line.period_label) or 0
+        if line.rule_id == RECTIFY:
+            return replace(line, note=issues.get(number, ""))
+        if line.rule_id == RETURNED:
+            subject, comment = comments.get(number, ("", ""))
+            return replace(line, note=comment, subject=subject)
+        return line
+
+    return [
+        replace(c, digest=replace(c.digest, lines=tuple(noted(line) for line in c.digest.lines)))
+        for c in claimed
+    ]
 
 
 def _compose(

@@ -7,6 +7,8 @@
   with ``next_attempt_at`` and ``held_until`` set to the next allowed moment; ``huiqi outbox``
   shows it as held for quiet hours. Rows of a rule with ``quiet_hours: false`` go out at once;
   with ``reminders.quiet_hours: false`` nothing is ever held.
+* A due row of a 整改 item no longer open (answered or closed), or of a returned event that is
+  no longer returned (accepted since, replaced or voided), is ``cancelled`` too.
 """
 
 from __future__ import annotations
@@ -20,12 +22,17 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from scheduler.config import Settings
+from scheduler.core.clerk_notices import KINDS, RECTIFY, RETURNED, number_of
 from scheduler.core.compliance import Status
 from scheduler.core.reminders import QuietHours
 from scheduler.core.rules import RuleBook
 from scheduler.reminders.sweep import utc
-from scheduler.store.models import Unit
+from scheduler.store.facts import CURRENT
+from scheduler.store.models import Event, Unit
+from scheduler.store.models_rectifications import OPEN, Rectification
 from scheduler.store.models_reminders import CANCELLED, PENDING, OutboxEntry
+from scheduler.store.models_reviews import RETURNED as RETURNED_REVIEW
+from scheduler.store.models_reviews import EventReview
 from scheduler.store.reports import Selection, evaluate_selection
 from scheduler.store.workdays import load_workdays
 
@@ -52,7 +59,9 @@ def settle(session: Session, book: RuleBook, settings: Settings, now: datetime) 
     due = _due(session, moment)
     if not due:
         return Settled()
-    met = _met(session, book, settings, now, due)
+    owed = [row for row in due if row.rule_id not in KINDS]
+    met = _met(session, book, settings, now, owed) if owed else []
+    met += _settled_notices(session, [row for row in due if row.rule_id in KINDS])
     if met:
         _set(session, met, {"status": CANCELLED, "last_error": None})
     left = [row for row in due if row.id not in set(met)]
@@ -93,6 +102,35 @@ def _met(
     _, _, obligations = evaluate_selection(session, book, Selection(today, first, last, unit))
     done = {(o.unit_id, o.rule_id, o.period.label) for o in obligations if o.status in _DONE}
     return [row.id for row in due if (row.unit_id, row.rule_id, row.period_label) in done]
+
+
+def _settled_notices(session: Session, rows: Sequence[Any]) -> list[int]:
+    """Ids of the notice rows whose item is no longer open or event no longer returned."""
+    wanted = {
+        kind: {number_of(r.period_label) for r in rows if r.rule_id == kind} for kind in KINDS
+    }
+    still = {
+        RECTIFY: set(
+            session.scalars(
+                select(Rectification.id).where(
+                    Rectification.id.in_(sorted(i for i in wanted[RECTIFY] if i is not None)),
+                    Rectification.status == OPEN,
+                )
+            )
+        ),
+        RETURNED: set(
+            session.scalars(
+                select(EventReview.event_id)
+                .join(Event, Event.id == EventReview.event_id)
+                .where(
+                    EventReview.event_id.in_(sorted(i for i in wanted[RETURNED] if i is not None)),
+                    EventReview.status == RETURNED_REVIEW,
+                    CURRENT,
+                )
+            )
+        ),
+    }
+    return [r.id for r in rows if number_of(r.period_label) not in still[r.rule_id]]
 
 
 def _keeps_quiet(book: RuleBook, rule_id: str) -> bool:

@@ -7,25 +7,31 @@ twice (``INSERT … ON CONFLICT DO NOTHING`` on both SQLite and PostgreSQL).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from scheduler.config import Settings
+from scheduler.core.clerk_notices import Notice, OpenItem, ReturnedEvent, plan_notices
 from scheduler.core.compliance import UnitFacts
 from scheduler.core.reminders import Holder, Reminder, plan
 from scheduler.core.rules import Rule, RuleBook
-from scheduler.store.models import RoleAssignment
+from scheduler.core.workdays import Workdays
+from scheduler.store.facts import CURRENT
+from scheduler.store.models import Event, RoleAssignment, Unit
+from scheduler.store.models_rectifications import OPEN, Rectification
 from scheduler.store.models_reminders import PENDING, OutboxEntry
+from scheduler.store.models_reviews import RETURNED, EventReview
 from scheduler.store.reports import Selection, evaluate_selection
 from scheduler.store.workdays import load_workdays
 
 KEY = ("unit_id", "rule_id", "period_label", "stage", "recipient")
+Keyed = TypeVar("Keyed", Reminder, Notice)
 _SHIFT_SLACK = 31  # days a stage can move to a workday, with room to spare
 
 
@@ -38,6 +44,7 @@ class SweepResult:
     units: dict[int, UnitFacts]
     rules: dict[str, Rule]
     written: int
+    notices: list[Notice] = field(default_factory=list)  # 整改 items and returned events
 
 
 def utc(moment: datetime) -> datetime:
@@ -61,11 +68,83 @@ def sweep(
     chats = chat_unit_ids(settings, units)
     rule_map = {rule.id: rule for rule in rules}
     workdays = load_workdays(session, settings)
-    due = plan(rule_map, obligations, by_id, holders(session), chats, day, workdays, catch_up)
-    fresh = _new(session, due, day - timedelta(days=catch_up + _SHIFT_SLACK))
-    if fresh and not dry_run:
-        insert_ignoring_duplicates(session, [_row(r, day, utc(now)) for r in fresh])
-    return SweepResult(day, fresh, by_id, rule_map, 0 if dry_run else len(fresh))
+    everyone = holders(session)
+    due = plan(rule_map, obligations, by_id, everyone, chats, day, workdays, catch_up)
+    since = day - timedelta(days=catch_up + _SHIFT_SLACK)
+    fresh = _new(session, due, since)
+    notices = _new(session, clerk_notices(session, book, settings, day, everyone, workdays), since)
+    rows = [_row(r, day, utc(now)) for r in fresh] + [
+        _notice_row(n, day, utc(now)) for n in notices
+    ]
+    if rows and not dry_run:
+        insert_ignoring_duplicates(session, rows)
+    written = 0 if dry_run else len(rows)
+    return SweepResult(day, fresh, by_id, rule_map, written, notices)
+
+
+def clerk_notices(
+    session: Session,
+    book: RuleBook,
+    settings: Settings,
+    day: date,
+    everyone: Sequence[Holder],
+    workdays: Workdays,
+) -> list[Notice]:
+    """The notices due on ``day`` to units' clerks: open 整改 items before their due date and
+    events returned with a comment (`scheduler.core.clerk_notices`)."""
+    catch_up, days = settings.reminders.catch_up_days, settings.reminders.rectify_days
+    longest = max(days, default=0) + _SHIFT_SLACK
+    items = [
+        OpenItem(*row)
+        for row in session.execute(
+            select(Rectification.id, Rectification.unit_id, Rectification.due).where(
+                Rectification.status == OPEN,
+                Rectification.due >= day,
+                Rectification.due <= day + timedelta(days=longest),
+            )
+        )
+    ]
+    returned = _returned(session, settings, day - timedelta(days=catch_up + 2))
+    units = {item.unit_id for item in items} | {event.unit_id for event in returned}
+    roles = clerk_roles(session, book, settings, units)
+    return plan_notices(items, returned, roles, everyone, day, workdays, days, catch_up)
+
+
+def _returned(session: Session, settings: Settings, since: date) -> list[ReturnedEvent]:
+    """Current events returned on ``since`` or later (local days; a day's margin: SQLite keeps
+    the wall time as written)."""
+    start = datetime.combine(since, time(0), settings.zone)
+    rows = session.execute(
+        select(EventReview.event_id, Event.unit_id, EventReview.reviewed_at, Event.date)
+        .join(Event, Event.id == EventReview.event_id)
+        .where(CURRENT, EventReview.status == RETURNED, EventReview.reviewed_at >= start)
+    )
+    zone = settings.zone
+    return [
+        ReturnedEvent(event_id, unit_id, _local_day(moment, zone), day)
+        for event_id, unit_id, moment, day in rows
+    ]
+
+
+def _local_day(moment: datetime, zone: Any) -> date:
+    return (moment if moment.tzinfo is None else moment.astimezone(zone)).date()
+
+
+def clerk_roles(
+    session: Session, book: RuleBook, settings: Settings, unit_ids: Collection[int]
+) -> dict[int, tuple[str, ...]]:
+    """The clerk roles of each unit: ``reminders.clerk_roles``, or else the roles the rules
+    that apply to its kind remind (responsible, then notify)."""
+    kinds = dict(
+        session.execute(select(Unit.id, Unit.kind).where(Unit.id.in_(sorted(unit_ids)))).all()
+    )
+    if settings.reminders.clerk_roles:
+        return {unit: tuple(settings.reminders.clerk_roles) for unit in kinds}
+    by_kind: dict[str, dict[str, None]] = {}
+    for rule in book.rules:
+        for kind in rule.applies_to:
+            by_kind.setdefault(kind, {}).update(dict.fromkeys(rule.responsible + rule.notify))
+    return {unit: tuple(by_kind.get(kind, {})) for unit, kind in kinds.items()}
 
 
 def lookback_days(rules: Iterable[Rule], day: date, catch_up: int) -> int:
@@ -98,7 +177,7 @@ def holders(session: Session) -> list[Holder]:
     return [Holder(*row) for row in rows]
 
 
-def _new(session: Session, due: Sequence[Reminder], since: date) -> list[Reminder]:
+def _new(session: Session, due: Sequence[Keyed], since: date) -> list[Keyed]:
     """The reminders not yet in the outbox (rows of a stage are at most ``since`` old)."""
     if not due:
         return []
@@ -120,6 +199,24 @@ def _row(reminder: Reminder, day: date, now: datetime) -> dict[str, Any]:
         "period_end": o.period.end,
         "required": o.required,
         "actual": o.actual,
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+def _notice_row(notice: Notice, day: date, now: datetime) -> dict[str, Any]:
+    return {
+        **dict(zip(KEY, notice.key, strict=True)),
+        "person_id": notice.person_id,
+        "chat_unit_id": None,
+        "day": day,
+        "due": notice.due,
+        "period_start": notice.due,
+        "period_end": notice.due,
+        "required": None,
+        "actual": 0,
         "status": PENDING,
         "attempts": 0,
         "next_attempt_at": now,

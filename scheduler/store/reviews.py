@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from scheduler.core.access import Principal, can_approve, lineage
@@ -79,10 +79,14 @@ def decide(
 
 
 def queue(
-    session: Session, user: Principal | None, state: str = PENDING, limit: int = 500
+    session: Session,
+    user: Principal | None,
+    state: str = PENDING,
+    limit: int = 500,
+    after: tuple[date, int] | None = None,
 ) -> list[QueueItem]:
     """Current events ``user`` (None: the operator) may review, in ``state`` (or ``all``),
-    oldest first, at most ``limit``."""
+    oldest first (by date and id, after ``after`` when given), at most ``limit``."""
     tree = _parents(session)
     reviewable = [
         unit_id
@@ -99,6 +103,8 @@ def queue(
         statement = statement.where(EventReview.event_id.is_(None))
     elif state != "all":
         statement = statement.where(EventReview.status == state)
+    if after is not None:
+        statement = statement.where(tuple_(Event.date, Event.id) > tuple_(*after))
     rows = session.execute(statement.order_by(Event.date, Event.id).limit(limit)).all()
     return [QueueItem(event, unit, review) for event, unit, review in rows]
 

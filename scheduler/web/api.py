@@ -19,7 +19,7 @@ from scheduler.store import registry
 from scheduler.store.database import transaction
 from scheduler.store.facts import CURRENT
 from scheduler.store.models import Event, Person, RoleAssignment, Unit
-from scheduler.web import api_attachments, api_plans, paging
+from scheduler.web import api_attachments, api_plans, api_reviews, paging
 from scheduler.web.api_kit import (
     Caller,
     CallerDep,
@@ -245,6 +245,7 @@ def void_event(event_id: Id, body: VoidIn, who: CallerDep) -> None:
 
 router.include_router(api_plans.router)
 router.include_router(api_attachments.router)
+router.include_router(api_reviews.router)
 
 
 @router.get("/openapi.json", include_in_schema=False)

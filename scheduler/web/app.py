@@ -25,6 +25,7 @@ from scheduler.web import metrics as web_metrics
 from scheduler.web import pages as web_pages
 from scheduler.web import phone as web_phone
 from scheduler.web import planning as web_planning
+from scheduler.web import rectify as web_rectify
 from scheduler.web import reviews as web_reviews
 from scheduler.web import signin as web_signin
 from scheduler.web import waivers as web_waivers
@@ -62,6 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(web_listings.router)
     app.include_router(web_waivers.router)
     app.include_router(web_reviews.router)
+    app.include_router(web_rectify.router)
     app.include_router(web_imports.router)
     app.include_router(web_assessment.router)
     app.include_router(web_planning.router)

@@ -19,7 +19,7 @@ from scheduler.audit import xlsx as audit_xlsx
 from scheduler.core.access import Principal, Role, can_read, lineage
 from scheduler.core.problems import InputError
 from scheduler.core.reminders import stage_name
-from scheduler.core.rules import SumRequirement
+from scheduler.core.rules import RuleBook, SumRequirement
 from scheduler.core.words import word, words
 from scheduler.store import trail
 from scheduler.store.database import transaction
@@ -199,6 +199,13 @@ def _download(
     return Response(data, media_type=TYPES[fmt], headers={"Content-Disposition": disposition})
 
 
+def _rule_title(book: RuleBook, rule: str, lang: str) -> str:
+    """A rule's title; a clerk notice's kind (`@rectify`, `@returned`) in words."""
+    if book.has_rule(rule):
+        return book.rule(rule).title(lang)
+    return words(lang, "outbox.kind.").get(rule.removeprefix("@"), rule)
+
+
 # ----------------------------------------------------------------------------------------------
 # Scorecard
 
@@ -242,6 +249,6 @@ def outbox(request: Request, visit: VisitDep, status: str = "") -> HTMLResponse:
         statuses=STATUSES,
         state=words(lang, "outbox.status."),
         stage=lambda stage: stage_name(stage, lang),
-        rule_title=lambda rule: book.rule(rule).title(lang) if book.has_rule(rule) else rule,
+        rule_title=lambda rule: _rule_title(book, rule, lang),
         recipient=lambda key: names.get(key, key),
     )

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from scheduler.audit.export import local_time
 from scheduler.calendar import meetings
-from scheduler.core.access import Principal, can_change, lineage
+from scheduler.core.access import Principal, can_approve, can_change, lineage
 from scheduler.core.compliance import Status
 from scheduler.core.rules import SumRequirement
 from scheduler.core.summaries import SYMBOLS
@@ -36,6 +36,7 @@ from scheduler.store.database import transaction
 from scheduler.store.facts import CURRENT
 from scheduler.store.models import Event, Person, RoleAssignment, Unit
 from scheduler.store.models_calendar import as_utc
+from scheduler.store.models_reviews import RETURNED, EventReview
 from scheduler.web import views
 from scheduler.web.context import WebContext, web_context
 from scheduler.web.kit import (
@@ -301,15 +302,21 @@ def unit_page(request: Request, visit: VisitDep, code: str, year: Year = None) -
             session, [unit.id], None, visit.today, zone, 200, lang=visit.lang, book=context.book
         )
         events = _events(session, unit.id)
+        reviewed = reviews.states(session, [e.id for e in events])
+        chain = lineage(unit.id, parents(session))
         page_data = {
             "unit": unit,
             "rows": rows,
             "year": year,
             "events": events,
             "attached": attachments.by_event(session, [e.id for e in events]),
-            "reviewed": reviews.states(session, [e.id for e in events]),
+            "reviewed": reviewed,
+            "returned": [e for e in events if _returned(reviewed.get(e.id))],
+            "missed": [r for r in rows if r.obligation.status in (Status.MISSED, Status.OVERDUE)],
             "rectifications": [item for item, _ in rectifications.listing(session, [unit.id])],
             "rectify_status": words(visit.lang, "trail.status."),
+            "rectify_sources": words(visit.lang, "trail.source."),
+            "can_approve": can_approve(visit.user, chain),
             "files": context.settings.files,
             "document_kinds": attachments.KINDS,
             "document_names": words(visit.lang, "trail.document."),
@@ -318,7 +325,7 @@ def unit_page(request: Request, visit: VisitDep, code: str, year: Year = None) -
             "history": history,
             "requested": waivers.pending_at(session, unit.id),
             "children": _children(session, unit.id),
-            "can_change": _can_change(session, visit.user, unit),
+            "can_change": can_change(visit.user, chain),
         }
     return page(
         request,
@@ -332,6 +339,10 @@ def unit_page(request: Request, visit: VisitDep, code: str, year: Year = None) -
         change_time=lambda m: local_time(m, zone).strftime("%Y-%m-%d %H:%M"),
         **page_data,
     )
+
+
+def _returned(review: EventReview | None) -> bool:
+    return review is not None and review.status == RETURNED
 
 
 def _events(session: Session, unit_id: int) -> list[Event]:
