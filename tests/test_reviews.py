@@ -160,7 +160,7 @@ def test_the_reviewers_queue_accepts_and_the_unit_page_shows_who_and_when(
     answer = reviewer.post(
         f"/reviews/{event_id}/return", data={"csrf": csrf, "comment": ""}, follow_redirects=False
     )
-    assert answer.status_code == 422 and "needs a comment" in answer.text
+    assert answer.status_code == 422 and "请填写意见" in answer.text
     answer = reviewer.post(
         f"/reviews/{event_id}/accept", data={"csrf": csrf, "comment": ""}, follow_redirects=False
     )
