@@ -104,8 +104,8 @@ def test_a_date_cell_carrying_a_time_fills_the_time_and_two_different_times_are_
         .endswith("新建 2 条，更新 0 条，不变 0 条")
     )
     assert current_events(database_url) == [("09:30", "a", None), ("15:00", "b", None)]
-    bad = write_csv(tmp_path / "两个时间.csv", EXCEL_HEADER,
-                    [("101", "听取妇联工作汇报", "2021/6/1 9:30", "10:00", "汇报", "", "", "c")])  # fmt: skip
+    row = ("101", "听取妇联工作汇报", "2021/6/1 9:30", "10:00", "汇报", "", "", "c")
+    bad = write_csv(tmp_path / "两个时间.csv", EXCEL_HEADER, [row])
     refused = county("events", "import", str(bad), check=False)
     assert refused.returncode == 1 and current_events(database_url)[-1][1] == "b"
     assert refused.stderr.strip() == (
