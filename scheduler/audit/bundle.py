@@ -5,8 +5,9 @@ links every file, with relative links that work once the ZIP is unpacked.
 
 The ZIP is written as a stream into the output: each document is copied from the store in
 chunks (`shutil.copyfileobj`), so memory stays bounded whatever the size of the year; only the
-XLSX is built in memory. Documents are stored without compression (PDFs, photos and Office
-files are compressed already); the XLSX is deflated.
+XLSX is built in memory, in a second thread while the documents are copied, and written last.
+Nothing is compressed a second time: documents are stored as they are (PDFs, photos and Office
+files are compressed already), and so is the XLSX (a ZIP of deflated parts itself).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 import shutil
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
@@ -96,19 +98,22 @@ def write_zip(
     store: BlobStore,
     when: datetime,
 ) -> int:
-    """Write the bundle into ``out`` (entries dated ``when``): the XLSX (made by ``xlsx`` from
-    the documents it links), then each document streamed from ``store``; how many documents
-    were written."""
+    """Write the bundle into ``out`` (entries dated ``when``): each document streamed from
+    ``store``, then the XLSX (made by ``xlsx`` from the documents it links); how many documents
+    were written. The XLSX is built in a second thread while the documents are copied: the
+    copying waits on the disk or the network (and releases the interpreter's lock), the
+    workbook wants the processor."""
     stamp = when.timetuple()[:6]
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-        archive.writestr(
-            zipfile.ZipInfo(xlsx_name, date_time=stamp),
-            xlsx(documents),
-            compress_type=zipfile.ZIP_DEFLATED,
-        )
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="bundle-xlsx") as pool,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive,
+    ):
+        workbook = pool.submit(xlsx, documents)
         for document in documents:
             info = zipfile.ZipInfo(document.path, date_time=stamp)
             info.file_size = document.size
             with store.open(document.sha256) as source, archive.open(info, "w") as target:
                 shutil.copyfileobj(source, target, CHUNK)
+        # stored: an XLSX is itself a ZIP of deflated parts
+        archive.writestr(zipfile.ZipInfo(xlsx_name, date_time=stamp), workbook.result())
     return len(documents)
