@@ -23,7 +23,7 @@ from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
-from scheduler.audit.listing import AuditListing
+from scheduler.audit.listing import AuditListing, AuditRow
 from scheduler.store import attachments
 from scheduler.store.blobs import BlobStore
 from scheduler.store.models_attachments import Attachment
@@ -46,6 +46,7 @@ class Document:
     event_id: int
     kind: str
     filename: str
+    attachment_id: int
 
 
 ObligationKey = tuple[str, str, str]  # (unit code, rule id, period label)
@@ -55,6 +56,22 @@ def safe(part: str) -> str:
     """A path part without separators or characters Windows refuses (``2021-10-01/2026-09-30``
     becomes ``2021-10-01_2026-09-30``)."""
     return UNSAFE.sub("_", part).strip(" .") or "_"
+
+
+def obligation_key(row: AuditRow) -> ObligationKey:
+    return (row.unit.code, row.rule.id, row.obligation.period.label)
+
+
+def key_of(document: Document) -> ObligationKey:
+    return (document.unit_code, document.rule_id, document.period_label)
+
+
+def by_obligation(documents: Sequence[Document]) -> dict[ObligationKey, list[Document]]:
+    """The documents grouped by the obligation they are filed under, in their order."""
+    found: dict[ObligationKey, list[Document]] = {}
+    for document in documents:
+        found.setdefault(key_of(document), []).append(document)
+    return found
 
 
 def folder_of(key: ObligationKey) -> str:
@@ -72,7 +89,7 @@ def plan(listing: AuditListing, files: Mapping[int, Sequence[Attachment]]) -> li
     """Every document of the listing's evidence, filed by obligation, in listing order."""
     documents = []
     for row in listing.rows:
-        key = (row.unit.code, row.rule.id, row.obligation.period.label)
+        key = obligation_key(row)
         for evidence in row.evidence:
             for item in files.get(evidence.event_id, ()):
                 name = f"{item.id}-{safe(item.filename)}"
@@ -85,6 +102,7 @@ def plan(listing: AuditListing, files: Mapping[int, Sequence[Attachment]]) -> li
                         evidence.event_id,
                         item.kind,
                         item.filename,
+                        item.id,
                     )
                 )
     return documents

@@ -22,7 +22,14 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from scheduler.audit.bundle import Document, ObligationKey, folder_of
+from scheduler.audit.bundle import (
+    Document,
+    ObligationKey,
+    by_obligation,
+    folder_of,
+    key_of,
+    obligation_key,
+)
 from scheduler.audit.export import (
     filters_text,
     format_moment,
@@ -101,7 +108,7 @@ def _workbook(
     summary = book.active
     assert summary is not None
     _summary_sheet(summary, listing, lang, generated, zone)
-    links = None if documents is None else _by_obligation(documents)
+    links = None if documents is None else by_obligation(documents)
     for rule in listing.rules:
         sheet = book.create_sheet(_sheet_name(rule.id))
         _rule_sheet(sheet, listing.rows_of(rule), lang, zone, links)
@@ -117,19 +124,10 @@ def _workbook(
     return out.getvalue()
 
 
-def _by_obligation(documents: Sequence[Document]) -> dict[ObligationKey, list[Document]]:
-    by_key: dict[ObligationKey, list[Document]] = {}
-    for document in documents:
-        key = (document.unit_code, document.rule_id, document.period_label)
-        by_key.setdefault(key, []).append(document)
-    return by_key
-
-
 def _link_cell(sheet: Worksheet, number: int, column: int, documents: Sequence[Document]) -> None:
     """The 附件 cell of an obligation: its file names, linked to its folder in the bundle."""
-    first = documents[0]
     cell = sheet.cell(number, column, "\n".join(d.path.rsplit("/", 1)[1] for d in documents))
-    cell.hyperlink = folder_of((first.unit_code, first.rule_id, first.period_label))
+    cell.hyperlink = folder_of(key_of(documents[0]))
 
 
 def _documents_sheet(sheet: Worksheet, documents: Sequence[Document], lang: str) -> None:
@@ -226,7 +224,7 @@ def _rule_sheet(
             sheet.append([None if value == "" else value for value in line])  # empty: no cell
             number += 1
             written = [column for column, value in enumerate(line, 1) if value not in (None, "")]
-            mine = links.get(_key(row)) if links is not None and index == 0 else None
+            mine = links.get(obligation_key(row)) if links is not None and index == 0 else None
             if mine:
                 _link_cell(sheet, number, len(header), mine)
                 written.append(len(header))
@@ -237,10 +235,6 @@ def _rule_sheet(
     sheet.print_title_rows = "1:1"
     _widths(sheet, widths)
     _print_setup(sheet)
-
-
-def _key(row: AuditRow) -> ObligationKey:
-    return (row.unit.code, row.rule.id, row.obligation.period.label)
 
 
 class _RuleStyles:

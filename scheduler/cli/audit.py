@@ -57,13 +57,12 @@ def audit_command(
     with app.session() as session:
         listing = audit.audit_listing(session, app.book, query)
         changes = listing_trail(session, listing, app, lang) if fmt == "xlsx" else []
-        if fmt == "zip":
-            documents = bundle.documents_of(session, listing)
+        documents = bundle.documents_of(session, listing) if fmt in ("zip", "html") else []
     if fmt == "zip":
         count = _write_zip(app, output, listing, lang, documents)
         click.echo(f"{output}: {len(listing.rows)} obligations, {count} documents")
         return
-    data = render(app, listing, fmt, lang, changes)
+    data = render(app, listing, fmt, lang, changes, documents)
     write_atomically(output, data)
     click.echo(f"{output}: {len(listing.rows)} obligations")
 
@@ -127,9 +126,15 @@ def listing_trail(
 
 
 def render(
-    app: App, listing: audit.AuditListing, fmt: str, lang: str, changes: list[trail.Change]
+    app: App,
+    listing: audit.AuditListing,
+    fmt: str,
+    lang: str,
+    changes: list[trail.Change],
+    documents: Sequence[bundle.Document] = (),
 ) -> bytes:
-    """The listing as the bytes of a ``fmt`` file."""
+    """The listing as the bytes of a ``fmt`` file (the print version lists ``documents`` by
+    obligation, unlinked: a file has no web session to download them with)."""
     zone = app.settings.zone
     if fmt == "csv":
         return audit_export.to_csv(listing, lang, zone)
@@ -140,6 +145,6 @@ def render(
 
         return audit_xlsx.to_xlsx(listing, lang, zone, app.now(), changes)
     context = audit_export.HtmlContext(
-        lang, zone, app.now(), audit_export.filters_text(listing, lang)
+        lang, zone, app.now(), audit_export.filters_text(listing, lang), documents
     )
     return audit_export.to_html(listing, app.settings.path(app.settings.templates), context)
