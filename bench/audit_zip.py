@@ -13,7 +13,8 @@ database and a folder store under a temporary directory. Then, in turn, ``--repe
   the floor: the standard ``zipfile`` module writing the same files under the same names into
   a ZIP, stored like the bundle's documents (PDFs and photos are compressed already);
 * the same two as whole processes (the ``huiqi`` program, interpreter start and imports
-  included, and ``python`` running the floor), with each one's processor time and peak RSS;
+  included, and ``python bench/zip_floor.py``, the floor with the standard library only), with
+  each one's processor time and peak RSS;
 * the bundle's peak Python memory (tracemalloc) next to the bytes it wrote.
 
 Each figure is the median of the runs. The target is the bundle within 2x of the floor's wall
@@ -33,7 +34,6 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -43,6 +43,9 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from zip_floor import floor  # noqa: E402
 
 from scheduler.audit import bundle  # noqa: E402
 from scheduler.audit.listing import AuditQuery, audit_listing  # noqa: E402
@@ -122,7 +125,8 @@ def command(config: Path, target: Path) -> None:
 
 
 def manifest(parts: object, store: FolderStore, folder: Path) -> list[bundle.Document]:
-    """The bundle's documents, also written to ``folder/manifest.tsv`` for the floor process."""
+    """The bundle's documents, also written to ``folder/manifest.tsv`` for the floor
+    (`bench/zip_floor.py`: the same files under the same names)."""
     engine, book = parts  # type: ignore[misc]
     with transaction(engine) as session:
         listing = audit_listing(session, book, AuditQuery.for_year(2026, date(2026, 12, 31)))
@@ -130,15 +134,6 @@ def manifest(parts: object, store: FolderStore, folder: Path) -> list[bundle.Doc
     lines = [f"{store.path(d.sha256)}\t{d.path}\n" for d in documents]
     (folder / "manifest.tsv").write_text("".join(lines), encoding="utf-8")
     return documents
-
-
-def floor(manifest_file: Path, target: Path) -> None:
-    """The standard ``zipfile`` writing the same files under the same names, stored (the
-    bundle stores its documents too: PDFs and photos are compressed already)."""
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-        for line in manifest_file.read_text(encoding="utf-8").splitlines():
-            source, name = line.split("\t")
-            archive.write(source, name)
 
 
 @dataclass
@@ -192,12 +187,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--kb", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--floor", nargs=2, type=Path, metavar=("MANIFEST", "ZIP"),
-                        help=argparse.SUPPRESS)  # the floor process  # fmt: skip
     options = parser.parse_args()
-    if options.floor:
-        floor(*options.floor)
-        return
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         start = time.perf_counter()
@@ -208,7 +198,8 @@ def main() -> None:
         config, documents = configure(folder), manifest(parts, store, folder)
         out, floor_out = folder / "bundle.zip", folder / "floor.zip"
         huiqi = [str(Path(sys.executable).parent / "huiqi"), "--config", str(config), *AUDIT]
-        floor_argv = [sys.executable, __file__, "--floor", str(folder / "manifest.tsv")]
+        floor_argv = [sys.executable, str(ROOT / "bench" / "zip_floor.py"),
+                      str(folder / "manifest.tsv")]  # fmt: skip
         runs = {key: Runs() for key in ("command", "floor", "process", "floor process")}
         command(config, out)  # warm: the first run imports openpyxl and fills the OS cache
         for _ in range(options.repeat):  # in turn, so that a drift of the machine hits both
