@@ -59,14 +59,13 @@ def test_bytes_not_in_the_bucket_are_not_found(s3_settings: S3Settings) -> None:
         store.open("../../etc/passwd")  # never a key that is not a digest
 
 
-def test_a_wrong_key_is_an_error_not_a_missing_file(
-    s3_settings: S3Settings, monkeypatch: pytest.MonkeyPatch
+def test_writing_to_a_bucket_that_does_not_exist_fails_with_the_services_answer(
+    s3_settings: S3Settings,
 ) -> None:
     from botocore.exceptions import ClientError
 
-    monkeypatch.setenv("HUIQI_S3_ACCESS_KEY_ID", "someone-else")
     store = S3Store.configured(s3_settings.model_copy(update={"bucket": "no-such-bucket"}))
-    with pytest.raises(ClientError):
+    with pytest.raises(ClientError, match="NoSuchBucket"):
         store.put(sample.pdf())
 
 
