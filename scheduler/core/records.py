@@ -130,8 +130,10 @@ def parse_amount(text: str) -> Decimal:
 
 def split_list(text: str) -> tuple[str, ...]:
     """A ``;``-separated list (``；`` and ``,`` also accepted), without empty items."""
-    parts = re.split(r"[;；,，]", text)
-    return tuple(dict.fromkeys(part.strip() for part in parts if part.strip()))
+    if not text:
+        return ()
+    parts = text.replace("；", ";").replace("，", ";").replace(",", ";").split(";")
+    return tuple(dict.fromkeys(part for part in map(str.strip, parts) if part))
 
 
 class _RowReader:
@@ -428,6 +430,9 @@ class EventRow:
         return event_digest(self.day, self.time, self.title, self.amount, self.kinds, self.attended)
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps(..., ensure_ascii=False), built once
+
+
 def event_digest(
     day: date, time: str | None, title: str, amount: Decimal | None, kinds: Collection[str],
     attended: Collection[str],
@@ -436,7 +441,7 @@ def event_digest(
     as a SHA-256 in hex: a re-imported row whose digest is its current event's is unchanged."""
     money = "" if amount is None else f"{Decimal(amount):.2f}"
     parts = [day.isoformat(), time or "", title, money, sorted(set(kinds)), sorted(set(attended))]
-    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(_JSON.encode(parts).encode()).hexdigest()
 
 
 def event_key(
@@ -447,7 +452,7 @@ def event_key(
     re-imported row replaces or leaves its event instead of doubling it. A SHA-256 in hex."""
     parts = ["ref", ref] if ref else ["row", day.isoformat(), time or "", *sorted(set(kinds))]
     parts += [] if ref else [title.strip()]
-    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(_JSON.encode(parts).encode()).hexdigest()
 
 
 def parse_events(

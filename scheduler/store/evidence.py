@@ -24,7 +24,7 @@ from datetime import date, datetime
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,7 +41,7 @@ from scheduler.core.records import (
     event_key,
 )
 from scheduler.core.rules import RuleBook
-from scheduler.store import attachments, trail
+from scheduler.store import attachments, bulk, trail
 from scheduler.store.models import Base, Event, EventAttendance, EventKind, Unit
 
 EVENTS_LOCK = 0x6875_6971_6576  # the advisory lock of event writers on PostgreSQL ("huiqev")
@@ -244,7 +244,7 @@ def _insert_events(
     new_ids = _reserve_ids(session, len(values))
     for event_id, value in zip(new_ids, values, strict=True):
         value["id"] = event_id
-    session.execute(insert(events), values)
+    bulk.insert_rows(session, events, values)
     kinds = [
         {"event_id": new_id, "kind": kind}
         for new_id, (_, row, _, _) in zip(new_ids, fresh, strict=True)
@@ -256,9 +256,9 @@ def _insert_events(
         for role in row.attended
     ]
     if kinds:
-        session.execute(insert(KINDS), kinds)
+        bulk.insert_rows(session, KINDS, kinds)
     if attendance:
-        session.execute(insert(ATTENDANCE), attendance)
+        bulk.insert_rows(session, ATTENDANCE, attendance)
     replaced = [
         {"old_id": old.id, "new_id": new_id, "new_key": row.key}
         for new_id, (_, row, _, old) in zip(new_ids, fresh, strict=True)
@@ -303,19 +303,18 @@ def _trail(
     entries = []
     for new_id, (_, row, unit_id, old) in zip(new_ids, fresh, strict=True):
         subject = _subject(row.day, row.title, new_id)
-        state = _row_state(row)
         if old is None:
-            action, before, after = "event.add", None, trail.snapshot(state)
+            action, before, after = "event.add", None, _row_snapshot(row)
         else:
             action = "event.replace"
-            before, after = trail.diff(old.state, state)
+            before, after = trail.diff(old.state, _row_state(row))
             after["replaces"] = f"#{old.id}"
         entries.append(
             {"at": now, "actor": actor, "action": action, "unit_id": unit_id,
              "subject": subject, "before": before or None, "after": after or None}
         )  # fmt: skip
     if entries:
-        session.execute(insert(TRAIL), entries)
+        bulk.insert_rows(session, TRAIL, entries)
 
 
 def _row_subject(row: EventRow) -> str:
@@ -332,6 +331,17 @@ def _row_state(row: EventRow) -> dict[str, Any]:
         "date": row.day, "time": row.time, "title": row.title, "kinds": sorted(row.kinds),
         "attended": sorted(row.attended), "amount": row.amount, "ref": row.ref,
     }  # fmt: skip
+
+
+def _row_snapshot(row: EventRow) -> dict[str, Any]:
+    """``trail.snapshot(_row_state(row))``, without its general conversions."""
+    money = None if row.amount is None else f"{row.amount.normalize():f}"
+    state = {
+        "date": row.day.isoformat(), "time": row.time, "title": row.title,
+        "kinds": sorted(row.kinds), "attended": sorted(row.attended), "amount": money,
+        "ref": row.ref,
+    }  # fmt: skip
+    return {key: value for key, value in state.items() if value not in (None, "", [])}
 
 
 def _event_subject(event: Event) -> str:
@@ -352,36 +362,43 @@ class _Current:
 def _current_by_key(
     session: Session, rows: Sequence[EventRow], unit_ids: Sequence[int]
 ) -> dict[tuple[int, str], _Current]:
-    """The current events at the rows' units whose keys the rows carry, by (unit, key), read
-    with Core statements; an event written before digests were kept gets its digest now."""
+    """The current events at the rows' units whose keys the rows carry, by (unit, key): one
+    Core statement for the chunk, without kinds and roles; those are read (for the trail's
+    diff) only for the events a row changes and for events written before digests were kept,
+    which get their digest now."""
     events = EVENTS
-    wanted = {(unit_id, row.key) for row, unit_id in zip(rows, unit_ids, strict=True)}
+    wanted = {(unit_id, row.key): row.digest for row, unit_id in zip(rows, unit_ids, strict=True)}
     keys, units = sorted({key for _, key in wanted}), sorted(set(unit_ids))
-    found: dict[tuple[int, str], dict[str, Any]] = {}
-    for start in range(0, len(keys), 500):
-        statement = select(events).where(
-            events.c.superseded_by.is_(None),
-            events.c.voided_at.is_(None),
-            events.c.unit_id.in_(units),
-            events.c.key.in_(keys[start : start + 500]),
-        )
-        for found_row in session.execute(statement).mappings():
-            if (found_row["unit_id"], found_row["key"]) in wanted:
-                found[(found_row["unit_id"], found_row["key"])] = dict(found_row)
-    kinds, attended = _labels(session, [event["id"] for event in found.values()])
+    statement = select(
+        events.c.id, events.c.unit_id, events.c.key, events.c.digest, events.c.date,
+        events.c.time, events.c.title, events.c.amount, events.c.ref,
+    ).where(
+        events.c.superseded_by.is_(None), events.c.voided_at.is_(None),
+        events.c.unit_id.in_(units), events.c.key.in_(keys),
+    )  # fmt: skip
+    found = {
+        (event.unit_id, event.key): event
+        for event in session.execute(statement)
+        if (event.unit_id, event.key) in wanted
+    }
+    differing = [event.id for where, event in found.items() if event.digest != wanted[where]]
+    kinds, attended = _labels(session, differing)
     result = {}
     for where, event in found.items():
+        if event.digest == wanted[where]:
+            result[where] = _Current(event.id, event.digest, {})  # unchanged: no diff to make
+            continue
         state = {
-            "date": event["date"], "time": event["time"], "title": event["title"],
-            "kinds": sorted(kinds.get(event["id"], ())),
-            "attended": sorted(attended.get(event["id"], ())),
-            "amount": event["amount"], "ref": event["ref"],
+            "date": event.date, "time": event.time, "title": event.title,
+            "kinds": sorted(kinds.get(event.id, ())),
+            "attended": sorted(attended.get(event.id, ())),
+            "amount": event.amount, "ref": event.ref,
         }  # fmt: skip
-        digest = event["digest"] or event_digest(
+        digest = event.digest or event_digest(
             state["date"], state["time"], state["title"], state["amount"], state["kinds"],
             state["attended"],
         )  # fmt: skip
-        result[where] = _Current(event["id"], digest, state)
+        result[where] = _Current(event.id, digest, state)
     return result
 
 
