@@ -9,7 +9,7 @@ on top (a dictionary of parameters built and checked per row) is what this leave
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -38,26 +38,15 @@ def _bound(
     connection: Connection, table: Table, names: Sequence[str],
     rows: Sequence[Mapping[str, Any]],
 ) -> list[tuple[Any, ...]]:  # fmt: skip
-    """Each row's values in the order of ``names``, bound by their columns' processors."""
-    one = itemgetter(*names)
-    get: Callable[[Mapping[str, Any]], tuple[Any, ...]] = (
-        (lambda row: (one(row),)) if len(names) == 1 else one
-    )
+    """Each row's values in the order of ``names``, bound by their columns' processors: a
+    column at a time, so that the loops run in C (``map``, ``zip``)."""
     dialect = connection.dialect
-    processors: list[tuple[int, Callable[[Any], Any]]] = [
-        (index, process)
-        for index, name in enumerate(names)
-        if (process := table.c[name].type._cached_bind_processor(dialect)) is not None
-    ]
-    if not processors:
-        return [get(row) for row in rows]
-    values = []
-    for row in rows:
-        cells = list(get(row))
-        for index, bind in processors:
-            cells[index] = bind(cells[index])
-        values.append(tuple(cells))
-    return values
+    columns: list[Iterable[Any]] = []
+    for name in names:
+        values: Iterable[Any] = map(itemgetter(name), rows)
+        bind = table.c[name].type._cached_bind_processor(dialect)
+        columns.append(values if bind is None else map(bind, values))
+    return list(zip(*columns, strict=True))
 
 
 def _copy(connection: Connection, table: str, names: Sequence[str], values: list[tuple]) -> None:
