@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -53,12 +54,14 @@ BUSY = "another change to the events is being saved; nothing was written, try ag
 
 def import_events(
     session: Session, book: RuleBook, table: Table, actor: str, now: datetime,
-    progress: Progress | None = None,
+    progress: Progress | None = None, rows: bool = True,
 ) -> ImportSummary:  # fmt: skip
     """Record events; a row whose (unit, ref) exists replaces that event, keeping history, and
     a row without ref whose date, time, kinds and title match a current event is that event.
-    ``progress`` is told the number of rows done as they are."""
-    summary, unit_ids = _record_events(session, book, table, actor, now, progress)
+    ``progress`` is told the number of rows done as they are. Without ``rows`` the summary
+    holds the counts only, not each row's outcome and event id (what a file of millions of
+    rows would fill memory with)."""
+    summary, unit_ids = _record_events(session, book, table, actor, now, progress, rows)
     trail.record_import(session, actor, now, "events", table.filename, summary, unit_ids)
     return summary
 
@@ -134,10 +137,11 @@ Progress = Callable[[int], None]  # told how many more rows are done
 
 def _record_events(
     session: Session, book: RuleBook, table: Table, actor: str, now: datetime,
-    progress: Progress | None = None,
-) -> tuple[ImportSummary, list[int]]:  # fmt: skip
+    progress: Progress | None = None, keep: bool = True,
+) -> tuple[ImportSummary, set[int]]:  # fmt: skip
     """Check the table's rows and write its new and changed events with their trail, a chunk
-    at a time (the rows are read as a stream); the summary and the rows' unit ids. Once a row
+    at a time (the rows are read as a stream); the summary (with each row's outcome and event
+    id when ``keep``) and the rows' unit ids. Once a row
     has a problem nothing more is written, every row is still checked, and `InputError` lists
     all problems: the caller's transaction then ends without any of it."""
     units = {
@@ -153,22 +157,28 @@ def _record_events(
     session.flush()  # what the session holds goes first: the writes below bypass it
     outcomes: list[RowOutcome] = []
     ids: list[int] = []
-    unit_ids: list[int] = []
+    unit_ids: set[int] = set()
+    counts: Counter[str] = Counter()
     for chunk in chunks(parser.table.rows, CHUNK):
         rows = parser.feed(chunk)
         if not parser.problems:
             chunk_units = [units[row.unit][0] for row in rows]
             written = _write(session, rows, chunk_units, table.filename, actor, now)
-            outcomes.extend(written.outcomes)
-            ids.extend(written.ids)
-            unit_ids.extend(chunk_units)
+            counts.update(outcome.outcome for outcome in written.outcomes)
+            if keep:
+                outcomes.extend(written.outcomes)
+                ids.extend(written.ids)
+            unit_ids.update(chunk_units)
         if progress is not None:
             progress(len(chunk))
     parser.finish()
     for instance in list(session.identity_map.values()):
         if isinstance(instance, Event):
             session.expire(instance)  # rows the writes changed underneath the session
-    return ImportSummary.of(outcomes, tuple(ids)), unit_ids
+    if keep:
+        return ImportSummary.of(outcomes, tuple(ids)), unit_ids
+    totals = (counts["created"], counts["updated"], counts["unchanged"])
+    return ImportSummary(*totals), unit_ids
 
 
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
