@@ -485,8 +485,8 @@ class EventParser:
         self.table, self.units = table, units
         self.kind_names, self.role_names = vocabulary(event_kinds), vocabulary(roles)
         self.problems: list[Problem] = []
-        self.refs: set[tuple[str, str]] = set()
-        self.seen: dict[tuple[str, str], int] = {}
+        self.refs: dict[str, set[str]] = {}  # by unit: what a long file keeps of each row
+        self.seen: dict[tuple[str, str], int] = {}  # rows without ref, by (unit, key)
 
     def feed(self, rows: Iterable[tuple[int, Mapping[str, str]]]) -> list[EventRow]:
         """The rows of ``rows`` that have no problem."""
@@ -519,9 +519,11 @@ class EventParser:
         if day and unit in units:
             _check_active(read, units[unit], day)
         ref = read.text("ref") or None
-        if ref and (unit, ref) in self.refs:
-            read.fail("ref", f"ref {ref!r} appears twice for unit {unit!r} in this file")
-        self.refs.add((unit, ref or ""))
+        if ref:
+            refs = self.refs.setdefault(unit, set())
+            if ref in refs:
+                read.fail("ref", f"ref {ref!r} appears twice for unit {unit!r} in this file")
+            refs.add(ref)
         time, amount = read.parsed("time", parse_time), read.parsed("amount", parse_amount)
         if len(problems) != before or not day:
             return None
@@ -536,9 +538,12 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
 
 
 def _check_once(read: _RowReader, row: EventRow, seen: dict[tuple[str, str], int]) -> None:
-    """A row without ref that repeats an earlier row's date, time, kinds and title is refused."""
+    """A row without ref that repeats an earlier row's date, time, kinds and title is refused
+    (a row with a ref is another event, or its ref is refused twice already)."""
+    if row.ref:
+        return
     first = seen.setdefault((row.unit, row.key), row.row)
-    if first != row.row and not row.ref:
+    if first != row.row:
         read.fail("title", f"the same event as row {first} (date, time, kinds, title); add a ref")
 
 
