@@ -94,7 +94,7 @@ def _import(kind: str, service: Callable[..., registry.ImportSummary]) -> None:
         else:  # a stream of rows, with a progress bar on a terminal
             table = read_table(file, limits, stream=True)
             with app.session() as session, progress_bar(f"{file.name}") as done:
-                summary = service(session, app.book, table, by, app.now(), done)
+                summary = service(session, app.book, table, by, app.now(), done, rows=False)
         lang = app.settings.language
         click.echo(word("cli.label", lang).format(label=file, text=summary.describe(lang)))
 

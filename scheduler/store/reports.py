@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -58,6 +59,13 @@ def json_number(value: Decimal | None) -> int | float | None:
     """A Decimal as a JSON number: an integer when it has no fraction."""
     if value is None:
         return None
+    return _number(value)
+
+
+@lru_cache(maxsize=4096)
+def _number(value: Decimal) -> int | float:
+    """`json_number` of one value; a status holds few distinct ones, many times over (equal
+    Decimals such as 1 and 1.00 are one entry, and the same number)."""
     return int(value) if value == value.to_integral_value() else float(value)
 
 
