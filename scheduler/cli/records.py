@@ -136,7 +136,7 @@ def events_add(app: App, by: str, day: str, **cells: str) -> None:
 def events_void(app: App, event_id: int, reason: str, by: str) -> None:
     """Void an event: it stays in the history but no longer counts."""
     with app.session() as session:
-        registry.void_event(session, event_id, reason, by, app.now())
+        registry.void_event(session, event_id, reason, by, app.now(), app.book)
     click.echo(f"event {event_id} void")
 
 

@@ -124,6 +124,6 @@ def waivers_refuse(app: App, request_id: int, comment: str, by: str) -> None:
 def _decide(app: App, request_id: int, approve: bool, comment: str, by: str) -> None:
     with app.session() as session:
         actor = waivers.command_line_actor(session, by)
-        asked = waivers.decide(session, request_id, approve, comment, actor, app.now())
+        asked = waivers.decide(session, request_id, approve, comment, actor, app.now(), app.book)
         what = f"{asked.rule_id} {asked.period_label}"
     click.echo(f"waiver request {request_id} ({what}): {asked.status}")
