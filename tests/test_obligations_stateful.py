@@ -241,3 +241,35 @@ def test_a_changed_rule_is_computed_again_and_the_others_are_left() -> None:
     assert hearing.grace.count == 10
     engine.dispose()
     shutil.rmtree(folder)
+
+
+def test_the_store_keeps_them_on_either_database(database_url: str) -> None:
+    """On SQLite and PostgreSQL alike: a recorded event is in its obligations at once, a void
+    without the rulebook marks its unit until the next settle, and the rows equal a rebuild."""
+    engine = make_engine(database_url)
+    migrate(engine)
+    book = sample_book("required")
+    rules = list(book.rules)
+    with transaction(engine) as session:
+        registry.import_units(session, book, _units_table(COUNTY), "admin", NOW)
+        obligations.settle(session, book, TODAY)
+        cells = {"unit": "101", "kinds": "hearing", "date": "2021-03-05", "title": "听取"}
+        heard = registry.add_event(session, book, cells, "clerk", NOW)
+        reviews.decide(session, heard, True, "", "admin", NOW, book=book)
+        assert obligations.current(session, book, HORIZON)
+        stored = obligations.entries(session, [book.rule("hearing")], None, date.min, HORIZON)
+        served = [(e.period.label, e.satisfied_on) for e in stored if e.allocation]
+        assert served == [("2021-B1", date(2021, 3, 5))]  # within Jan–Feb's 10 days of grace
+    with transaction(engine) as session:
+        registry.void_event(session, heard, "录错", "clerk", NOW)
+        assert not obligations.current(session, book, HORIZON)
+        assert obligations.settle(session, book, TODAY) == 2  # the unit's hearing and rolling
+    with transaction(engine) as session:
+        stored = obligations.entries(session, rules, None, date.min, HORIZON)
+        units = sorted(unit_facts(session), key=lambda u: u.id)
+        every = event_facts(session, {r.requirement.kind for r in rules}, date.min, date.max,
+                            None, True)  # fmt: skip
+        rebuilt = ledger(rules, units, every, waiver_facts(session), HORIZON, book.review_mode)
+    assert stored == rebuilt
+    assert not any(entry.allocation for entry in stored)
+    engine.dispose()

@@ -26,6 +26,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
@@ -64,8 +65,10 @@ def horizon_for(day: date) -> date:
 # Digests
 
 
+@lru_cache(maxsize=1024)
 def rule_digest(rule: Rule, review_mode: str) -> str:
-    """A digest of the rule's definition as the engine reads it, and of the review mode."""
+    """A digest of the rule's definition as the engine reads it, and of the review mode (kept
+    per rule: a rulebook's rules live as long as it)."""
     return _digest([_plain(dataclasses.asdict(rule)), review_mode])
 
 
