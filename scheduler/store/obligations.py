@@ -29,7 +29,7 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, String, delete, insert, select, type_coerce
+from sqlalchemy import Connection, String, delete, func, insert, select, type_coerce
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -53,6 +53,7 @@ OBLIGATIONS = Base.metadata.tables["obligations"]
 ALLOCATION = Base.metadata.tables["obligation_events"]
 SOURCES = Base.metadata.tables["obligation_sources"]
 CHUNK = 500  # ids in one IN list
+OBLIGATIONS_LOCK = 0x6875_6971_6F62  # the advisory lock of refreshers on PostgreSQL ("huiqob")
 
 
 def horizon_for(day: date) -> date:
@@ -218,9 +219,12 @@ def _refresh(
     horizon: date,
 ) -> int:
     """Compute ``rules`` again for ``unit_ids`` (None: every unit) and write the pairs whose
-    fingerprint changed."""
+    fingerprint changed. On PostgreSQL the refreshers take a transaction advisory lock first,
+    so two writers of one unit's rows run one after the other (SQLite has one writer)."""
     session.flush()
     connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(OBLIGATIONS_LOCK)))
     units = _units(connection, unit_ids)
     ids = [unit.id for unit in units] if unit_ids is not None else None
     kinds = {rule.requirement.kind for rule in rules}
