@@ -131,17 +131,17 @@ def mark(session: Session, unit_ids: Iterable[int]) -> None:
 
 def touch(session: Session, book: RuleBook | None, unit_ids: Iterable[int]) -> int:
     """Compute again the kept rules of these units (with ``book``; without it, `mark` them);
-    the number of (unit, rule) pairs written."""
+    the number of (unit, rule) pairs written. Nothing while no obligation is kept at all (the
+    first `settle` computes every unit), and a rule not kept with this definition is left to
+    `settle`, which computes it for every unit."""
     ids = sorted(set(unit_ids))
-    if not ids:
+    kept = _kept(session) if ids else {}
+    if not kept:
         return 0
     if book is None:
         mark(session, ids)
         return 0
-    kept = _kept(session)
     rules = [rule for rule in book.rules if kept.get(rule.id, (None,))[0] == _rule_sum(rule, book)]
-    if len(rules) < len(book.rules) or not rules:
-        mark(session, ids)  # rules not kept yet: `settle` builds them for every unit
     if not rules:
         return 0
     horizon = min(kept[rule.id][1] for rule in rules)
