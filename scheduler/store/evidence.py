@@ -42,7 +42,7 @@ from scheduler.core.records import (
     event_key,
 )
 from scheduler.core.rules import RuleBook
-from scheduler.store import attachments, bulk, trail
+from scheduler.store import attachments, bulk, obligations, trail
 from scheduler.store.models import Base, Event, EventAttendance, EventKind, Unit
 
 EVENTS_LOCK = 0x6875_6971_6576  # the advisory lock of event writers on PostgreSQL ("huiqev")
@@ -98,8 +98,12 @@ def replace_event(
     return add_event(session, book, {**cells, "ref": old.ref}, actor, now)
 
 
-def void_event(session: Session, event_id: int, reason: str, actor: str, now: datetime) -> None:
-    """Void the current event ``event_id``; it stays in the history."""
+def void_event(
+    session: Session, event_id: int, reason: str, actor: str, now: datetime,
+    book: RuleBook | None = None,
+) -> None:  # fmt: skip
+    """Void the current event ``event_id``; it stays in the history. Its unit's stored
+    obligations follow (with ``book``; without it they are marked for the next refresh)."""
     event = session.get(Event, event_id)
     if event is None:
         raise single(Message("no_event", id=event_id), "events void")
@@ -112,6 +116,7 @@ def void_event(session: Session, event_id: int, reason: str, actor: str, now: da
     event.voided_at, event.voided_by, event.void_reason = now, actor, reason
     subject, after = _event_subject(event), {"reason": reason}
     trail.record(session, actor, "event.void", subject, now, event.unit_id, None, after)
+    obligations.touch(session, book, [event.unit_id])
 
 
 def lock_events(session: Session, where: str) -> None:
@@ -158,6 +163,7 @@ def _record_events(
     outcomes: list[RowOutcome] = []
     ids: list[int] = []
     unit_ids: set[int] = set()
+    written_units: set[int] = set()
     counts: Counter[str] = Counter()
     for chunk in chunks(parser.table.rows, CHUNK):
         rows = parser.feed(chunk)
@@ -169,9 +175,15 @@ def _record_events(
                 outcomes.extend(written.outcomes)
                 ids.extend(written.ids)
             unit_ids.update(chunk_units)
+            written_units.update(
+                unit_id
+                for unit_id, outcome in zip(chunk_units, written.outcomes, strict=True)
+                if outcome.outcome != "unchanged"
+            )
         if progress is not None:
             progress(len(chunk))
     parser.finish()
+    obligations.touch(session, book, written_units)  # the stored obligations follow
     for instance in list(session.identity_map.values()):
         if isinstance(instance, Event):
             session.expire(instance)  # rows the writes changed underneath the session
