@@ -97,9 +97,10 @@ def test_a_feed_is_created_listed_exported_and_revoked(county: HuiqiRunner, tmp_
     again = county("feeds", "export", token, "-o", str(exported), check=False)
     assert (again.returncode, again.stderr) == (
         1,
-        "feeds export: TOKEN: unknown or revoked token\n",
+        "feeds export，TOKEN：令牌不存在或已撤销\n",
     )
-    both = county("feeds", "create", "--unit", "101", "--person", "1", check=False)
+    both = county("--lang", "en", "feeds", "create", "--unit", "101", "--person", "1",
+                  check=False)  # fmt: skip
     assert (both.returncode, both.stderr) == (
         1,
         "feeds create: give --unit CODE [--subtree] or --person ID\n",

@@ -145,7 +145,9 @@ def test_the_rectify_commands(county: HuiqiRunner, tmp_path: Path) -> None:
     county("rectify", "open", "--unit", "101", "--issue", "缺会议记录", "--due", "2021-07-31",
            "--by", "县妇联")  # fmt: skip
     refused = county("rectify", "close", "9", "--by", "县妇联", check=False)
-    assert refused.returncode == 1 and "no 整改 item 9" in refused.stderr
+    assert (refused.returncode, refused.stderr) == (1, "rectify：没有编号为9的整改事项\n")
+    english = county("--lang", "en", "rectify", "close", "9", "--by", "县妇联", check=False)
+    assert english.stderr == "rectify: no 整改 item 9\n"
     county("rectify", "answer", "1", "--note", "已补充", "--by", "刘主席")
     county("rectify", "close", "1", "--comment", "销号", "--by", "县妇联")
     listed = json.loads(county("rectify", "list", "--format", "json").stdout)

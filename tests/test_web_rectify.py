@@ -76,7 +76,7 @@ def test_an_item_is_opened_answered_with_a_file_reopened_and_closed(
     )
     reopen = "/rectifications/1/reopen"
     refused = county.post(reopen, data={"csrf": county_csrf, "comment": ""}, follow_redirects=False)
-    assert refused.status_code == 422 and "请填写意见" in refused.text
+    assert refused.status_code == 422 and "重新打开必须填写意见" in refused.text
     assert county.post(reopen, data={"csrf": county_csrf, "comment": "缺签到表"}).status_code == 200
     again = {"csrf": csrf, "note": "已补签到表"}
     assert (
@@ -123,7 +123,7 @@ def test_forms_need_the_csrf_token_and_good_input_and_write_nothing_otherwise(
     bad_day = open_on_101(county, csrf, due="2021-02-30")
     assert bad_day.status_code == 422
     assert open_on_101(county, csrf, issue=" ").status_code == 422
-    assert "请填写问题" in open_on_101(county, csrf, issue=" ").text
+    assert "必须填写问题" in open_on_101(county, csrf, issue=" ").text
     assert open_on_101(county, csrf, source="obligation:no-such-rule:2021-Q1").status_code == 422
     assert open_on_101(county, csrf, issue="a\tb").status_code == 422
     assert items(engine) == 0

@@ -26,6 +26,7 @@ from scheduler.cli.kit import (
     write_atomically,
 )
 from scheduler.cli.textout import render_table
+from scheduler.core.problems import Message
 from scheduler.store import rectifications, waivers
 from scheduler.store.attachments import KINDS, Upload
 from scheduler.store.blobs import blob_store
@@ -122,7 +123,8 @@ def rectify_list(
             data = (ledger.to_csv if fmt == "csv" else ledger.to_xlsx)(items, lang, zone)
     if fmt in ("csv", "xlsx"):
         if output is None:
-            raise Failure(f"--format {fmt} needs -o FILE")
+            needs = Message("format_needs_output", format=fmt)
+            raise Failure(needs.said(app.settings.language))
         write_atomically(output, data)
         click.echo(f"{output}: {len(rows)} 整改 items")
         return
