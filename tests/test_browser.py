@@ -290,3 +290,46 @@ def test_the_feed_page_copies_its_link_even_without_the_clipboard_api(
         fits = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert fits[0] <= fits[1], (lang, width, fits)
         context.close()
+
+
+COLUMNS = "unit,kinds,date,time,title,attended,amount,ref"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_clerk_downloads_a_template_then_imports_and_reads_each_refused_row(
+    served: str, browser: object, lang: str, tmp_path: Path
+) -> None:
+    header = {"zh": "单位", "en": "unit"}[lang]
+    reason = {"zh": "“日期”列：日期“someday”看不懂", "en": "date: bad date 'someday'"}[lang]
+    for width in (1366, 390):
+        page = browser.new_page(viewport={"width": width, "height": 844}, accept_downloads=True)  # type: ignore[attr-defined]
+        log_in(page, served, "clerk")
+        if lang == "en":
+            page.goto(f"{served}/lang/en?next=/")
+        page.goto(f"{served}/imports")
+        fits = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert fits[0] <= fits[1], (lang, width, fits)
+        with page.expect_download() as download:
+            page.click('a[href="/imports/template?kind=events&format=xlsx"]')
+        assert download.value.suggested_filename == "events-template.xlsx"
+        sheet = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).worksheets[0]
+        assert next(sheet.iter_rows(max_row=1, values_only=True))[0] == header
+        bad = tmp_path / f"bad-{width}.csv"
+        bad.write_text(f"{COLUMNS}\n101,hearing,2021-06-01,,,,,a\n101,hearing,someday,,,,,b\n")
+        page.set_input_files("#file", str(bad))
+        page.click("button[value=preview]")
+        page.wait_for_load_state()
+        refused = page.inner_text("tr.o-refused")
+        assert "3" in refused and reason in refused, refused
+        assert page.evaluate("document.documentElement.scrollWidth") <= fits[1]
+        good = tmp_path / f"good-{width}.csv"
+        good.write_text(f"{COLUMNS}\n101,hearing,2021-06-0{width % 7 + 1},,,,,{width}\n")
+        page.set_input_files("#file", str(good))
+        page.click("button[value=preview]")
+        page.wait_for_load_state()
+        assert page.locator("table.preview tbody tr").count() == 1
+        page.click("button[value=apply]")
+        page.wait_for_load_state()
+        assert {"zh": "已保存", "en": "Saved"}[lang] in page.inner_text("p.notice")
+        page.close()

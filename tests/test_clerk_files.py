@@ -83,6 +83,36 @@ def test_an_excel_workbook_with_chinese_headers_and_time_cells_imports_as_typed(
     ]
 
 
+def test_a_date_cell_carrying_a_time_fills_the_time_and_two_different_times_are_refused(
+    county: HuiqiRunner, database_url: str, tmp_path: Path
+) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(EXCEL_HEADER)
+    sheet.append(
+        [101, "听取妇联工作汇报", datetime(2021, 2, 10, 9, 30), None, "汇报", None, None, "a"]
+    )
+    sheet.append([101, "听取妇联工作汇报", datetime(2021, 4, 9, 15, 0), "15:00", "汇报", None, None,
+                  "b"])  # fmt: skip
+    sheet.cell(2, 3).number_format = sheet.cell(3, 3).number_format = "yyyy/m/d h:mm"
+    good = tmp_path / "日期时间.xlsx"
+    workbook.save(good)
+    assert (
+        county("events", "import", str(good))
+        .stdout.strip()
+        .endswith("新建 2 条，更新 0 条，不变 0 条")
+    )
+    assert current_events(database_url) == [("09:30", "a", None), ("15:00", "b", None)]
+    row = ("101", "听取妇联工作汇报", "2021/6/1 9:30", "10:00", "汇报", "", "", "c")
+    bad = write_csv(tmp_path / "两个时间.csv", EXCEL_HEADER, [row])
+    refused = county("events", "import", str(bad), check=False)
+    assert refused.returncode == 1 and current_events(database_url)[-1][1] == "b"
+    assert refused.stderr.strip() == (
+        f"{bad} 第2行，“时间”列：日期“2021/6/1 9:30”里已有时间，与时间列“10:00”不一致：请只保留一个"
+    )
+
+
 def test_a_csv_with_chinese_headers_seconds_and_titles_imports(
     county: HuiqiRunner, database_url: str, tmp_path: Path
 ) -> None:

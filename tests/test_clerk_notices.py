@@ -198,7 +198,7 @@ def test_an_item_alone_makes_a_digest_of_its_own(
 def test_a_dry_run_lists_the_notices_with_the_reminders(county: Engine, huiqi: HuiqiRunner) -> None:
     result = huiqi("remind", "--as-of", "2026-10-16", "--dry-run")
     lines = result.stdout.splitlines()
-    assert lines[0] == "2026年10月16日:将写入 8 条提醒(演练,未写入)"  # 4 reminders, 4 notices
+    assert lines[0] == "2026年10月16日：将写入 8 条提醒（演练，未写入）"  # 4 reminders, 4 notices
     items = [line for line in lines if "@rectify" in line]
     assert len(items) == 2 and all("#1" in line and "截止前7天" in line for line in items)
     assert any("刘主席" in line for line in items) and any("陈书记" in line for line in items)

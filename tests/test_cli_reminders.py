@@ -27,11 +27,13 @@ def test_a_dry_run_prints_what_the_sweep_would_write_and_writes_nothing(
 ) -> None:
     result = huiqi("remind", "--as-of", "2026-10-16", "--dry-run")
     lines = result.stdout.splitlines()
-    assert lines[0] == "2026年10月16日:将写入 6 条提醒(演练,未写入)"
+    assert lines[0] == "2026年10月16日：将写入 6 条提醒（演练，未写入）"
     assert "township-hearing" in result.stdout
     assert "截止前14天" in result.stdout
     assert "陈书记 <chen@example.org>" in result.stdout
-    assert huiqi("outbox", "--since", "2026-10-16").stdout.strip() == "(发件箱中没有符合条件的提醒)"
+    assert (
+        huiqi("outbox", "--since", "2026-10-16").stdout.strip() == "（发件箱中没有符合条件的提醒）"
+    )
 
 
 def test_remind_sweeps_and_mails_the_digests_into_the_folder(
@@ -41,8 +43,8 @@ def test_remind_sweeps_and_mails_the_digests_into_the_folder(
     env = {"HUIQI_MAIL__FOLDER": str(folder)}
     result = huiqi("remind", "--as-of", "2026-10-16", env=env)
     assert result.stdout.splitlines() == [
-        "2026年10月16日:写入 6 条提醒",
-        "发送:3 封已发送,0 封待重试,0 封失败,0 封无法投递",
+        "2026年10月16日：写入 6 条提醒",
+        "发送：3 封已发送，0 封待重试，0 封失败，0 封无法投递",
         f"邮件在 {folder}",
     ]
     assert len(list(folder.glob("reminder.20261016.*@huiqi.eml"))) == 3
@@ -78,7 +80,7 @@ def test_remind_refuses_to_start_without_the_secret_key_and_links_revoke_works(
     refused = huiqi("remind", "--as-of", "2026-10-16", env=env, check=False)
     assert refused.returncode == 1
     assert "HUIQI_SECRET_KEY is not set" in refused.stderr
-    assert huiqi("outbox").stdout.strip() == "(发件箱中没有符合条件的提醒)"  # nothing written
+    assert huiqi("outbox").stdout.strip() == "（发件箱中没有符合条件的提醒）"  # nothing written
     doctor = huiqi("doctor", env=env, check=False).stdout
     assert "✗ links: HUIQI_SECRET_KEY is not set" in doctor
     env.pop("HUIQI_SECRET_KEY")

@@ -18,7 +18,7 @@ def hearing_b1(huiqi: HuiqiRunner) -> str:
 
 def test_a_request_waits_for_a_decision_a_level_above(county: HuiqiRunner) -> None:
     asked = county("waivers", "request", *TARGET, "--reason", "防汛值班", "--by", "刘主席")
-    assert asked.stdout.strip() == "waiver request 1: 101 township-hearing 2021-B1 pending"
+    assert asked.stdout.strip() == "免于考核申请 1：101 township-hearing 2021-B1 待审批"
     [pending] = json.loads(county("waivers", "list", "--format", "json").stdout)
     assert (pending["status"], pending["requested_by"], pending["reason"]) == (
         "pending", "刘主席", "防汛值班")  # fmt: skip
@@ -32,7 +32,7 @@ def test_a_request_waits_for_a_decision_a_level_above(county: HuiqiRunner) -> No
     assert hearing_b1(county) == "missed"
     county("waivers", "request", *TARGET, "--reason", "防汛值班（补）", "--by", "刘主席")
     done = county("waivers", "approve", "2", "--by", "县妇联", env={"HUIQI_ACTOR": "ignored"})
-    assert done.stdout.strip() == "waiver request 2 (township-hearing 2021-B1): approved"
+    assert done.stdout.strip() == "免于考核申请 2（township-hearing 2021-B1）：已批准"
     assert hearing_b1(county) == "exempt"
     decided = json.loads(county("waivers", "list", "--status", "all", "--format", "json").stdout)
     assert [(r["id"], r["status"], r["decided_by"]) for r in decided] == [

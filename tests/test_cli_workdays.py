@@ -65,9 +65,11 @@ def reminders_on(huiqi: HuiqiRunner, env: dict[str, str], day: str) -> str:
 def test_a_stage_on_the_spring_festival_goes_out_on_the_last_workday_before_it(
     county: Engine, huiqi: HuiqiRunner, spring: dict[str, str]
 ) -> None:
-    assert reminders_on(huiqi, spring, "2027-02-03") == "2027年2月3日:将写入 0 条提醒(演练,未写入)"
+    assert (
+        reminders_on(huiqi, spring, "2027-02-03") == "2027年2月3日：将写入 0 条提醒（演练，未写入）"
+    )
     planned = huiqi("remind", "--as-of", "2027-02-04", "--dry-run", env=spring).stdout
-    assert planned.splitlines()[0] == "2027年2月4日:将写入 1 条提醒(演练,未写入)"
+    assert planned.splitlines()[0] == "2027年2月4日：将写入 1 条提醒（演练，未写入）"
     assert "hearing-2027" in planned and "截止前20天" in planned and "陈书记" in planned
 
 
@@ -79,8 +81,12 @@ def test_an_imported_notice_moves_the_stage_to_its_own_last_workday(
     out = huiqi("workdays", "import", str(notice), "--by", "县妇联", env=spring).stdout
     assert out.startswith("2027年节假日安排已导入：《国务院办公厅关于2027年部分节假日安排的通知》")
     # the notice makes 02-03 and 02-04 days off too: the stage now goes out on Tuesday 02-02
-    assert reminders_on(huiqi, spring, "2027-02-01") == "2027年2月1日:将写入 0 条提醒(演练,未写入)"
-    assert reminders_on(huiqi, spring, "2027-02-02") == "2027年2月2日:将写入 1 条提醒(演练,未写入)"
+    assert (
+        reminders_on(huiqi, spring, "2027-02-01") == "2027年2月1日：将写入 0 条提醒（演练，未写入）"
+    )
+    assert (
+        reminders_on(huiqi, spring, "2027-02-02") == "2027年2月2日：将写入 1 条提醒（演练，未写入）"
+    )
 
 
 def test_show_lists_the_days_of_note_with_their_source(

@@ -247,7 +247,7 @@ def test_a_waiver_request_and_a_void_leave_a_trail_in_words(
     waive = {"csrf": csrf, "rule": "township-research", "period": "2021-B1", "reason": "换届"}
     assert client.post("/units/101/waive", data=waive, follow_redirects=False).status_code == 303
     again = client.post("/units/101/waive", data=waive)
-    assert again.status_code == 422 and "requested already" in again.text
+    assert again.status_code == 422 and "申请已经提交过了" in again.text
     with transaction(engine) as session:
         event_id = session.scalar(select(Event.id))
     void = client.post(

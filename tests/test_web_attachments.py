@@ -194,7 +194,7 @@ def test_the_command_attaches_a_file_in_the_users_units(
     minutes.write_bytes(sample.pdf())
     done = county("events", "attach", "1", str(minutes), "--type", "minutes", "--by", "县妇联",
                   env=env)  # fmt: skip
-    assert done.stdout.startswith("attachment 1 (纪要.pdf, sha256 ")
+    assert done.stdout.startswith("附件 1（纪要.pdf，sha256 ")
     fake = tmp_path / "photo.jpg"
     fake.write_bytes(sample.HTML)
     refused = county("events", "attach", "1", str(fake), "--by", "x", env=env, check=False)

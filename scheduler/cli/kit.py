@@ -28,6 +28,7 @@ from scheduler.core.problems import InputError, Message, single
 from scheduler.core.records import parse_day, unknown_unit
 from scheduler.core.rules import RuleBook, RulesError
 from scheduler.core.unittree import subtree as units_under
+from scheduler.core.words import word
 from scheduler.rulefiles import read_rulebook
 from scheduler.store.database import (
     UnusableDatabase,
@@ -148,6 +149,11 @@ def unit_ids(session: Session, code: str | None, subtree: bool, where: str) -> l
     if root is None:
         raise single(unknown_unit(code, [unit.code for unit in units]), where, field="--unit")
     return [unit.id for unit in (units_under(units, root) if subtree else [root])]
+
+
+def say(app: App, key: str, **values: object) -> None:
+    """Print the words ``cli.KEY`` of the configured language with ``values``."""
+    click.echo(word(f"cli.{key}", app.settings.language).format(**values))
 
 
 def read_upload(app: App, file: Path) -> bytes:

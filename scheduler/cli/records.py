@@ -17,6 +17,7 @@ from scheduler.cli.kit import (
     command,
     main,
     read_upload,
+    say,
     write_atomically,
 )
 from scheduler.cli.streams import progress_bar
@@ -134,7 +135,7 @@ def events_add(app: App, by: str, day: str, **cells: str) -> None:
     """Record one event."""
     with app.session() as session:
         event_id = registry.add_event(session, app.book, {**cells, "date": day}, by, app.now())
-    click.echo(f"event {event_id} recorded")
+    say(app, "event_recorded", id=event_id)
 
 
 @command(events, "void")
@@ -145,7 +146,7 @@ def events_void(app: App, event_id: int, reason: str, by: str) -> None:
     """Void an event: it stays in the history but no longer counts."""
     with app.session() as session:
         registry.void_event(session, event_id, reason, by, app.now())
-    click.echo(f"event {event_id} void")
+    say(app, "event_void", id=event_id)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -206,4 +207,4 @@ def events_attach(app: App, event_id: int, file: Path, kind: str, by: str) -> No
             app.now(), actor.user, str(file),
         )  # fmt: skip
         attachment_id, name, digest = row.id, row.filename, row.sha256
-    click.echo(f"attachment {attachment_id} ({name}, sha256 {digest[:12]}) on event {event_id}")
+    say(app, "attached", id=attachment_id, name=name, digest=digest[:12], event=event_id)

@@ -14,8 +14,9 @@ from typing import Any
 
 import click
 
-from scheduler.cli.kit import App, by_option, command, main, unit_ids
+from scheduler.cli.kit import App, by_option, command, main, say, unit_ids
 from scheduler.cli.textout import render_table
+from scheduler.core.words import word
 from scheduler.store import waivers
 from scheduler.store.models import Unit
 from scheduler.store.models_waivers import WaiverRequest
@@ -100,7 +101,8 @@ def waivers_request(app: App, unit: str, rule: str, period: str, reason: str, by
     with app.session() as session:
         actor = waivers.command_line_actor(session, by)
         asked = waivers.request(session, app.book, unit, rule, period, reason, actor, app.now())
-    click.echo(f"waiver request {asked.id}: {unit} {rule} {period} pending")
+    state = word("page.waiver_pending", app.settings.language)
+    say(app, "waiver_requested", id=asked.id, unit=unit, rule=rule, period=period, state=state)
 
 
 @command(waivers_group, "approve")
@@ -126,4 +128,5 @@ def _decide(app: App, request_id: int, approve: bool, comment: str, by: str) -> 
         actor = waivers.command_line_actor(session, by)
         asked = waivers.decide(session, request_id, approve, comment, actor, app.now())
         what = f"{asked.rule_id} {asked.period_label}"
-    click.echo(f"waiver request {request_id} ({what}): {asked.status}")
+    state = word(f"page.waiver_{asked.status}", app.settings.language)
+    say(app, "waiver_decided", id=request_id, what=what, state=state)

@@ -511,8 +511,11 @@ class EventParser:
 
     def _row(self, number: int, cells: Mapping[str, str]) -> EventRow | None:
         units, problems = self.units, self.problems
-        read = _RowReader(self.table, number, cells, problems)
         before = len(problems)
+        split, conflict = _moment_split(cells)
+        read = _RowReader(self.table, number, split, problems)
+        if conflict:
+            read.fail("time", Message("two_times", date=cells["date"], time=cells["time"]))
         unit = read.text("unit", True)
         if unit:
             read.known_unit("unit", unit, units)
@@ -536,6 +539,30 @@ class EventParser:
         row = EventRow(number, unit, kinds, day, time, title, attended, amount, ref)
         _check_once(read, row, self.seen)
         return row
+
+
+_MOMENT = re.compile(r"^(?P<day>\S+)\s+(?P<clock>\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)$")
+
+
+def _moment_split(cells: Mapping[str, str]) -> tuple[Mapping[str, str], bool]:
+    """A date cell that carries a time of day (Excel's date-and-time cell, 2021-03-12 09:30)
+    read as its date and, in the time column, its time; other rows as they are. The flag
+    says the time column names another time (two answers to one question)."""
+    found = _MOMENT.match(cells.get("date", "").strip())
+    clock = _clock_of(found["clock"]) if found else ""
+    if not found or not clock:
+        return cells, False
+    given = cells.get("time", "").strip()
+    split = {**cells, "date": found["day"], "time": clock}
+    return split, bool(given) and _clock_of(given) != clock
+
+
+def _clock_of(text: str) -> str:
+    """``text`` as HH:MM when it is a time of day, else empty."""
+    try:
+        return parse_time(text) if text.strip() else ""
+    except ValueError:
+        return ""
 
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:
