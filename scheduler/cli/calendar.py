@@ -196,9 +196,11 @@ def _report(app: App, change: Change, what: str, now: datetime) -> None:
     delivery = invites.deliver(app.engine, app.book, app.settings, mailer, change.notices, now)
     click.echo(f"{what}; invites: {len(delivery.sent)} sent, {len(delivery.failed)} failed")
     if delivery.failed:
-        lines = [f"invite to {address} failed: {reason}" for address, reason in delivery.failed]
-        lines.append(f"retry with: huiqi meetings send {change.meeting.id}")
-        raise Failure("\n".join(lines))
+        lang = app.settings.language
+        failed = [Message("invite_failed", address=address, reason=reason)
+                  for address, reason in delivery.failed]  # fmt: skip
+        lines = [*failed, Message("retry_invites", id=change.meeting.id)]
+        raise Failure("\n".join(line.said(lang) for line in lines))
 
 
 # ----------------------------------------------------------------------------------------------
