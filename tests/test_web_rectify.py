@@ -121,10 +121,17 @@ def test_forms_need_the_csrf_token_and_good_input_and_write_nothing_otherwise(
     county, csrf = client_of("county")
     assert open_on_101(county, "forged").status_code == 403
     bad_day = open_on_101(county, csrf, due="2021-02-30")
-    assert bad_day.status_code == 422
+    assert bad_day.status_code == 422 and "日期“2021-02-30”不存在" in bad_day.text
     assert open_on_101(county, csrf, issue=" ").status_code == 422
     assert "必须填写问题" in open_on_101(county, csrf, issue=" ").text
-    assert open_on_101(county, csrf, source="obligation:no-such-rule:2021-Q1").status_code == 422
+    no_rule = open_on_101(county, csrf, source="obligation:no-such-rule:2021-Q1")
+    assert no_rule.status_code == 422 and "没有这条规则“no-such-rule”" in no_rule.text
+    assert "没有这个来源“minutes”" in open_on_101(county, csrf, source="minutes").text
+    county.get("/lang/en?next=/units/101")
+    english = open_on_101(county, csrf, due="2021-7-31")
+    assert english.status_code == 422
+    assert "rectify: due: bad date &#39;2021-7-31&#39;: expected YYYY-MM-DD" in english.text
+    county.get("/lang/zh?next=/units/101")
     assert open_on_101(county, csrf, issue="a\tb").status_code == 422
     assert items(engine) == 0
     open_on_101(county, csrf)
