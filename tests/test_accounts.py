@@ -177,7 +177,7 @@ def test_huiqi_users_and_tokens_commands(county: HuiqiRunner) -> None:
     again = county("users", "add", "liu", "--role", "viewer", "--unit", "101", env=env, check=False)
     assert (again.returncode, again.stderr) == (
         1,
-        "users add，username：用户“liu”已经存在\n",
+        "users add，用户名：用户“liu”已经存在\n",
     )
     county("users", "disable", "liu")
     twice = county("--lang", "en", "users", "disable", "liu", check=False)
