@@ -139,9 +139,10 @@ def test_the_review_commands_list_accept_and_return(county: HuiqiRunner) -> None
     english = run("--lang", "en", "review", "return", "1", "--comment", " ", "--by", "县妇联",
                   check=False)  # fmt: skip
     assert english.stderr == "review: comment: returning an event needs a comment\n"
-    assert run("review", "accept", "1", "--by", "县妇联").stdout.strip() == "event 1: accepted"
+    assert run("review", "accept", "1", "--by", "县妇联").stdout.strip() == "记录 1：已通过"
     assert json.loads(run(*status, env=env).stdout)[0]["status"] == "met"
-    assert run("review", "list").stdout.strip() == "(nothing to review)"
+    assert run("review", "list").stdout.strip() == "（没有待审核的记录）"
+    assert run("--lang", "en", "review", "list").stdout.strip() == "(nothing to review)"
 
 
 def test_the_reviewers_queue_accepts_and_the_unit_page_shows_who_and_when(
