@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -206,11 +213,31 @@ class BackupSettings(_Section):
     )
 
 
+class S3Settings(_Section):
+    endpoint_url: str | None = Field(
+        None,
+        description="Address of the S3-compatible service, e.g. http://minio:9000 "
+        "(null: Amazon S3 of the region)",
+    )
+    bucket: str = Field("", description="The bucket that keeps the attachments (backend s3)")
+    region: str = Field("us-east-1", description="The bucket's region")
+    prefix: str = Field("", description="Key prefix of every attachment in the bucket, e.g. huiqi/")
+    addressing: Literal["path", "virtual"] = Field(
+        "path",
+        description="path: ENDPOINT/BUCKET/KEY (MinIO and most S3-compatible services); "
+        "virtual: BUCKET.ENDPOINT/KEY",
+    )
+
+
 class FileSettings(_Section):
-    backend: Literal["folder"] = Field(
-        "folder", description="Where attachments are kept: folder (content-addressed files)"
+    backend: Literal["folder", "s3"] = Field(
+        "folder",
+        description="Where attachments are kept: folder (content-addressed files in files.folder) "
+        "or s3 (an S3-compatible bucket, files.s3; its keys come from HUIQI_S3_ACCESS_KEY_ID and "
+        "HUIQI_S3_SECRET_ACCESS_KEY)",
     )
     folder: str = Field("var/files", description="The folder of attachments (backend folder)")
+    s3: S3Settings = Field(S3Settings(), description="The bucket of attachments (backend s3)")
     max_bytes: int = Field(20_000_000, ge=1000, description="Largest attachment accepted (bytes)")
     max_pixels: int = Field(
         60_000_000, ge=10_000, description="Largest image accepted (width x height)"
@@ -219,6 +246,12 @@ class FileSettings(_Section):
         320, ge=32, le=2000, description="Longest side of an image's thumbnail"
     )
     max_files: int = Field(10, ge=1, le=100, description="Most files one upload form carries")
+
+    @model_validator(mode="after")
+    def _bucket(self) -> FileSettings:
+        if self.backend == "s3" and not self.s3.bucket:
+            raise ValueError("backend s3 needs files.s3.bucket")
+        return self
 
 
 class ReviewSettings(_Section):

@@ -15,6 +15,7 @@ by its real cells (openpyxl's read-only mode), never by the range its ``<dimensi
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -94,20 +95,33 @@ def read_table(
 
 
 def _csv_rows(path: Path, filename: str) -> Iterator[list[str]]:
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    """The CSV rows of ``path``, read from the file as they are asked for (memory does not grow
+    with the file)."""
+    encoding = _encoding(path, filename)
+    with path.open(encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, strict=True)
         try:
-            text = raw.decode("gb18030")
+            yield from reader
+        except csv.Error as error:
+            raise _refuse(
+                filename, Message("bad_csv", error=error), reader.line_num or None
+            ) from None
+
+
+def _encoding(path: Path, filename: str) -> str:
+    """``utf-8-sig`` when the whole file decodes as UTF-8, else ``gb18030`` when it decodes as
+    that; checked a megabyte at a time, before any row is read."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with path.open("rb") as handle:
+                while block := handle.read(1 << 20):
+                    decoder.decode(block)
+                decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            raise _refuse(filename, Message("not_text")) from None
-    del raw
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        yield from reader
-    except csv.Error as error:
-        raise _refuse(filename, Message("bad_csv", error=error), reader.line_num or None) from None
+            continue
+        return encoding
+    raise _refuse(filename, Message("not_text"))
 
 
 # ----------------------------------------------------------------------------------------------

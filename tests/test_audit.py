@@ -133,6 +133,9 @@ def test_xlsx_has_a_summary_and_a_sheet_per_rule_ready_to_print(
     assert sheet["F2"].value == datetime(2021, 2, 28)
     assert sheet["F2"].number_format == audit_xlsx.ZH_DATE
     assert sheet["G2"].value == "✔ 按时完成"
+    assert sheet["G2"].fill.fgColor.rgb == "00" + audit_xlsx.STATUS_FILLS[Status.MET]
+    assert sheet["K2"].alignment.wrap_text and sheet["K2"].alignment.vertical == "top"
+    assert sheet["F2"].alignment.vertical == "top" and sheet["F2"].fill.fill_type is None
     assert workbook["变更记录"]["G2"].value == "换届"
 
 

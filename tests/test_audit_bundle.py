@@ -48,6 +48,7 @@ def test_the_zip_holds_the_listing_and_its_documents_and_the_links_resolve(
     assert folder_links == ["附件/101/township-hearing/2021-B1/"]
     assert (unpacked / folder_links[0]).is_dir()
     assert "合影.png" in sheet.cell(2, column).value
+    assert workbook["附件"]["E2"].style == "Hyperlink"
 
 
 def test_a_zip_without_documents_is_still_the_listing(county: HuiqiRunner, tmp_path: Path) -> None:

@@ -94,3 +94,28 @@ def test_events_written_before_digests_were_kept_are_recognised_unchanged(
     with county_db.begin() as connection:
         connection.execute(text("UPDATE events SET digest = NULL"))
     assert imported(county_db, book, path) == "0 created, 0 updated, 5 unchanged"
+
+
+def test_repeats_in_other_chunks_are_refused_and_the_counts_alone_say_the_same(
+    county_db: Engine, book: RuleBook, tmp_path: Path
+) -> None:
+    """A ref repeated at its unit, or a row without ref repeated, chunks apart, is refused
+    with the rows named and nothing written; a ref repeated at another unit is another event.
+    Without ``rows`` the summary gives the same counts and no per-row outcomes."""
+    before = counts(county_db)
+    repeated = [*ROWS, ROWS[0], ROWS[3]]  # rows 7 and 8 repeat rows 2 and 5
+    path = write_csv(tmp_path / "repeated.csv", EVENT_HEADER, repeated)
+    with pytest.raises(InputError) as raised:
+        imported(county_db, book, path)
+    assert str(raised.value).splitlines() == [
+        f"{path}:7: ref: ref 'a1' appears twice for unit '101' in this file",
+        f"{path}:8: title: the same event as row 5 (date, time, kinds, title); add a ref",
+    ]
+    assert counts(county_db) == before
+    elsewhere = [*ROWS, ("102", *ROWS[0][1:])]  # unit 102's own a1
+    path = write_csv(tmp_path / "elsewhere.csv", EVENT_HEADER, elsewhere)
+    table = read_table(path, stream=True)
+    with transaction(county_db) as session:
+        summary = registry.import_events(session, book, table, "刘主席", NOW, rows=False)
+    assert (summary.created, summary.updated, summary.unchanged) == (6, 0, 0)
+    assert summary.rows == () and summary.ids == ()

@@ -393,3 +393,49 @@ def test_read_commands_never_create_a_database_file(huiqi: HuiqiRunner, tmp_path
         result = huiqi(*command, env=env, check=False)
         assert result.returncode == 1, command
     assert not missing.parent.exists()
+
+
+def test_the_program_loads_the_module_of_each_command() -> None:
+    """`scheduler.cli.entry` names, for every command of ``main``, the module that registers
+    it: the ``huiqi`` program imports only that one."""
+    import click
+
+    from scheduler.cli import main
+    from scheduler.cli.entry import COMMANDS
+
+    assert isinstance(main, click.Group)
+    registered = {name: command.callback.__module__ for name, command in main.commands.items()}
+    assert {name: f"scheduler.cli.{module}" for name, module in COMMANDS.items()} == registered
+
+
+@pytest.mark.parametrize(
+    ("arguments", "word"),
+    [
+        (["status", "--format", "json"], "status"),
+        (["--config", "status", "events", "import"], "events"),
+        (["--lang=en", "-h"], None),
+        (["--lang", "zh", "trail"], "trail"),
+    ],
+)
+def test_the_command_word_follows_the_main_options(arguments: list[str], word: str) -> None:
+    from scheduler.cli.entry import command_word
+
+    assert command_word(arguments) == word
+
+
+def test_the_installed_program_runs_one_command_without_the_others(tmp_path: Path) -> None:
+    """``huiqi status --help`` through the entry point, in a process of its own, loads the
+    status module and not the web app's."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; sys.argv = ['huiqi', 'status', '--help']\n"
+        "from scheduler.cli.entry import run\n"
+        "try:\n    run()\nexcept SystemExit:\n    pass\n"
+        "print('scheduler.cli.web' in sys.modules, 'scheduler.cli.status' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert result.stdout.splitlines()[-1] == "False True"

@@ -117,3 +117,20 @@ def test_the_phone_flows_migration_goes_down_and_up_again(database_url: str) -> 
         )
         assert compare_metadata(context, Base.metadata) == []
     engine.dispose()
+
+
+def test_the_stored_obligations_migration_goes_down_and_up_again(database_url: str) -> None:
+    """0015 (stored obligations) downgrades to 0014 and back."""
+    engine = make_engine(database_url)
+    migrate(engine)
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0014")
+    with engine.connect() as connection:
+        assert not inspect(connection).has_table("obligations")
+        assert not inspect(connection).has_table("obligation_events")
+    migrate(engine)
+    with engine.connect() as connection:
+        assert inspect(connection).has_table("obligations")
+    engine.dispose()

@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduler.cli.streams import csv_bytes, json_array
+from scheduler.cli.streams import counted, csv_bytes, json_array
 
 # JSON values as the commands write them (floats below 1e-4 aside: see the module's docstring)
 SCALARS = (
@@ -41,3 +41,11 @@ def test_csv_is_what_one_writer_writes(rows: list[list[Any]], size: int, encodin
     out = io.StringIO()
     csv.writer(out).writerows(rows)
     assert b"".join(csv_bytes(rows, encoding, size)) == out.getvalue().encode(encoding)
+
+
+@given(st.lists(st.integers()), st.integers(min_value=1, max_value=5))
+def test_counted_passes_every_item_and_tells_them_all(items: list[int], every: int) -> None:
+    told: list[int] = []
+    assert list(counted(items, told.append, every)) == items
+    assert sum(told) == len(items)
+    assert all(0 < count <= every for count in told)

@@ -226,3 +226,45 @@ def test_the_audit_page_downloads_the_listing_with_its_documents_as_a_zip(
     theirs = other.get("/audit", params={"year": "2021", "as_of": "2021-12-31", "format": "zip"})
     with zipfile.ZipFile(io.BytesIO(theirs.content)) as archive:
         assert not [name for name in archive.namelist() if name.endswith(".pdf")]
+
+
+def test_the_print_version_lists_each_obligations_documents_linked_for_the_reader(
+    client_of: Login, engine: Engine
+) -> None:
+    from scheduler.web.kit import LANG_COOKIE
+
+    clerk, csrf = client_of("clerk")
+    files = [("files", ("纪要.pdf", sample.pdf(), "application/pdf")),
+             ("photo", ("IMG_0001.JPG", sample.jpeg(), "image/jpeg"))]  # fmt: skip
+    assert record(clerk, csrf, files).status_code == 303
+    with transaction(engine) as session:
+        minutes, photo = session.scalars(select(Attachment.id).order_by(Attachment.id)).all()
+    query = {"year": "2021", "as_of": "2021-12-31", "unit": "101", "format": "html"}
+    page = clerk.get("/audit", params=query).text
+    assert "<th>附件</th>" in page
+    assert f'<div>会议记录：<a href="/attachments/{minutes}">纪要.pdf</a></div>' in page
+    assert f'<div>照片：<a href="/attachments/{photo}">IMG_0001.jpg</a></div>' in page
+    assert clerk.get(f"/attachments/{minutes}").status_code == 200  # the link downloads
+    clerk.cookies.set(LANG_COOKIE, "en")
+    english = clerk.get("/audit", params=query).text
+    assert "<th>Documents</th>" in english
+    assert f'<div>Minutes: <a href="/attachments/{minutes}">纪要.pdf</a></div>' in english
+    other, _ = client_of("other")  # township 102's clerk: not one of 101's documents
+    theirs = other.get("/audit", params={**query, "unit": ""}).text
+    assert "纪要.pdf" not in theirs and "/attachments/" not in theirs
+
+
+def test_the_print_version_from_the_command_line_names_the_documents_unlinked(
+    county: HuiqiRunner, tmp_path: Path
+) -> None:
+    env = {"HUIQI_FILES__FOLDER": str(tmp_path / "files")}
+    county("events", "add", "--unit", "101", "--kinds", "hearing", "--date", "2021-03-12")
+    (tmp_path / "签到表.pdf").write_bytes(sample.pdf())
+    county("events", "attach", "1", str(tmp_path / "签到表.pdf"), "--type", "signin", env=env)
+    out = tmp_path / "台账.html"
+    for lang, expected in (("zh", "<div>签到表：签到表.pdf</div>"),
+                           ("en", "<div>Sign-in sheet: 签到表.pdf</div>")):  # fmt: skip
+        county("audit", "--year", "2021", "--as-of", "2021-12-31", "--unit", "101",
+               "--format", "html", "--lang", lang, "-o", str(out), env=env)  # fmt: skip
+        page = out.read_text(encoding="utf-8")
+        assert expected in page and "/attachments/" not in page

@@ -5,8 +5,9 @@ links every file, with relative links that work once the ZIP is unpacked.
 
 The ZIP is written as a stream into the output: each document is copied from the store in
 chunks (`shutil.copyfileobj`), so memory stays bounded whatever the size of the year; only the
-XLSX is built in memory. Documents are stored without compression (PDFs, photos and Office
-files are compressed already); the XLSX is deflated.
+XLSX is built in memory, in a second thread while the documents are copied, and written last.
+Nothing is compressed a second time: documents are stored as they are (PDFs, photos and Office
+files are compressed already), and so is the XLSX (a ZIP of deflated parts itself).
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import re
 import shutil
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
-from scheduler.audit.listing import AuditListing
+from scheduler.audit.listing import AuditListing, AuditRow
 from scheduler.store import attachments
 from scheduler.store.blobs import BlobStore
 from scheduler.store.models_attachments import Attachment
@@ -44,6 +46,7 @@ class Document:
     event_id: int
     kind: str
     filename: str
+    attachment_id: int
 
 
 ObligationKey = tuple[str, str, str]  # (unit code, rule id, period label)
@@ -53,6 +56,22 @@ def safe(part: str) -> str:
     """A path part without separators or characters Windows refuses (``2021-10-01/2026-09-30``
     becomes ``2021-10-01_2026-09-30``)."""
     return UNSAFE.sub("_", part).strip(" .") or "_"
+
+
+def obligation_key(row: AuditRow) -> ObligationKey:
+    return (row.unit.code, row.rule.id, row.obligation.period.label)
+
+
+def key_of(document: Document) -> ObligationKey:
+    return (document.unit_code, document.rule_id, document.period_label)
+
+
+def by_obligation(documents: Sequence[Document]) -> dict[ObligationKey, list[Document]]:
+    """The documents grouped by the obligation they are filed under, in their order."""
+    found: dict[ObligationKey, list[Document]] = {}
+    for document in documents:
+        found.setdefault(key_of(document), []).append(document)
+    return found
 
 
 def folder_of(key: ObligationKey) -> str:
@@ -70,7 +89,7 @@ def plan(listing: AuditListing, files: Mapping[int, Sequence[Attachment]]) -> li
     """Every document of the listing's evidence, filed by obligation, in listing order."""
     documents = []
     for row in listing.rows:
-        key = (row.unit.code, row.rule.id, row.obligation.period.label)
+        key = obligation_key(row)
         for evidence in row.evidence:
             for item in files.get(evidence.event_id, ()):
                 name = f"{item.id}-{safe(item.filename)}"
@@ -83,6 +102,7 @@ def plan(listing: AuditListing, files: Mapping[int, Sequence[Attachment]]) -> li
                         evidence.event_id,
                         item.kind,
                         item.filename,
+                        item.id,
                     )
                 )
     return documents
@@ -96,19 +116,22 @@ def write_zip(
     store: BlobStore,
     when: datetime,
 ) -> int:
-    """Write the bundle into ``out`` (entries dated ``when``): the XLSX (made by ``xlsx`` from
-    the documents it links), then each document streamed from ``store``; how many documents
-    were written."""
+    """Write the bundle into ``out`` (entries dated ``when``): each document streamed from
+    ``store``, then the XLSX (made by ``xlsx`` from the documents it links); how many documents
+    were written. The XLSX is built in a second thread while the documents are copied: the
+    copying waits on the disk or the network (and releases the interpreter's lock), the
+    workbook wants the processor."""
     stamp = when.timetuple()[:6]
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-        archive.writestr(
-            zipfile.ZipInfo(xlsx_name, date_time=stamp),
-            xlsx(documents),
-            compress_type=zipfile.ZIP_DEFLATED,
-        )
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="bundle-xlsx") as pool,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive,
+    ):
+        workbook = pool.submit(xlsx, documents)
         for document in documents:
             info = zipfile.ZipInfo(document.path, date_time=stamp)
             info.file_size = document.size
             with store.open(document.sha256) as source, archive.open(info, "w") as target:
                 shutil.copyfileobj(source, target, CHUNK)
+        # stored: an XLSX is itself a ZIP of deflated parts
+        archive.writestr(zipfile.ZipInfo(xlsx_name, date_time=stamp), workbook.result())
     return len(documents)

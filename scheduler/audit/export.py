@@ -10,12 +10,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from scheduler.audit.bundle import Document, by_obligation, obligation_key
 from scheduler.audit.listing import AuditListing, AuditRow, Evidence
 from scheduler.core.compliance import Status
 from scheduler.core.rules import SumRequirement
@@ -153,12 +154,17 @@ def _review_cells(row: AuditRow, lang: str, zone: ZoneInfo) -> list[str]:
 
 @dataclass(frozen=True)
 class HtmlContext:
-    """What the print template needs beyond the listing."""
+    """What the print template needs beyond the listing: with ``documents`` (the evidence's
+    attachments, `scheduler.audit.bundle.documents_of`) each obligation lists its own, each
+    linked to ``link(document)`` where that gives an address (the web app's download, for a
+    reader who may read the unit; none in a file written by the command line)."""
 
     lang: str
     zone: ZoneInfo
     generated: datetime
     filters: Sequence[tuple[str, str]]
+    documents: Sequence[Document] = ()
+    link: Callable[[Document], str | None] = field(default=lambda document: None)
 
 
 def filters_text(listing: AuditListing, lang: str) -> list[tuple[str, str]]:
@@ -199,7 +205,28 @@ def html_variables(listing: AuditListing, context: HtmlContext) -> dict[str, obj
         "is_money": is_money,
         "rate": format_rate,
         "evidence_line": _evidence_line(lang, zone),
+        "documents": bool(context.documents),
+        "documents_of": _documents_of(context),
+        "document_kind": _document_kind(lang),
+        "document_link": context.link,
     }
+
+
+def _documents_of(context: HtmlContext) -> Callable[[AuditRow], Sequence[Document]]:
+    filed = by_obligation(context.documents)
+    return lambda row: filed.get(obligation_key(row), ())
+
+
+def _document_kind(lang: str) -> Callable[[Document], str]:
+    """A document's type as a word with its colon: ``会议记录：``, ``Minutes: ``."""
+    kinds = words(lang, "trail.document.")
+    colon = ": " if lang == "en" else "："
+
+    def kind(document: Document) -> str:
+        word = kinds.get(document.kind, document.kind)
+        return word[:1].upper() + word[1:] + colon  # a label: "Minutes: " (no case in Chinese)
+
+    return kind
 
 
 def review_text(e: Evidence, lang: str, zone: ZoneInfo) -> str:

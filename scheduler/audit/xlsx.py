@@ -10,16 +10,26 @@ Text cells are always text, never formulas, whatever they start with.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from copy import copy
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from scheduler.audit.bundle import Document, folder_of
+from scheduler.audit.bundle import (
+    Document,
+    ObligationKey,
+    by_obligation,
+    folder_of,
+    key_of,
+    obligation_key,
+)
 from scheduler.audit.export import (
     filters_text,
     format_moment,
@@ -31,6 +41,7 @@ from scheduler.audit.export import (
 )
 from scheduler.audit.listing import AuditListing, AuditRow, Evidence
 from scheduler.core.compliance import Status
+from scheduler.core.gcpause import gc_paused
 from scheduler.core.summaries import SEVERITY
 from scheduler.core.words import format_date, format_rate, status_name
 from scheduler.core.words import words as words_of
@@ -66,6 +77,9 @@ RULE_COLUMNS = (
     ("waiver", 24),
 )
 
+AMOUNT_COLUMN = 1 + [key for key, _ in RULE_COLUMNS].index("evidence_amounts")
+COLUMN_KINDS = {4: "date", 5: "date", 6: "date", 7: "status", AMOUNT_COLUMN: "amount"}
+
 
 def to_xlsx(
     listing: AuditListing,
@@ -78,15 +92,26 @@ def to_xlsx(
     """The workbook as bytes: summary, one sheet per rule, and the change trail if given.
     With ``documents`` (the ZIP bundle's) each rule sheet gets a 附件 column linking the
     obligation's folder, and a 附件清单 sheet links every file (relative links)."""
+    with gc_paused():  # tens of thousands of cells, none of them garbage until the end
+        return _workbook(listing, lang, zone, generated, trail, documents)
+
+
+def _workbook(
+    listing: AuditListing,
+    lang: str,
+    zone: ZoneInfo,
+    generated: datetime,
+    trail: Sequence[Change],
+    documents: Sequence[Document] | None,
+) -> bytes:
     book = Workbook()
     summary = book.active
     assert summary is not None
     _summary_sheet(summary, listing, lang, generated, zone)
+    links = None if documents is None else by_obligation(documents)
     for rule in listing.rules:
         sheet = book.create_sheet(_sheet_name(rule.id))
-        _rule_sheet(sheet, listing.rows_of(rule), lang, zone)
-        if documents is not None:
-            _link_documents(sheet, listing.rows_of(rule), documents, lang)
+        _rule_sheet(sheet, listing.rows_of(rule), lang, zone, links)
     if documents is not None:
         _documents_sheet(book.create_sheet(labels(lang)["documents"]), documents, lang)
     if trail:
@@ -99,30 +124,10 @@ def to_xlsx(
     return out.getvalue()
 
 
-def _link_documents(
-    sheet: Worksheet, rows: Sequence[AuditRow], documents: Sequence[Document], lang: str
-) -> None:
-    """A 附件 column: each obligation's file names, linked to its folder in the bundle."""
-    by_key: dict[tuple[str, str, str], list[Document]] = {}
-    for document in documents:
-        key = (document.unit_code, document.rule_id, document.period_label)
-        by_key.setdefault(key, []).append(document)
-    column = sheet.max_column + 1
-    top = Alignment(vertical="top", wrap_text=True)
-    header = sheet.cell(1, column, labels(lang)["documents"])
-    header.font, header.fill = sheet.cell(1, 1).font.copy(), sheet.cell(1, 1).fill.copy()
-    # each obligation's first sheet row (a payment rule's further payments follow it, blank
-    # in the unit code column)
-    firsts = [c.row for (c,) in sheet.iter_rows(min_row=2, max_col=1) if c.value is not None]
-    for number, row in zip(firsts, rows, strict=True):
-        key = (row.unit.code, row.rule.id, row.obligation.period.label)
-        mine = by_key.get(key)
-        if not mine:
-            continue
-        cell = sheet.cell(number, column, "\n".join(d.path.rsplit("/", 1)[1] for d in mine))
-        cell.hyperlink = folder_of(key)
-        cell.alignment = top
-    sheet.column_dimensions[sheet.cell(1, column).column_letter].width = 30
+def _link_cell(sheet: Worksheet, number: int, column: int, documents: Sequence[Document]) -> None:
+    """The 附件 cell of an obligation: its file names, linked to its folder in the bundle."""
+    cell = sheet.cell(number, column, "\n".join(d.path.rsplit("/", 1)[1] for d in documents))
+    cell.hyperlink = folder_of(key_of(documents[0]))
 
 
 def _documents_sheet(sheet: Worksheet, documents: Sequence[Document], lang: str) -> None:
@@ -191,43 +196,77 @@ def _summary_sheet(
     _print_setup(sheet)
 
 
-def _rule_sheet(sheet: Worksheet, rows: Sequence[AuditRow], lang: str, zone: ZoneInfo) -> None:
+def _rule_sheet(
+    sheet: Worksheet,
+    rows: Sequence[AuditRow],
+    lang: str,
+    zone: ZoneInfo,
+    links: Mapping[ObligationKey, Sequence[Document]] | None = None,
+) -> None:
+    """One row per obligation (a payment rule's further payments on rows of their own); with
+    ``links`` (the ZIP bundle's documents by obligation) a last 附件 column linking each
+    obligation's folder."""
     words = labels(lang)
     reviewed = any(e.review is not None for row in rows for e in row.evidence)
-    sheet.append(
-        [words[key] for key, _ in RULE_COLUMNS] + ([words["reviewed"]] if reviewed else [])
-    )
-    fills = {status: PatternFill("solid", fgColor=fill) for status, fill in STATUS_FILLS.items()}
+    header = [words[key] for key, _ in RULE_COLUMNS] + ([words["reviewed"]] if reviewed else [])
+    widths = [width for _, width in RULE_COLUMNS] + ([28] if reviewed else [])
+    if links is not None:
+        header.append(words["documents"])
+        widths.append(30)
+    sheet.append(header)
+    styles = _RuleStyles(sheet, lang)
     number = 1  # the sheet row last written, counted: max_row walks every cell
     for row in rows:
         lines = _rule_lines(row, lang, zone)
         if reviewed:
             lines[0].append("\n".join(review_text(e, lang, zone) for e in row.evidence))
-        sheet.append(lines[0])
-        number += 1
-        fill = fills.get(row.status)
-        if fill:
-            sheet.cell(number, 7).fill = fill
-        for line in lines[1:]:
-            sheet.append(line)
+        for index, line in enumerate(lines):
+            sheet.append([None if value == "" else value for value in line])  # empty: no cell
             number += 1
-    amounts = 1 + [key for key, _ in RULE_COLUMNS].index("evidence_amounts")
-    for cells in sheet.iter_rows(min_row=2, min_col=amounts, max_col=amounts):
-        for cell in cells:
-            cell.number_format = "#,##0.##"
-    date_format = ZH_DATE if lang != "en" else EN_DATE
-    for cells in sheet.iter_rows(min_row=2, min_col=4, max_col=6):
-        for cell in cells:
-            cell.number_format = date_format
-    top = Alignment(vertical="top", wrap_text=True)
-    for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:
-            cell.alignment = top
+            written = [column for column, value in enumerate(line, 1) if value not in (None, "")]
+            mine = links.get(obligation_key(row)) if links is not None and index == 0 else None
+            if mine:
+                _link_cell(sheet, number, len(header), mine)
+                written.append(len(header))
+            cells = [sheet.cell(number, column) for column in written]
+            styles.apply(cells, row.status if index == 0 else None)
     _style_header(sheet, 1)
     sheet.freeze_panes = "A2"
     sheet.print_title_rows = "1:1"
-    _widths(sheet, [width for _, width in RULE_COLUMNS] + ([28] if reviewed else []))
+    _widths(sheet, widths)
     _print_setup(sheet)
+
+
+class _RuleStyles:
+    """The styles of a rule sheet's cells, each made once through openpyxl's API and then copied
+    onto the cells (as openpyxl copies a sheet): setting a style attribute on a cell looks the
+    style up among all the workbook's, and a county's year has some 60,000 cells."""
+
+    def __init__(self, sheet: Worksheet, lang: str) -> None:
+        self.sheet = sheet
+        self.date_format = ZH_DATE if lang != "en" else EN_DATE
+        self.made: dict[tuple[str, Status | None], StyleArray] = {}
+
+    def style(self, kind: str, status: Status | None) -> StyleArray:
+        key = (kind, status)
+        if key not in self.made:
+            model = Cell(self.sheet)  # not in the sheet: only its style is kept
+            model.alignment = Alignment(vertical="top", wrap_text=True)
+            if kind == "date":
+                model.number_format = self.date_format
+            elif kind == "amount":
+                model.number_format = "#,##0.##"
+            if status in STATUS_FILLS:
+                model.fill = PatternFill("solid", fgColor=STATUS_FILLS[status])
+            self.made[key] = model._style
+        return self.made[key]
+
+    def apply(self, cells: Sequence[Cell], status: Status | None) -> None:
+        """Style the written cells of one row; ``status`` colours its status cell (an
+        obligation's row)."""
+        for cell in cells:
+            kind = COLUMN_KINDS.get(cell.column, "text")
+            cell._style = copy(self.style(kind, status if kind == "status" else None))
 
 
 def _rule_lines(row: AuditRow, lang: str, zone: ZoneInfo) -> list[list[object]]:
@@ -292,6 +331,8 @@ def _trail_sheet(sheet: Worksheet, trail: Sequence[Change], lang: str, zone: Zon
     words = labels(lang)
     keys = ("changed_at", "changed_by", "action", "unit_code", "subject", "before", "after")
     sheet.append([words[key] for key in keys])
+    model = Cell(sheet)  # the time cells' style, made once and copied (see `_RuleStyles`)
+    model.number_format = "yyyy-mm-dd hh:mm"
     for number, change in enumerate(trail, start=2):
         when = local_time(change.at, zone).replace(tzinfo=None)
         sheet.append(
@@ -305,7 +346,7 @@ def _trail_sheet(sheet: Worksheet, trail: Sequence[Change], lang: str, zone: Zon
                 change.after,
             ]
         )
-        sheet.cell(number, 1).number_format = "yyyy-mm-dd hh:mm"
+        sheet.cell(number, 1)._style = copy(model._style)
     _style_header(sheet, 1)
     sheet.freeze_panes = "A2"
     sheet.print_title_rows = "1:1"

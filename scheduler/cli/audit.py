@@ -17,6 +17,7 @@ from scheduler.audit import export as audit_export
 from scheduler.audit import listing as audit
 from scheduler.audit.export import local_time
 from scheduler.cli.kit import DAY, App, command, main, write_atomically
+from scheduler.core.gcpause import gc_paused
 from scheduler.core.problems import Message, single
 from scheduler.store import trail
 from scheduler.store.blobs import blob_store
@@ -55,14 +56,13 @@ def audit_command(
     lang = lang or app.settings.language
     with app.session() as session:
         listing = audit.audit_listing(session, app.book, query)
-        changes = listing_trail(session, listing, app, lang) if fmt in ("xlsx", "zip") else []
-        if fmt == "zip":
-            documents = bundle.documents_of(session, listing)
+        changes = listing_trail(session, listing, app, lang) if fmt == "xlsx" else []
+        documents = bundle.documents_of(session, listing) if fmt in ("zip", "html") else []
     if fmt == "zip":
-        count = _write_zip(app, output, listing, lang, changes, documents)
+        count = _write_zip(app, output, listing, lang, documents)
         click.echo(f"{output}: {len(listing.rows)} obligations, {count} documents")
         return
-    data = render(app, listing, fmt, lang, changes)
+    data = render(app, listing, fmt, lang, changes, documents)
     write_atomically(output, data)
     click.echo(f"{output}: {len(listing.rows)} obligations")
 
@@ -72,11 +72,11 @@ def _write_zip(
     output: Path,
     listing: audit.AuditListing,
     lang: str,
-    changes: list[trail.Change],
     documents: list[bundle.Document],
 ) -> int:
     """Stream the bundle into a temporary file beside ``output``, then rename it: never a
-    half-written ZIP."""
+    half-written ZIP. The trail and the XLSX are made in `bundle.write_zip`'s second thread,
+    while the documents are copied."""
     from scheduler.audit import xlsx as audit_xlsx
 
     folder = output.resolve().parent
@@ -85,6 +85,8 @@ def _write_zip(
     now, zone = app.now(), app.settings.zone
 
     def workbook(linked: Sequence[bundle.Document]) -> bytes:
+        with gc_paused(), app.session() as session:  # thousands of rows, no garbage
+            changes = listing_trail(session, listing, app, lang)
         return audit_xlsx.to_xlsx(listing, lang, zone, now, changes, linked)
 
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{output.name}.")
@@ -124,9 +126,15 @@ def listing_trail(
 
 
 def render(
-    app: App, listing: audit.AuditListing, fmt: str, lang: str, changes: list[trail.Change]
+    app: App,
+    listing: audit.AuditListing,
+    fmt: str,
+    lang: str,
+    changes: list[trail.Change],
+    documents: Sequence[bundle.Document] = (),
 ) -> bytes:
-    """The listing as the bytes of a ``fmt`` file."""
+    """The listing as the bytes of a ``fmt`` file (the print version lists ``documents`` by
+    obligation, unlinked: a file has no web session to download them with)."""
     zone = app.settings.zone
     if fmt == "csv":
         return audit_export.to_csv(listing, lang, zone)
@@ -137,6 +145,6 @@ def render(
 
         return audit_xlsx.to_xlsx(listing, lang, zone, app.now(), changes)
     context = audit_export.HtmlContext(
-        lang, zone, app.now(), audit_export.filters_text(listing, lang)
+        lang, zone, app.now(), audit_export.filters_text(listing, lang), documents
     )
     return audit_export.to_html(listing, app.settings.path(app.settings.templates), context)

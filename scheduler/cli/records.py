@@ -24,7 +24,7 @@ from scheduler.cli.streams import progress_bar
 from scheduler.core.importtemplates import KINDS, ExampleUnit, example_unit, import_template
 from scheduler.core.words import word
 from scheduler.rulefiles import read_rulebook
-from scheduler.store import attachments, registry, waivers
+from scheduler.store import attachments, obligations, registry, waivers
 from scheduler.store.blobs import blob_store
 from scheduler.store.database import UnusableDatabase, migrate
 from scheduler.tables import Limits, read_table, template_csv, template_xlsx
@@ -41,6 +41,20 @@ def init(app: App) -> None:
     except CommandError as error:
         raise Failure(f"the database cannot be migrated: {error}") from None
     click.echo(f"database ready: {engine.url.render_as_string(hide_password=True)}")
+
+
+@main.group(name="obligations")
+def obligations_group() -> None:
+    """Stored obligations: bring them up to date."""
+
+
+@command(obligations_group, "refresh")
+def obligations_refresh(app: App) -> None:
+    """Compute the stored obligations again where the rules, the review mode or the horizon
+    changed, or a unit waits (the dashboard reads them once they are up to date)."""
+    with app.session() as session:
+        written = obligations.settle(session, app.book, app.today())
+    click.echo(f"stored obligations up to date: {written} unit-rule pairs computed")
 
 
 @main.group()
@@ -94,7 +108,7 @@ def _import(kind: str, service: Callable[..., registry.ImportSummary]) -> None:
         else:  # a stream of rows, with a progress bar on a terminal
             table = read_table(file, limits, stream=True)
             with app.session() as session, progress_bar(f"{file.name}") as done:
-                summary = service(session, app.book, table, by, app.now(), done)
+                summary = service(session, app.book, table, by, app.now(), done, rows=False)
         lang = app.settings.language
         click.echo(word("cli.label", lang).format(label=file, text=summary.describe(lang)))
 
@@ -145,7 +159,7 @@ def events_add(app: App, by: str, day: str, **cells: str) -> None:
 def events_void(app: App, event_id: int, reason: str, by: str) -> None:
     """Void an event: it stays in the history but no longer counts."""
     with app.session() as session:
-        registry.void_event(session, event_id, reason, by, app.now())
+        registry.void_event(session, event_id, reason, by, app.now(), app.book)
     say(app, "event_void", id=event_id)
 
 

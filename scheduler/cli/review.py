@@ -90,7 +90,15 @@ def _decide(app: App, event_id: int, accept: bool, comment: str, by: str) -> Non
     with app.session() as session:
         actor = waivers.command_line_actor(session, by)
         review = reviews.decide(
-            session, event_id, accept, comment, actor.name, app.now(), actor.user, "review"
+            session,
+            event_id,
+            accept,
+            comment,
+            actor.name,
+            app.now(),
+            actor.user,
+            "review",
+            app.book,
         )
         state = review.status
     say(app, "reviewed", id=event_id, state=word(f"page.review_{state}", app.settings.language))

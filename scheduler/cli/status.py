@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 
 import click
@@ -40,11 +40,13 @@ def status(
     selection = reports.Selection(day, first, last, unit, subtree, rule)
     with app.session() as session:
         rows = reports.status_rows(session, app.book, selection)
-    if fmt == "json":
-        streams.echo(streams.json_array(row.to_json() for row in rows))
-    elif fmt == "csv":
-        # a BOM: Excel reads the CSV as UTF-8
-        streams.echo(streams.csv_bytes(_status_csv(rows), encoding="utf-8-sig"))
+    if fmt in ("json", "csv"):
+        with streams.progress_bar("status", "obligations") as done:
+            shown = streams.counted(rows, done)
+            if fmt == "json":
+                streams.echo(streams.json_array(row.to_json() for row in shown))
+            else:  # a BOM: Excel reads the CSV as UTF-8
+                streams.echo(streams.csv_bytes(_status_csv(shown), encoding="utf-8-sig"))
     else:
         click.echo(_status_table(rows, app.settings.language))
     for line in _unmeasurable(rows):
@@ -69,7 +71,7 @@ STATUS_COLUMNS = ("unit", "unit_name", "rule", "period", "start", "end", "due", 
                   "required", "actual", "evidence", "days_left")  # fmt: skip
 
 
-def _status_csv(rows: list[reports.StatusRow]) -> Iterator[list[object]]:
+def _status_csv(rows: Iterable[reports.StatusRow]) -> Iterator[list[object]]:
     """The header and a row per obligation, cells never formulas."""
     yield list(STATUS_COLUMNS)
     for row in rows:

@@ -78,6 +78,19 @@ def echo(parts: Iterable[bytes]) -> None:
         click.echo(part, nl=False)
 
 
+def counted(items: Iterable[T], done: Callable[[int], None], every: int = CHUNK) -> Iterator[T]:
+    """``items`` as they come, telling ``done`` how many more have passed, ``every`` at a time."""
+    count = 0
+    for item in items:
+        yield item
+        count += 1
+        if count == every:
+            done(count)
+            count = 0
+    if count:
+        done(count)
+
+
 @contextmanager
 def progress_bar(what: str, unit: str = "rows") -> Iterator[Callable[[int], None]]:
     """A function to tell how many more ``unit`` are done: a bar (tqdm) on stderr once the work

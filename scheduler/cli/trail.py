@@ -33,14 +33,18 @@ def trail_command(app: App, unit: str | None, subtree: bool, fmt: str, **days: d
         ids = unit_ids(session, unit, subtree, "trail")
         found = trail.entries(session, ids, days["from"], days["to"], zone, newest_first=False)
     if fmt == "json":
-        streams.echo(streams.json_array(_json(entry) for entry in found))
+        with streams.progress_bar("trail", "entries") as done:
+            streams.echo(streams.json_array(_json(e) for e in streams.counted(found, done)))
         return
     lang = app.settings.language
-    cells = (_cells(trail.readable(entry, lang, app.book)) for entry in found)
     header = [words(lang, "audit.")[key] for key in COLUMNS]
     if fmt == "csv":
-        streams.echo(streams.csv_bytes(chain([header], cells), "utf-8-sig"))
+        with streams.progress_bar("trail", "entries") as done:
+            shown = streams.counted(found, done)
+            cells = (_cells(trail.readable(entry, lang, app.book)) for entry in shown)
+            streams.echo(streams.csv_bytes(chain([header], cells), "utf-8-sig"))
         return
+    cells = (_cells(trail.readable(entry, lang, app.book)) for entry in found)
     rows = list(cells)
     click.echo(render_table(header, rows) if rows else "(no changes)")
 

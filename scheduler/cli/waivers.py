@@ -126,7 +126,7 @@ def waivers_refuse(app: App, request_id: int, comment: str, by: str) -> None:
 def _decide(app: App, request_id: int, approve: bool, comment: str, by: str) -> None:
     with app.session() as session:
         actor = waivers.command_line_actor(session, by)
-        asked = waivers.decide(session, request_id, approve, comment, actor, app.now())
+        asked = waivers.decide(session, request_id, approve, comment, actor, app.now(), app.book)
         what = f"{asked.rule_id} {asked.period_label}"
     state = word(f"page.waiver_{asked.status}", app.settings.language)
     say(app, "waiver_decided", id=request_id, what=what, state=state)

@@ -137,6 +137,7 @@ class Obligation(NamedTuple):
     days_left: int | None
     waiver: WaiverFacts | None = None
     awaiting_review: bool = False  # review.mode required: pending events would meet it
+    satisfied_on: date | None = None  # the day its events (dated up to as_of) first met it
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,12 +193,10 @@ def evaluate(
     """
     if review_mode != "required":
         return _evaluate(rules, units, events, waivers, as_of, first, last)
-    rules, events = list(rules), list(events)
-    roots = {unit.id for unit in units if unit.parent_id is None}
-    accepted = [e for e in events if e.review == ACCEPTED or e.unit_id in roots]
-    hopeful = [e for e in events if e.review != RETURNED or e.unit_id in roots]
+    rules = list(rules)
+    accepted, hopeful = review_split(units, events, review_mode)
     counted = _evaluate(rules, units, accepted, waivers, as_of, first, last)
-    if len(hopeful) == len(accepted):
+    if hopeful is None:
         return counted
     loose = {
         (o.unit_id, o.rule_id, o.period.label): o.status
@@ -210,6 +209,21 @@ def evaluate(
         else o
         for o in counted
     ]
+
+
+def review_split(
+    units: Sequence[UnitFacts], events: Iterable[EventFacts], review_mode: str
+) -> tuple[list[EventFacts], list[EventFacts] | None]:
+    """The events that count under ``review_mode`` and, with ``required`` when some are still
+    pending, the events that would count once every pending one is accepted (else None).
+    Events of a unit without a parent (the county) need no review."""
+    events = list(events)
+    if review_mode != "required":
+        return events, None
+    roots = {unit.id for unit in units if unit.parent_id is None}
+    accepted = [e for e in events if e.review == ACCEPTED or e.unit_id in roots]
+    hopeful = [e for e in events if e.review != RETURNED or e.unit_id in roots]
+    return accepted, (None if len(hopeful) == len(accepted) else hopeful)
 
 
 def _evaluate(
@@ -296,7 +310,7 @@ def _calendar_obligations(
         return []
     required = rule.requirement.required_for(unit.attributes)
     for event in events:
-        _allocate(event, _value(rule, event), required, tallies)
+        _allocate(event, event_value(rule, event), required, tallies)
     return [
         _close(rule, unit, tally, required, context)
         for tally in tallies
@@ -348,7 +362,7 @@ def _rolling_obligations(rule: Rule, unit: UnitFacts, context: Evaluation) -> li
         while position < len(events) and events[position].day <= window.grace_end:
             event = events[position]
             position += 1
-            tally.add(event, _value(rule, event))
+            tally.add(event, event_value(rule, event))
             if required is not None and tally.actual >= required:
                 tally.satisfied_on = event.day
                 break
@@ -392,7 +406,10 @@ def _attendance(
     waiver = waivers.get((unit.id, rule.id, period.label)) if waivers else None
     status = Status.EXEMPT if waiver else Status.MET if attended else Status.MISSED
     actual = _ONE if attended else _ZERO
-    return Obligation(unit.id, rule.id, period, day, day, status, _ONE, actual, ids, None, waiver)
+    met_on = day if attended else None
+    return Obligation(
+        unit.id, rule.id, period, day, day, status, _ONE, actual, ids, None, waiver, False, met_on
+    )
 
 
 _ONE, _ZERO = Decimal(1), Decimal(0)
@@ -400,7 +417,8 @@ _ONE, _ZERO = Decimal(1), Decimal(0)
 _day_period = lru_cache(maxsize=8192)(day_period)
 
 
-def _value(rule: Rule, event: EventFacts) -> Decimal:
+def event_value(rule: Rule, event: EventFacts) -> Decimal:
+    """What one event adds to an obligation of ``rule``: 1 for a count, its amount for a sum."""
     if isinstance(rule.requirement, CountRequirement):
         return Decimal(1)
     return event.amount or Decimal(0)
@@ -411,7 +429,14 @@ def _close(
 ) -> Obligation:
     window = tally.window
     waiver = context.waivers.get((unit.id, rule.id, window.period.label))
-    status = status_on(window, tally.satisfied_on, context.as_of, waived=waiver is not None)
+    status = status_on(
+        window.period.start,
+        window.due,
+        window.grace_end,
+        tally.satisfied_on,
+        context.as_of,
+        waived=waiver is not None,
+    )
     days_left = None if status.closed else (window.due - context.as_of).days
     return Obligation(
         unit.id,
@@ -425,19 +450,24 @@ def _close(
         tuple(tally.evidence),
         days_left,
         waiver,
+        False,
+        tally.satisfied_on,
     )
 
 
-def status_on(window: _Window, satisfied_on: date | None, as_of: date, waived: bool) -> Status:
-    """The status of an obligation on ``as_of`` given the day its events first satisfied it."""
+def status_on(
+    start: date, due: date, grace_end: date, satisfied_on: date | None, as_of: date, waived: bool
+) -> Status:
+    """The status on ``as_of`` of a (calendar or rolling) obligation running from ``start``,
+    given the day its events dated up to ``as_of`` first satisfied it (None: not yet)."""
     if waived:
         return Status.EXEMPT
-    if window.period.start > as_of:
+    if start > as_of:
         return Status.UPCOMING
     if satisfied_on is not None:
-        return Status.MET if satisfied_on <= window.due else Status.MET_LATE
-    if as_of <= window.due:
+        return Status.MET if satisfied_on <= due else Status.MET_LATE
+    if as_of <= due:
         return Status.OPEN
-    if as_of <= window.grace_end:
+    if as_of <= grace_end:
         return Status.OVERDUE
     return Status.MISSED

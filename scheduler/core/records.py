@@ -132,8 +132,10 @@ def parse_amount(text: str) -> Decimal:
 
 def split_list(text: str) -> tuple[str, ...]:
     """A ``;``-separated list (``；`` and ``,`` also accepted), without empty items."""
-    parts = re.split(r"[;；,，]", text)
-    return tuple(dict.fromkeys(part.strip() for part in parts if part.strip()))
+    if not text:
+        return ()
+    parts = text.replace("；", ";").replace("，", ";").replace(",", ";").split(";")
+    return tuple(dict.fromkeys(part for part in map(str.strip, parts) if part))
 
 
 class _RowReader:
@@ -440,6 +442,9 @@ class EventRow:
         return event_digest(self.day, self.time, self.title, self.amount, self.kinds, self.attended)
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps(..., ensure_ascii=False), built once
+
+
 def event_digest(
     day: date, time: str | None, title: str, amount: Decimal | None, kinds: Collection[str],
     attended: Collection[str],
@@ -448,7 +453,7 @@ def event_digest(
     as a SHA-256 in hex: a re-imported row whose digest is its current event's is unchanged."""
     money = "" if amount is None else f"{Decimal(amount):.2f}"
     parts = [day.isoformat(), time or "", title, money, sorted(set(kinds)), sorted(set(attended))]
-    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(_JSON.encode(parts).encode()).hexdigest()
 
 
 def event_key(
@@ -459,7 +464,7 @@ def event_key(
     re-imported row replaces or leaves its event instead of doubling it. A SHA-256 in hex."""
     parts = ["ref", ref] if ref else ["row", day.isoformat(), time or "", *sorted(set(kinds))]
     parts += [] if ref else [title.strip()]
-    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(_JSON.encode(parts).encode()).hexdigest()
 
 
 def parse_events(
@@ -492,8 +497,8 @@ class EventParser:
         self.table, self.units = table, units
         self.kind_names, self.role_names = vocabulary(event_kinds), vocabulary(roles)
         self.problems: list[Problem] = []
-        self.refs: set[tuple[str, str]] = set()
-        self.seen: dict[tuple[str, str], int] = {}
+        self.refs: dict[str, set[str]] = {}  # by unit: what a long file keeps of each row
+        self.seen: dict[tuple[str, str], int] = {}  # rows without ref, by (unit, key)
 
     def feed(self, rows: Iterable[tuple[int, Mapping[str, str]]]) -> list[EventRow]:
         """The rows of ``rows`` that have no problem."""
@@ -529,9 +534,11 @@ class EventParser:
         if day and unit in units:
             _check_active(read, units[unit], day)
         ref = read.text("ref") or None
-        if ref and (unit, ref) in self.refs:
-            read.fail("ref", Message("ref_twice", ref=ref, unit=unit))
-        self.refs.add((unit, ref or ""))
+        if ref:
+            refs = self.refs.setdefault(unit, set())
+            if ref in refs:
+                read.fail("ref", Message("ref_twice", ref=ref, unit=unit))
+            refs.add(ref)
         time, amount = read.parsed("time", parse_time), read.parsed("amount", parse_amount)
         if len(problems) != before or not day:
             return None
@@ -570,9 +577,12 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
 
 
 def _check_once(read: _RowReader, row: EventRow, seen: dict[tuple[str, str], int]) -> None:
-    """A row without ref that repeats an earlier row's date, time, kinds and title is refused."""
+    """A row without ref that repeats an earlier row's date, time, kinds and title is refused
+    (a row with a ref is another event, or its ref is refused twice already)."""
+    if row.ref:
+        return
     first = seen.setdefault((row.unit, row.key), row.row)
-    if first != row.row and not row.ref:
+    if first != row.row:
         read.fail("title", Message("same_event", row=first))
 
 

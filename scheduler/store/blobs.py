@@ -1,25 +1,23 @@
 """Where the bytes of attachments live, content-addressed by their SHA-256.
 
 `BlobStore` is the small interface every backend keeps: `put` (idempotent: the same content
-is kept once), `open` (a readable binary stream) and `exists`. `FolderStore` keeps each blob
-as ``FOLDER/ab/cd/abcd…`` (the hex digest), written to a temporary file first and renamed into
-place, so a reader never sees half a file; another backend (object storage) implements the same
-three methods. A blob is written before the database row that names it commits: a failed
-transaction may leave an unnamed blob behind, never a row without its blob.
+is kept once), `open` (a readable binary stream), `exists` and `size`. `FolderStore` keeps each
+blob as ``FOLDER/ab/cd/abcd…`` (the hex digest), written to a temporary file first and renamed
+into place, so a reader never sees half a file; `scheduler.store.s3blobs.S3Store` keeps them
+in an S3-compatible bucket (``files.backend: s3``), for several web servers sharing one set.
+A blob is written before the database row that names it commits: a failed transaction may
+leave an unnamed blob behind, never a row without its blob.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from scheduler.config import Settings
-
-DIGEST = re.compile(r"^[0-9a-f]{64}$")
+from scheduler.store.digests import DIGEST, digest_of
 
 
 class BlobStore(Protocol):
@@ -37,9 +35,9 @@ class BlobStore(Protocol):
         """Whether the bytes of ``digest`` are kept."""
         ...
 
-
-def digest_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    def size(self, digest: str) -> int:
+        """How many bytes ``digest`` has; `FileNotFoundError` when they are not kept."""
+        ...
 
 
 class FolderStore:
@@ -80,7 +78,14 @@ class FolderStore:
         except FileNotFoundError:
             return False
 
+    def size(self, digest: str) -> int:
+        return self.path(digest).stat().st_size
+
 
 def blob_store(settings: Settings) -> BlobStore:
     """The configured store (``files.backend``)."""
+    if settings.files.backend == "s3":
+        from scheduler.store.s3blobs import S3Store  # boto3 is slow to import: only when used
+
+        return S3Store.configured(settings.files.s3)
     return FolderStore(settings.path(settings.files.folder))

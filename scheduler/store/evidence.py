@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,7 +42,7 @@ from scheduler.core.records import (
     event_key,
 )
 from scheduler.core.rules import RuleBook
-from scheduler.store import attachments, trail
+from scheduler.store import attachments, bulk, obligations, trail
 from scheduler.store.models import Base, Event, EventAttendance, EventKind, Unit
 
 EVENTS_LOCK = 0x6875_6971_6576  # the advisory lock of event writers on PostgreSQL ("huiqev")
@@ -53,12 +54,14 @@ BUSY = "another change to the events is being saved; nothing was written, try ag
 
 def import_events(
     session: Session, book: RuleBook, table: Table, actor: str, now: datetime,
-    progress: Progress | None = None,
+    progress: Progress | None = None, rows: bool = True,
 ) -> ImportSummary:  # fmt: skip
     """Record events; a row whose (unit, ref) exists replaces that event, keeping history, and
     a row without ref whose date, time, kinds and title match a current event is that event.
-    ``progress`` is told the number of rows done as they are."""
-    summary, unit_ids = _record_events(session, book, table, actor, now, progress)
+    ``progress`` is told the number of rows done as they are. Without ``rows`` the summary
+    holds the counts only, not each row's outcome and event id (what a file of millions of
+    rows would fill memory with)."""
+    summary, unit_ids = _record_events(session, book, table, actor, now, progress, rows)
     trail.record_import(session, actor, now, "events", table.filename, summary, unit_ids)
     return summary
 
@@ -95,8 +98,12 @@ def replace_event(
     return add_event(session, book, {**cells, "ref": old.ref}, actor, now)
 
 
-def void_event(session: Session, event_id: int, reason: str, actor: str, now: datetime) -> None:
-    """Void the current event ``event_id``; it stays in the history."""
+def void_event(
+    session: Session, event_id: int, reason: str, actor: str, now: datetime,
+    book: RuleBook | None = None,
+) -> None:  # fmt: skip
+    """Void the current event ``event_id``; it stays in the history. Its unit's stored
+    obligations follow (with ``book``; without it they are marked for the next refresh)."""
     event = session.get(Event, event_id)
     if event is None:
         raise single(Message("no_event", id=event_id), "events void")
@@ -109,6 +116,7 @@ def void_event(session: Session, event_id: int, reason: str, actor: str, now: da
     event.voided_at, event.voided_by, event.void_reason = now, actor, reason
     subject, after = _event_subject(event), {"reason": reason}
     trail.record(session, actor, "event.void", subject, now, event.unit_id, None, after)
+    obligations.touch(session, book, [event.unit_id])
 
 
 def lock_events(session: Session, where: str) -> None:
@@ -134,10 +142,11 @@ Progress = Callable[[int], None]  # told how many more rows are done
 
 def _record_events(
     session: Session, book: RuleBook, table: Table, actor: str, now: datetime,
-    progress: Progress | None = None,
-) -> tuple[ImportSummary, list[int]]:  # fmt: skip
+    progress: Progress | None = None, keep: bool = True,
+) -> tuple[ImportSummary, set[int]]:  # fmt: skip
     """Check the table's rows and write its new and changed events with their trail, a chunk
-    at a time (the rows are read as a stream); the summary and the rows' unit ids. Once a row
+    at a time (the rows are read as a stream); the summary (with each row's outcome and event
+    id when ``keep``) and the rows' unit ids. Once a row
     has a problem nothing more is written, every row is still checked, and `InputError` lists
     all problems: the caller's transaction then ends without any of it."""
     units = {
@@ -153,22 +162,35 @@ def _record_events(
     session.flush()  # what the session holds goes first: the writes below bypass it
     outcomes: list[RowOutcome] = []
     ids: list[int] = []
-    unit_ids: list[int] = []
+    unit_ids: set[int] = set()
+    written_units: set[int] = set()
+    counts: Counter[str] = Counter()
     for chunk in chunks(parser.table.rows, CHUNK):
         rows = parser.feed(chunk)
         if not parser.problems:
             chunk_units = [units[row.unit][0] for row in rows]
             written = _write(session, rows, chunk_units, table.filename, actor, now)
-            outcomes.extend(written.outcomes)
-            ids.extend(written.ids)
-            unit_ids.extend(chunk_units)
+            counts.update(outcome.outcome for outcome in written.outcomes)
+            if keep:
+                outcomes.extend(written.outcomes)
+                ids.extend(written.ids)
+            unit_ids.update(chunk_units)
+            written_units.update(
+                unit_id
+                for unit_id, outcome in zip(chunk_units, written.outcomes, strict=True)
+                if outcome.outcome != "unchanged"
+            )
         if progress is not None:
             progress(len(chunk))
     parser.finish()
+    obligations.touch(session, book, written_units)  # the stored obligations follow
     for instance in list(session.identity_map.values()):
         if isinstance(instance, Event):
             session.expire(instance)  # rows the writes changed underneath the session
-    return ImportSummary.of(outcomes, tuple(ids)), unit_ids
+    if keep:
+        return ImportSummary.of(outcomes, tuple(ids)), unit_ids
+    totals = (counts["created"], counts["updated"], counts["unchanged"])
+    return ImportSummary(*totals), unit_ids
 
 
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -244,7 +266,7 @@ def _insert_events(
     new_ids = _reserve_ids(session, len(values))
     for event_id, value in zip(new_ids, values, strict=True):
         value["id"] = event_id
-    session.execute(insert(events), values)
+    bulk.insert_rows(session, events, values)
     kinds = [
         {"event_id": new_id, "kind": kind}
         for new_id, (_, row, _, _) in zip(new_ids, fresh, strict=True)
@@ -256,9 +278,9 @@ def _insert_events(
         for role in row.attended
     ]
     if kinds:
-        session.execute(insert(KINDS), kinds)
+        bulk.insert_rows(session, KINDS, kinds)
     if attendance:
-        session.execute(insert(ATTENDANCE), attendance)
+        bulk.insert_rows(session, ATTENDANCE, attendance)
     replaced = [
         {"old_id": old.id, "new_id": new_id, "new_key": row.key}
         for new_id, (_, row, _, old) in zip(new_ids, fresh, strict=True)
@@ -303,19 +325,18 @@ def _trail(
     entries = []
     for new_id, (_, row, unit_id, old) in zip(new_ids, fresh, strict=True):
         subject = _subject(row.day, row.title, new_id)
-        state = _row_state(row)
         if old is None:
-            action, before, after = "event.add", None, trail.snapshot(state)
+            action, before, after = "event.add", None, _row_snapshot(row)
         else:
             action = "event.replace"
-            before, after = trail.diff(old.state, state)
+            before, after = trail.diff(old.state, _row_state(row))
             after["replaces"] = f"#{old.id}"
         entries.append(
             {"at": now, "actor": actor, "action": action, "unit_id": unit_id,
              "subject": subject, "before": before or None, "after": after or None}
         )  # fmt: skip
     if entries:
-        session.execute(insert(TRAIL), entries)
+        bulk.insert_rows(session, TRAIL, entries)
 
 
 def _row_subject(row: EventRow) -> str:
@@ -332,6 +353,17 @@ def _row_state(row: EventRow) -> dict[str, Any]:
         "date": row.day, "time": row.time, "title": row.title, "kinds": sorted(row.kinds),
         "attended": sorted(row.attended), "amount": row.amount, "ref": row.ref,
     }  # fmt: skip
+
+
+def _row_snapshot(row: EventRow) -> dict[str, Any]:
+    """``trail.snapshot(_row_state(row))``, without its general conversions."""
+    money = None if row.amount is None else f"{row.amount.normalize():f}"
+    state = {
+        "date": row.day.isoformat(), "time": row.time, "title": row.title,
+        "kinds": sorted(row.kinds), "attended": sorted(row.attended), "amount": money,
+        "ref": row.ref,
+    }  # fmt: skip
+    return {key: value for key, value in state.items() if value not in (None, "", [])}
 
 
 def _event_subject(event: Event) -> str:
@@ -352,36 +384,43 @@ class _Current:
 def _current_by_key(
     session: Session, rows: Sequence[EventRow], unit_ids: Sequence[int]
 ) -> dict[tuple[int, str], _Current]:
-    """The current events at the rows' units whose keys the rows carry, by (unit, key), read
-    with Core statements; an event written before digests were kept gets its digest now."""
+    """The current events at the rows' units whose keys the rows carry, by (unit, key): one
+    Core statement for the chunk, without kinds and roles; those are read (for the trail's
+    diff) only for the events a row changes and for events written before digests were kept,
+    which get their digest now."""
     events = EVENTS
-    wanted = {(unit_id, row.key) for row, unit_id in zip(rows, unit_ids, strict=True)}
+    wanted = {(unit_id, row.key): row.digest for row, unit_id in zip(rows, unit_ids, strict=True)}
     keys, units = sorted({key for _, key in wanted}), sorted(set(unit_ids))
-    found: dict[tuple[int, str], dict[str, Any]] = {}
-    for start in range(0, len(keys), 500):
-        statement = select(events).where(
-            events.c.superseded_by.is_(None),
-            events.c.voided_at.is_(None),
-            events.c.unit_id.in_(units),
-            events.c.key.in_(keys[start : start + 500]),
-        )
-        for found_row in session.execute(statement).mappings():
-            if (found_row["unit_id"], found_row["key"]) in wanted:
-                found[(found_row["unit_id"], found_row["key"])] = dict(found_row)
-    kinds, attended = _labels(session, [event["id"] for event in found.values()])
+    statement = select(
+        events.c.id, events.c.unit_id, events.c.key, events.c.digest, events.c.date,
+        events.c.time, events.c.title, events.c.amount, events.c.ref,
+    ).where(
+        events.c.superseded_by.is_(None), events.c.voided_at.is_(None),
+        events.c.unit_id.in_(units), events.c.key.in_(keys),
+    )  # fmt: skip
+    found = {
+        (event.unit_id, event.key): event
+        for event in session.execute(statement)
+        if (event.unit_id, event.key) in wanted
+    }
+    differing = [event.id for where, event in found.items() if event.digest != wanted[where]]
+    kinds, attended = _labels(session, differing)
     result = {}
     for where, event in found.items():
+        if event.digest == wanted[where]:
+            result[where] = _Current(event.id, event.digest, {})  # unchanged: no diff to make
+            continue
         state = {
-            "date": event["date"], "time": event["time"], "title": event["title"],
-            "kinds": sorted(kinds.get(event["id"], ())),
-            "attended": sorted(attended.get(event["id"], ())),
-            "amount": event["amount"], "ref": event["ref"],
+            "date": event.date, "time": event.time, "title": event.title,
+            "kinds": sorted(kinds.get(event.id, ())),
+            "attended": sorted(attended.get(event.id, ())),
+            "amount": event.amount, "ref": event.ref,
         }  # fmt: skip
-        digest = event["digest"] or event_digest(
+        digest = event.digest or event_digest(
             state["date"], state["time"], state["title"], state["amount"], state["kinds"],
             state["attended"],
         )  # fmt: skip
-        result[where] = _Current(event["id"], digest, state)
+        result[where] = _Current(event.id, digest, state)
     return result
 
 

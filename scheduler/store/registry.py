@@ -29,7 +29,7 @@ from scheduler.core.records import (
 )
 from scheduler.core.rules import RuleBook
 from scheduler.core.words import LANGUAGES, words
-from scheduler.store import trail
+from scheduler.store import obligations, trail
 from scheduler.store.evidence import add_event, import_events, replace_event, void_event
 from scheduler.store.models import Person, RoleAssignment, Unit
 
@@ -84,6 +84,7 @@ def import_units(
     summary = ImportSummary.of(outcomes)
     ids = [units[row.code].id for row in rows]
     trail.record_import(session, actor, now, "units", table.filename, summary, ids)
+    obligations.touch(session, book, [units[code].id for code, _, _ in changed])
     return summary
 
 

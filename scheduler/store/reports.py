@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,10 +19,12 @@ from scheduler.core import unittree
 from scheduler.core.assessment import Scorecard, assess, scored_kinds, scoring_rules
 from scheduler.core.compliance import Obligation, UnitFacts, evaluate
 from scheduler.core.gcpause import gc_paused
+from scheduler.core.ledger import obligations_on
 from scheduler.core.problems import Message, single
 from scheduler.core.records import unknown_unit
 from scheduler.core.rules import Rule, RuleBook
 from scheduler.core.summaries import Matrix, build_matrix
+from scheduler.store import obligations as stored_obligations
 from scheduler.store.facts import event_facts, unit_facts, waiver_facts
 
 
@@ -58,6 +61,13 @@ def json_number(value: Decimal | None) -> int | float | None:
     """A Decimal as a JSON number: an integer when it has no fraction."""
     if value is None:
         return None
+    return _number(value)
+
+
+@lru_cache(maxsize=4096)
+def _number(value: Decimal) -> int | float:
+    """`json_number` of one value; a status holds few distinct ones, many times over (equal
+    Decimals such as 1 and 1.00 are one entry, and the same number)."""
     return int(value) if value == value.to_integral_value() else float(value)
 
 
@@ -97,6 +107,37 @@ def evaluate_selection(
         book.review_mode,
     )
     return units, rules, obligations
+
+
+def stored_selection(
+    session: Session, book: RuleBook, selection: Selection
+) -> tuple[list[UnitFacts], list[Rule], list[Obligation]] | None:
+    """What `evaluate_selection` gives, read from the stored obligations of the selection's
+    units and rules with SQL (`scheduler.store.obligations`) instead of loading events and
+    evaluating them; None when the stored rows are not up to date with ``book``.
+
+    No page reads it yet: turning every stored row into an obligation costs about what the
+    evaluation costs (docs/scale.md); the dashboard needs its counts from SQL first."""
+    if not stored_obligations.current(session, book, selection.last):
+        return None
+    with gc_paused():
+        return _stored_selection(session, book, selection)
+
+
+def _stored_selection(
+    session: Session, book: RuleBook, selection: Selection
+) -> tuple[list[UnitFacts], list[Rule], list[Obligation]]:
+    rules = _rules(book, selection.rule)
+    units = _units(unit_facts(session), selection.unit, selection.subtree)
+    ids = [unit.id for unit in units] if selection.unit else None
+    entries = stored_obligations.entries(session, rules, ids, selection.first, selection.last)
+    place = {unit.id: number for number, unit in enumerate(units)}
+    order = {rule.id: number for number, rule in enumerate(rules)}
+    entries.sort(key=lambda e: (order[e.rule_id], place[e.unit_id], e.position))
+    found = obligations_on(
+        entries, selection.as_of, selection.first, selection.last, book.review_mode
+    )
+    return units, rules, list(found)
 
 
 def status_rows(session: Session, book: RuleBook, selection: Selection) -> list[StatusRow]:

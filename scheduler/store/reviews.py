@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from scheduler.core.access import Principal, can_approve, lineage
 from scheduler.core.problems import Message, single
-from scheduler.store import trail
+from scheduler.core.rules import RuleBook
+from scheduler.store import obligations, trail
 from scheduler.store.facts import CURRENT
 from scheduler.store.models import Event, Unit
 from scheduler.store.models_reviews import ACCEPTED, RETURNED, EventReview
@@ -49,6 +50,7 @@ def decide(
     now: datetime,
     user: Principal | None = None,
     where: str = "review",
+    book: RuleBook | None = None,
 ) -> EventReview:
     """Accept (``accept``) or return the current event ``event_id``; returning needs a
     comment. ``user`` None is the operator, who may review every unit with a parent."""
@@ -75,6 +77,7 @@ def decide(
     action = "review.accept" if accept else "review.return"
     after = {"comment": comment} if comment else None
     trail.record(session, actor, action, subject, now, event.unit_id, None, after)
+    obligations.touch(session, book, [event.unit_id])  # with ``book``, else marked
     return review
 
 

@@ -24,7 +24,7 @@ from scheduler.core.access import Principal, Role, can_approve, can_change, line
 from scheduler.core.periods import BadLabel, period_of_label
 from scheduler.core.problems import Message, single
 from scheduler.core.rules import Rule, RuleBook
-from scheduler.store import trail
+from scheduler.store import obligations, trail
 from scheduler.store.facts import CURRENT
 from scheduler.store.models import Event, EventKind, Unit, Waiver
 from scheduler.store.models_accounts import User
@@ -74,6 +74,7 @@ def waive(
     _flush(session, f"{unit_code} {rule_id} {label} is already waived", where)
     after = {"reason": reason}
     trail.record(session, by, "waiver.grant", f"{rule_id} {label}", now, unit.id, None, after)
+    obligations.touch(session, book, [unit.id])
     return waiver
 
 
@@ -110,10 +111,12 @@ def request(
 
 
 def decide(
-    session: Session, request_id: int, approve: bool, comment: str, actor: Actor, now: datetime
-) -> WaiverRequest:
+    session: Session, request_id: int, approve: bool, comment: str, actor: Actor, now: datetime,
+    book: RuleBook | None = None,
+) -> WaiverRequest:  # fmt: skip
     """Approve (the obligation becomes exempt) or refuse a pending request, with a comment
-    (required to refuse)."""
+    (required to refuse). The unit's stored obligations follow (with ``book``; without it they
+    are marked for the next refresh)."""
     where = f"waivers {'approve' if approve else 'refuse'}"
     asked = session.get(WaiverRequest, request_id)
     if asked is None:
@@ -135,6 +138,8 @@ def decide(
     subject = f"{asked.rule_id} {asked.period_label}"
     after = {"reason": asked.reason, "requested_by": asked.requested_by, "comment": comment}
     trail.record(session, actor.name, action, subject, now, asked.unit_id, None, after)
+    if approve:
+        obligations.touch(session, book, [asked.unit_id])
     return asked
 
 

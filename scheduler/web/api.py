@@ -240,7 +240,7 @@ def void_event(event_id: Id, body: VoidIn, who: CallerDep) -> None:
             raise HTTPException(404, f"no current event {event_id}")
         unit = session.get_one(Unit, event.unit_id)
         unit_in_scope(session, user, unit.code, change=True)
-        registry.void_event(session, event_id, body.reason, user.label, context.now())
+        registry.void_event(session, event_id, body.reason, user.label, context.now(), context.book)
 
 
 router.include_router(api_plans.router)

@@ -99,7 +99,7 @@ def _chunks(stream: BinaryIO) -> Iterator[bytes]:
 def get_attachment(visit: VisitDep, attachment_id: int) -> Response:
     """The file, to users who may read its event's unit."""
     row = _readable(visit, attachment_id)
-    stream = _open(visit, row.sha256)
+    stream, _ = _open(visit, row.sha256, row.size)
     return download(stream, row.media_type, row.size, row.filename)
 
 
@@ -109,9 +109,7 @@ def get_thumbnail(visit: VisitDep, attachment_id: int) -> Response:
     row = _readable(visit, attachment_id)
     if row.thumbnail_sha256 is None:
         raise NotFound
-    stream = _open(visit, row.thumbnail_sha256)
-    size = stream.seek(0, 2)
-    stream.seek(0)
+    stream, size = _open(visit, row.thumbnail_sha256)
     return download(stream, "image/jpeg", size, None)
 
 
@@ -125,9 +123,11 @@ def _readable(visit: Visit, attachment_id: int) -> attachments.Attachment:
         return row
 
 
-def _open(visit: Visit, digest: str) -> BinaryIO:
+def _open(visit: Visit, digest: str, size: int | None = None) -> tuple[BinaryIO, int]:
+    """The stream of ``digest`` and its length (asked of the store unless known)."""
+    store = blob_store(visit.context.settings)
     try:
-        return blob_store(visit.context.settings).open(digest)
+        return store.open(digest), store.size(digest) if size is None else size
     except FileNotFoundError:
         raise NotFound from None
 
@@ -199,7 +199,5 @@ def get_answer_file(visit: VisitDep, item_id: int) -> Response:
             raise NotFound
         digest, media_type = item.answer_sha256, item.answer_media_type or "application/pdf"
         name = item.answer_file or "answer"
-    stream = _open(visit, digest)
-    size = stream.seek(0, 2)
-    stream.seek(0)
+    stream, size = _open(visit, digest)
     return download(stream, media_type, size, name)

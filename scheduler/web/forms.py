@@ -176,7 +176,9 @@ async def void_event(request: Request, visit: VisitDep, event_id: int) -> Respon
         unit_for(session, visit.user, unit.code, change=True)
         try:
             one_line({"reason": reason}, visit.lang, "events void")
-            registry.void_event(session, event_id, reason, visit.user.label, visit.now)
+            registry.void_event(
+                session, event_id, reason, visit.user.label, visit.now, visit.context.book
+            )
         except InputError as error:
             return page(
                 request,

@@ -94,7 +94,7 @@ def audit_page(
                 if format in ("xlsx", "zip")
                 else []
             )  # fmt: skip
-            documents = bundle.documents_of(session, listing) if format == "zip" else []
+            documents = bundle.documents_of(session, listing) if format in ("zip", "html") else []
             choices = unit_choices(session, visit.user)
     except InputError as error:
         return page(
@@ -109,7 +109,7 @@ def audit_page(
     if format == "zip":
         return audit_zip.zip_download(visit, listing, changes, documents)
     if format in TYPES:
-        return _download(visit, listing, format, changes)
+        return _download(visit, listing, format, changes, documents)
     sections, pages = audit_sections(listing, page_number)
     return page(
         request,
@@ -181,7 +181,11 @@ def unit_choices(session: Session, user: Principal) -> list[tuple[str, str, int]
 
 
 def _download(
-    visit: Visit, listing: audit.AuditListing, fmt: str, changes: list[trail.Change]
+    visit: Visit,
+    listing: audit.AuditListing,
+    fmt: str,
+    changes: list[trail.Change],
+    documents: list[bundle.Document],
 ) -> Response:
     settings, lang, zone = visit.context.settings, visit.lang, visit.context.settings.zone
     if fmt == "csv":
@@ -189,8 +193,10 @@ def _download(
     elif fmt == "xlsx":
         data = audit_xlsx.to_xlsx(listing, lang, zone, visit.now, changes)
     else:
+        filters = audit_export.filters_text(listing, lang)
+        # the listing holds only units the visitor may read: each document is hers to download
         context = audit_export.HtmlContext(
-            lang, zone, visit.now, audit_export.filters_text(listing, lang)
+            lang, zone, visit.now, filters, documents, lambda d: f"/attachments/{d.attachment_id}"
         )
         data = audit_export.to_html(listing, settings.path(settings.templates), context)
     name = f"{audit_export.labels(lang)['title']}-{listing.query.scope}.{fmt}"

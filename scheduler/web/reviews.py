@@ -59,7 +59,7 @@ async def decide(request: Request, visit: VisitDep, event_id: int, decision: str
         with transaction(visit.context.engine) as session:
             reviews.decide(
                 session, event_id, decision == "accept", comment, visit.user.label, visit.now,
-                visit.user,
+                visit.user, book=visit.context.book,
             )  # fmt: skip
     except InputError as error:
         return page(

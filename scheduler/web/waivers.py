@@ -93,7 +93,10 @@ async def decide(request: Request, visit: VisitDep, request_id: int, decision: s
             if session.get(WaiverRequest, request_id) is None:
                 raise NotFound
             approve = decision == "approve"
-            waivers.decide(session, request_id, approve, comment, _actor(visit), visit.now)
+            waivers.decide(
+                session, request_id, approve, comment, _actor(visit), visit.now,
+                visit.context.book,
+            )  # fmt: skip
     except InputError as error:
         return _message(request, visit, problem_text(error, visit.lang), "/waivers")
     return RedirectResponse("/waivers", status_code=303)

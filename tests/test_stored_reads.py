@@ -1,0 +1,82 @@
+"""Reads from the stored obligations (`scheduler.store.reports.stored_selection`) give what
+the evaluation from the facts gives, on the demo county, for the whole county, a township and
+its villages, one rule, and as-of days across the year; they answer only while the stored rows
+are up to date."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine
+
+from scheduler.core.rules import RuleBook
+from scheduler.demo import county as demo
+from scheduler.store import obligations, registry, reports
+from scheduler.store.database import make_engine, migrate, transaction
+from tests.conftest import HuiqiRunner
+
+YEAR = 2026
+NOW = datetime(2026, 9, 15, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture(scope="module")
+def demo_county(tmp_path_factory: pytest.TempPathFactory, book: RuleBook) -> Engine:
+    path = Path(tmp_path_factory.mktemp("stored")) / "demo.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    with transaction(engine) as session:
+        demo.load_demo(session, book, demo.generate(year=YEAR, as_of=NOW.date()), NOW)
+        obligations.settle(session, book, NOW.date())
+    return engine
+
+
+@pytest.mark.parametrize("as_of", [date(2026, 1, 1), date(2026, 5, 31), date(2026, 9, 15)])
+@pytest.mark.parametrize("unit", [None, "township"])
+@pytest.mark.parametrize("rule", [None, "township-hearing"])
+def test_stored_reads_equal_the_evaluation(
+    demo_county: Engine, book: RuleBook, as_of: date, unit: str | None, rule: str | None
+) -> None:
+    with transaction(demo_county) as session:
+        code = None
+        if unit:
+            code = next(u.code for u in reports.unit_facts(session) if u.kind == unit)
+        selection = reports.year_selection(YEAR, as_of, code, rule)
+        stored = reports.stored_selection(session, book, selection)
+        evaluated = reports.evaluate_selection(session, book, selection)
+    assert stored is not None
+    assert stored == evaluated
+    assert stored[2], "the selection holds obligations"
+
+
+def test_stored_reads_follow_a_change_and_wait_while_units_are_marked(
+    demo_county: Engine, book: RuleBook
+) -> None:
+    """A recorded event is in the stored reads at once; a void without the rulebook marks its
+    unit and the stored reads refuse (None: the caller evaluates) until the next settle."""
+    selection = reports.year_selection(YEAR, NOW.date())
+    with transaction(demo_county) as session:
+        before = reports.stored_selection(session, book, selection)
+        township = next(u.code for u in reports.unit_facts(session) if u.kind == "township")
+        cells = {"unit": township, "kinds": "hearing", "date": "2026-09-01", "title": "听取汇报"}
+        event = registry.add_event(session, book, cells, "clerk", NOW)
+        after = reports.stored_selection(session, book, selection)
+        assert after == reports.evaluate_selection(session, book, selection)
+        registry.void_event(session, event, "录错", "clerk", NOW)  # no rulebook: marked
+        assert reports.stored_selection(session, book, selection) is None
+        obligations.settle(session, book, NOW.date())
+        assert reports.stored_selection(session, book, selection) == before
+        session.rollback()
+    assert after != before
+
+
+def test_huiqi_obligations_refresh_builds_them_once(county: HuiqiRunner) -> None:
+    """``huiqi obligations refresh`` computes every unit's rules the first time, then nothing
+    while nothing changed."""
+    first = county("obligations", "refresh")
+    again = county("obligations", "refresh")
+    computed = int(first.stdout.split(": ")[1].split()[0])
+    assert computed > 0
+    assert again.stdout.strip() == "stored obligations up to date: 0 unit-rule pairs computed"
