@@ -9,6 +9,7 @@ import csv
 import io
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from fastapi import FastAPI
@@ -184,6 +185,7 @@ def test_an_item_from_a_missed_obligation_and_the_ledger_downloads(
     assert rows[1][1] == "101" and "township-research 2021-Q1" in rows[1][3]
     answer = county.get("/units/100/rectifications.xlsx")
     assert answer.headers["content-disposition"].startswith("attachment;")
+    assert f"filename*=UTF-8''{quote('整改台账-100-')}" in answer.headers["content-disposition"]
     sheet = load_workbook(io.BytesIO(answer.content))["整改台账"]
     assert sheet.cell(2, 5).value == "缺调研"
     assert county.get("/units/101/rectifications.pdf").status_code == 404

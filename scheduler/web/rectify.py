@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from scheduler.audit import rectifications as ledger
 from scheduler.core.access import Principal, can_approve, can_change, can_read, lineage
 from scheduler.core.problems import InputError, Message, single
+from scheduler.core.words import words
 from scheduler.store import rectifications
 from scheduler.store.blobs import blob_store
 from scheduler.store.database import transaction
@@ -169,7 +170,7 @@ def ledger_of_all(visit: VisitDep, fmt: str) -> Response:
     with transaction(visit.context.engine) as session:
         tree = parents(session)
         readable = [u for u in tree if can_read(visit.user, lineage(u, tree))]
-        return _ledger(visit, session, readable, fmt, "整改台账")
+        return _ledger(visit, session, readable, fmt, _ledger_name(visit))
 
 
 @router.get("/units/{code}/rectifications.{fmt}")
@@ -179,7 +180,12 @@ def ledger_of_unit(visit: VisitDep, code: str, fmt: str) -> Response:
         unit = unit_for(session, visit.user, code)
         tree = parents(session)
         below = [u for u in tree if unit.id in lineage(u, tree)]
-        return _ledger(visit, session, below, fmt, f"整改台账-{code}")
+        return _ledger(visit, session, below, fmt, f"{_ledger_name(visit)}-{code}")
+
+
+def _ledger_name(visit: Visit) -> str:
+    """The download's name in the page's language: 整改台账 (zh), 整改-ledger (en)."""
+    return words(visit.lang, "page.")["rectify_ledger"].replace(" ", "-")
 
 
 def _ledger(
