@@ -177,10 +177,10 @@ def test_huiqi_users_and_tokens_commands(county: HuiqiRunner) -> None:
     again = county("users", "add", "liu", "--role", "viewer", "--unit", "101", env=env, check=False)
     assert (again.returncode, again.stderr) == (
         1,
-        "users add: username: user 'liu' exists already\n",
+        "users add，用户名：用户“liu”已经存在\n",
     )
     county("users", "disable", "liu")
-    twice = county("users", "disable", "liu", check=False)
+    twice = county("--lang", "en", "users", "disable", "liu", check=False)
     assert twice.stderr == "users disable: username: user 'liu' is already disabled\n"
 
 
@@ -224,5 +224,5 @@ def test_huiqi_tokens_list_and_revoke(county: HuiqiRunner) -> None:
     again = county("tokens", "revoke", token_id, check=False)
     assert (again.returncode, again.stderr) == (
         1,
-        f"tokens revoke: id: token {token_id} is already revoked\n",
+        f"tokens revoke，id：令牌{token_id}已经撤销\n",
     )

@@ -16,6 +16,7 @@ import pytest
 from icalendar import Calendar
 
 from tests.conftest import HuiqiRunner
+from tests.mailsink import MailSink
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -97,10 +98,27 @@ def test_a_feed_is_created_listed_exported_and_revoked(county: HuiqiRunner, tmp_
     again = county("feeds", "export", token, "-o", str(exported), check=False)
     assert (again.returncode, again.stderr) == (
         1,
-        "feeds export: TOKEN: unknown or revoked token\n",
+        "feeds export，TOKEN：令牌不存在或已撤销\n",
     )
-    both = county("feeds", "create", "--unit", "101", "--person", "1", check=False)
+    both = county("--lang", "en", "feeds", "create", "--unit", "101", "--person", "1",
+                  check=False)  # fmt: skip
     assert (both.returncode, both.stderr) == (
         1,
         "feeds create: give --unit CODE [--subtree] or --person ID\n",
     )
+
+
+def test_a_refused_invite_exits_1_naming_the_address_and_the_retry(county: HuiqiRunner) -> None:
+    soon = date.today() + timedelta(days=30)
+    plan = ("meetings", "plan", "--unit", "101", "--kinds", "hearing", "--start",
+            f"{soon} 09:30", "--end", "11:00", "--title", "党委会")  # fmt: skip
+    with MailSink(refuse={"chen@example.org"}) as sink:
+        env = {"HUIQI_MAIL__TRANSPORT": "smtp", "HUIQI_MAIL__PORT": str(sink.port)}
+        refused = county(*plan, env=env, check=False)
+        english = county("--lang", "en", *plan, env=env, check=False)
+    assert refused.returncode == 1 and refused.stdout.strip().endswith("1 sent, 1 failed")
+    lines = refused.stderr.splitlines()
+    assert lines[0].startswith("发给chen@example.org的会议邀请没有发出：recipient refused")
+    assert lines[1] == "请重新发送：huiqi meetings send 1"
+    assert english.stderr.splitlines()[1] == "retry with: huiqi meetings send 2"
+    assert english.stderr.startswith("invite to chen@example.org failed: recipient refused")

@@ -89,4 +89,9 @@ def test_remind_refuses_to_start_without_the_secret_key_and_links_revoke_works(
     revoked = huiqi("links", "revoke", "chen@example.org", "--by", "县妇联")
     assert revoked.stdout.strip() == "已撤销陈书记的 1 个提醒登记链接"
     unknown = huiqi("links", "revoke", "nobody@example.org", check=False)
-    assert unknown.returncode == 1 and "unknown person" in unknown.stderr
+    assert (unknown.returncode, unknown.stderr) == (
+        1,
+        "links revoke，PERSON：没有这个人员“nobody@example.org”\n",
+    )
+    english = huiqi("--lang", "en", "links", "revoke", "nobody@example.org", check=False)
+    assert english.stderr == "links revoke: PERSON: unknown person 'nobody@example.org'\n"

@@ -27,7 +27,7 @@ def test_a_request_waits_for_a_decision_a_level_above(county: HuiqiRunner) -> No
            env={"HUIQI_PASSWORD": "pw-123456"})  # fmt: skip
     township = county("waivers", "approve", "1", "--by", "liu", check=False)
     assert township.returncode == 1
-    assert township.stderr.startswith("waivers approve: ID: a waiver of 101 is decided above it")
+    assert township.stderr.startswith("waivers approve，ID：101的免于考核由其上级审批")
     county("waivers", "refuse", "1", "--comment", "汛期已过", "--by", "县妇联")
     assert hearing_b1(county) == "missed"
     county("waivers", "request", *TARGET, "--reason", "防汛值班（补）", "--by", "刘主席")

@@ -115,6 +115,10 @@ def test_a_bad_notice_exits_1_with_one_line_and_keeps_the_earlier_one(
     result = huiqi("workdays", "import", str(bad), check=False)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
+        f"{bad} 第3行，“日期”列：2027-03-03不是周末：只有星期六或星期日才能调为上班日"
+    ]
+    english = huiqi("--lang", "en", "workdays", "import", str(bad), check=False)
+    assert english.stderr.strip().splitlines() == [
         f"{bad}:3: date: 2027-03-03 is a weekday: only a Saturday or Sunday can be a working day"
     ]
     with transaction(county) as session:

@@ -74,3 +74,16 @@ def test_a_bad_yaml_notice_is_refused_with_its_line(text: str, message: str) -> 
     with pytest.raises(InputError) as caught:
         notice_from_yaml(text, "x.yaml")
     assert str(caught.value).startswith(message)
+
+
+def test_a_bad_notice_reads_in_chinese_with_the_chinese_column_name() -> None:
+    rows = [("2027-02-05", "off"), ("2027-02-05", "off"), ("2027-02-20", "maybe")]
+    with pytest.raises(InputError) as caught:
+        notice_from_table(table("n.csv", ("date", "kind"), rows), 2027, None)
+    assert caught.value.said("zh").splitlines() == [
+        "n.csv 第4行，“类型”列：类型“maybe”看不懂：请填“休”或“班”（off 或 work）",
+        "n.csv 第3行，“日期”列：2027-02-05出现了两次（第一次在第2行）",
+    ]
+    with pytest.raises(InputError) as backwards:
+        notice_from_yaml("year: 2027\ndays_off: [2027-02-09/2027-02-05]\n", "x.yaml")
+    assert backwards.value.said("zh").endswith("区间“2027-02-09/2027-02-05”的结束早于开始")

@@ -142,14 +142,23 @@ def test_the_unit_page_lists_its_items(
 
 
 def test_the_rectify_commands(county: HuiqiRunner, tmp_path: Path) -> None:
-    county("rectify", "open", "--unit", "101", "--issue", "缺会议记录", "--due", "2021-07-31",
-           "--by", "县妇联")  # fmt: skip
+    assert county("rectify", "list").stdout.strip() == "（没有整改事项）"
+    opened = county("rectify", "open", "--unit", "101", "--issue", "缺会议记录", "--due",
+                    "2021-07-31", "--by", "县妇联")  # fmt: skip
+    assert opened.stdout.strip() == "整改事项 1 已开出"
     refused = county("rectify", "close", "9", "--by", "县妇联", check=False)
-    assert refused.returncode == 1 and "no 整改 item 9" in refused.stderr
-    county("rectify", "answer", "1", "--note", "已补充", "--by", "刘主席")
-    county("rectify", "close", "1", "--comment", "销号", "--by", "县妇联")
+    assert (refused.returncode, refused.stderr) == (1, "rectify：没有编号为9的整改事项\n")
+    english = county("--lang", "en", "rectify", "close", "9", "--by", "县妇联", check=False)
+    assert english.stderr == "rectify: no 整改 item 9\n"
+    answered = county(
+        "--lang", "en", "rectify", "answer", "1", "--note", "已补充", "--by", "刘主席"
+    )
+    assert answered.stdout.strip() == "整改 item 1 answered"
+    closed = county("rectify", "close", "1", "--comment", "销号", "--by", "县妇联")
+    assert closed.stdout.strip() == "整改事项 1 已销号"
     listed = json.loads(county("rectify", "list", "--format", "json").stdout)
     assert [(r["id"], r["status"], r["comment"]) for r in listed] == [(1, "已销号", "销号")]
     out = tmp_path / "整改台账.xlsx"
-    assert county("rectify", "list", "--format", "xlsx", "-o", str(out)).returncode == 0
+    written = county("rectify", "list", "--format", "xlsx", "-o", str(out))
+    assert written.stdout.strip() == f"{out}：1 条整改事项"
     assert load_workbook(out)["整改台账"].max_row == 2

@@ -135,10 +135,14 @@ def test_the_review_commands_list_accept_and_return(county: HuiqiRunner) -> None
     listed = json.loads(run("review", "list", "--format", "json", env=env).stdout)
     assert [(row["event"], row["unit"], row["status"]) for row in listed] == [(1, "101", "pending")]
     refused = run("review", "return", "1", "--comment", " ", "--by", "县妇联", check=False)
-    assert refused.returncode == 1 and "needs a comment" in refused.stderr
-    assert run("review", "accept", "1", "--by", "县妇联").stdout.strip() == "event 1: accepted"
+    assert (refused.returncode, refused.stderr) == (1, "review，意见：退回记录必须填写意见\n")
+    english = run("--lang", "en", "review", "return", "1", "--comment", " ", "--by", "县妇联",
+                  check=False)  # fmt: skip
+    assert english.stderr == "review: comment: returning an event needs a comment\n"
+    assert run("review", "accept", "1", "--by", "县妇联").stdout.strip() == "记录 1：已通过"
     assert json.loads(run(*status, env=env).stdout)[0]["status"] == "met"
-    assert run("review", "list").stdout.strip() == "(nothing to review)"
+    assert run("review", "list").stdout.strip() == "（没有待审核的记录）"
+    assert run("--lang", "en", "review", "list").stdout.strip() == "(nothing to review)"
 
 
 def test_the_reviewers_queue_accepts_and_the_unit_page_shows_who_and_when(
@@ -160,7 +164,7 @@ def test_the_reviewers_queue_accepts_and_the_unit_page_shows_who_and_when(
     answer = reviewer.post(
         f"/reviews/{event_id}/return", data={"csrf": csrf, "comment": ""}, follow_redirects=False
     )
-    assert answer.status_code == 422 and "请填写意见" in answer.text
+    assert answer.status_code == 422 and "退回记录必须填写意见" in answer.text
     answer = reviewer.post(
         f"/reviews/{event_id}/accept", data={"csrf": csrf, "comment": ""}, follow_redirects=False
     )

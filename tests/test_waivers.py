@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from scheduler.core.access import Principal
-from scheduler.core.problems import InputError
+from scheduler.core.problems import InputError, Message
 from scheduler.core.rules import RuleBook
 from scheduler.store import accounts, trail, waivers
 from scheduler.store.database import transaction
@@ -113,7 +113,9 @@ def test_a_township_clerk_decides_her_villages_waivers_but_not_her_own_townships
         actor = people["liu"]
         assert waivers.decision_problem(session, village, actor) is None
         township = waivers.request(session, book, *TARGET, "防汛", people["admin"], NOW)
-        assert "outside your units" in (waivers.decision_problem(session, township, actor) or "")
+        problem = waivers.decision_problem(session, township, actor)
+        assert "outside your units" in str(problem)
+        assert problem is not None and "不在您负责的范围内" in problem.said("zh")
 
 
 def test_a_refusal_needs_a_comment_and_leaves_the_status(
@@ -145,10 +147,8 @@ def test_the_command_line_acts_as_the_user_it_names_or_as_the_operator(
     with transaction(engine) as session:
         as_liu = waivers.command_line_actor(session, "liu")
         assert as_liu.user is not None and as_liu.user.unit_id == people["liu"].user.unit_id  # type: ignore[union-attr]
-        assert "own" in (
-            waivers.decision_problem(session, session.get_one(WaiverRequest, request_id), as_liu)
-            or ""
-        )
+        asked = session.get_one(WaiverRequest, request_id)
+        assert waivers.decision_problem(session, asked, as_liu) == Message("own_waiver_request")
         operator = waivers.command_line_actor(session, "县妇联")
         assert operator.user is None
     decide(engine, request_id, operator)

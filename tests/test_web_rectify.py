@@ -9,6 +9,7 @@ import csv
 import io
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from fastapi import FastAPI
@@ -76,7 +77,7 @@ def test_an_item_is_opened_answered_with_a_file_reopened_and_closed(
     )
     reopen = "/rectifications/1/reopen"
     refused = county.post(reopen, data={"csrf": county_csrf, "comment": ""}, follow_redirects=False)
-    assert refused.status_code == 422 and "请填写意见" in refused.text
+    assert refused.status_code == 422 and "重新打开必须填写意见" in refused.text
     assert county.post(reopen, data={"csrf": county_csrf, "comment": "缺签到表"}).status_code == 200
     again = {"csrf": csrf, "note": "已补签到表"}
     assert (
@@ -121,10 +122,17 @@ def test_forms_need_the_csrf_token_and_good_input_and_write_nothing_otherwise(
     county, csrf = client_of("county")
     assert open_on_101(county, "forged").status_code == 403
     bad_day = open_on_101(county, csrf, due="2021-02-30")
-    assert bad_day.status_code == 422
+    assert bad_day.status_code == 422 and "日期“2021-02-30”不存在" in bad_day.text
     assert open_on_101(county, csrf, issue=" ").status_code == 422
-    assert "请填写问题" in open_on_101(county, csrf, issue=" ").text
-    assert open_on_101(county, csrf, source="obligation:no-such-rule:2021-Q1").status_code == 422
+    assert "必须填写问题" in open_on_101(county, csrf, issue=" ").text
+    no_rule = open_on_101(county, csrf, source="obligation:no-such-rule:2021-Q1")
+    assert no_rule.status_code == 422 and "没有这条规则“no-such-rule”" in no_rule.text
+    assert "没有这个来源“minutes”" in open_on_101(county, csrf, source="minutes").text
+    county.get("/lang/en?next=/units/101")
+    english = open_on_101(county, csrf, due="2021-7-31")
+    assert english.status_code == 422
+    assert "rectify: due: bad date &#39;2021-7-31&#39;: expected YYYY-MM-DD" in english.text
+    county.get("/lang/zh?next=/units/101")
     assert open_on_101(county, csrf, issue="a\tb").status_code == 422
     assert items(engine) == 0
     open_on_101(county, csrf)
@@ -177,6 +185,7 @@ def test_an_item_from_a_missed_obligation_and_the_ledger_downloads(
     assert rows[1][1] == "101" and "township-research 2021-Q1" in rows[1][3]
     answer = county.get("/units/100/rectifications.xlsx")
     assert answer.headers["content-disposition"].startswith("attachment;")
+    assert f"filename*=UTF-8''{quote('整改台账-100-')}" in answer.headers["content-disposition"]
     sheet = load_workbook(io.BytesIO(answer.content))["整改台账"]
     assert sheet.cell(2, 5).value == "缺调研"
     assert county.get("/units/101/rectifications.pdf").status_code == 404

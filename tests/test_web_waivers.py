@@ -49,7 +49,7 @@ def test_a_clerks_request_is_marked_and_changes_nothing_until_approved(
     assert "由上级审批" in queue and "/approve" not in queue
     number = request_id(queue)
     refused = clerk.post(f"/waivers/{number}/approve", data={"csrf": csrf})
-    assert refused.status_code == 422 and "her own waiver request" in refused.text
+    assert refused.status_code == 422 and "不能审批自己提交的免于考核申请" in refused.text
     assert waivers_of(engine) == 0
     county, county_csrf = client_of("county")
     assert f'action="/waivers/{number}/approve"' in county.get("/waivers").text

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.calendar.feed_content import render
 from scheduler.config import Settings
-from scheduler.core.problems import InputError, Problem
+from scheduler.core.problems import InputError, Message, Problem
 from scheduler.core.rules import RuleBook
 from scheduler.store import trail
 from scheduler.store.models import Event, Person, RoleAssignment, Unit, Waiver
@@ -93,7 +93,8 @@ def create(
     elif scope in ("unit", "subtree"):
         unit_id = _unit_id(session, target, where)
     else:
-        raise InputError([Problem(where, None, "scope", f"unknown scope {scope!r}")])
+        unknown = Message("unknown_code", what=Message("scope"), value=scope)
+        raise InputError([Problem(where, None, "scope", unknown)])
     token = new_token()
     feed = CalendarFeed(
         token_hash=hash_token(token),
@@ -150,9 +151,10 @@ def revoke(session: Session, token_or_id: str, by: str, now: datetime) -> Calend
             select(CalendarFeed).where(CalendarFeed.token_hash == hash_token(token_or_id))
         )
     if feed is None:
-        raise InputError([Problem(where, None, "TOKEN", "no such feed")])
+        raise InputError([Problem(where, None, "TOKEN", Message("no_feed"))])
     if feed.revoked_at is not None:
-        raise InputError([Problem(where, None, "TOKEN", f"feed {feed.id} is already revoked")])
+        revoked = Message("feed_revoked", id=feed.id)
+        raise InputError([Problem(where, None, "TOKEN", revoked)])
     feed.revoked_at = as_utc(now)
     trail.record(session, by, "feed.revoke", _subject(feed), now, feed.unit_id)
     return feed
@@ -176,7 +178,8 @@ def listing(session: Session) -> list[tuple[CalendarFeed, str]]:
 def _unit_id(session: Session, code: str, where: str) -> int:
     unit_id = session.scalar(select(Unit.id).where(Unit.code == code))
     if unit_id is None:
-        raise InputError([Problem(where, None, "--unit", f"unknown unit {code!r}")])
+        unknown = Message("unknown_code", what=Message("unit"), value=code)
+        raise InputError([Problem(where, None, "--unit", unknown)])
     return unit_id
 
 
@@ -184,7 +187,8 @@ def _person(session: Session, key: str, where: str) -> Person:
     found = session.get(Person, int(key)) if key.isdigit() else None
     found = found or session.scalar(select(Person).where(Person.email == key))
     if found is None:
-        raise InputError([Problem(where, None, "--person", f"unknown person {key!r}")])
+        unknown = Message("unknown_code", what=Message("person"), value=key)
+        raise InputError([Problem(where, None, "--person", unknown)])
     return found
 
 

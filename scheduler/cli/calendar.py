@@ -11,7 +11,7 @@ import click
 
 from scheduler.cli.kit import DAY, App, Failure, by_option, command, main
 from scheduler.cli.textout import render_table
-from scheduler.core.problems import single
+from scheduler.core.problems import Message, single
 from scheduler.core.records import split_list
 from scheduler.core.unittree import subtree as units_under
 from scheduler.store.facts import unit_facts
@@ -177,7 +177,8 @@ def _unit_ids(session: Any, code: str | None, subtree: bool) -> list[int] | None
     units = unit_facts(session)
     root = next((unit for unit in units if unit.code == code), None)
     if root is None:
-        raise single(f"unknown unit {code!r}", "meetings list", field="--unit")
+        unknown = Message("unknown_code", what=Message("unit"), value=code)
+        raise single(unknown, "meetings list", field="--unit")
     return [unit.id for unit in (units_under(units, root) if subtree else [root])]
 
 
@@ -195,9 +196,11 @@ def _report(app: App, change: Change, what: str, now: datetime) -> None:
     delivery = invites.deliver(app.engine, app.book, app.settings, mailer, change.notices, now)
     click.echo(f"{what}; invites: {len(delivery.sent)} sent, {len(delivery.failed)} failed")
     if delivery.failed:
-        lines = [f"invite to {address} failed: {reason}" for address, reason in delivery.failed]
-        lines.append(f"retry with: huiqi meetings send {change.meeting.id}")
-        raise Failure("\n".join(lines))
+        lang = app.settings.language
+        failed = [Message("invite_failed", address=address, reason=reason)
+                  for address, reason in delivery.failed]  # fmt: skip
+        lines = [*failed, Message("retry_invites", id=change.meeting.id)]
+        raise Failure("\n".join(line.said(lang) for line in lines))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -219,7 +222,7 @@ def feeds_create(app: App, unit: str | None, subtree: bool, person: str | None, 
     from scheduler.calendar import feeds
 
     if (unit is None) == (person is None) or (subtree and person):
-        raise single("give --unit CODE [--subtree] or --person ID", "feeds create")
+        raise single(Message("feed_scope_needed"), "feeds create")
     scope = "person" if person else ("subtree" if subtree else "unit")
     with app.session() as session:
         created = feeds.create(session, app.settings, scope, person or unit or "", by, app.now())
@@ -274,7 +277,7 @@ def feeds_export(app: App, token: str, output: Path) -> None:
     with app.session() as session:
         feed = feeds.active(session, token)
         if feed is None:
-            raise single("unknown or revoked token", "feeds export", field="TOKEN")
+            raise single(Message("unknown_token"), "feeds export", field="TOKEN")
         body = feeds.render(session, app.book, app.settings, feed, app.now()).encode("utf-8")
     _write(output, body)
     click.echo(f"{output}: {body.count(b'BEGIN:VEVENT')} events")
@@ -282,7 +285,7 @@ def feeds_export(app: App, token: str, output: Path) -> None:
 
 def _write(path: Path, data: bytes) -> None:
     if not path.resolve().parent.is_dir():
-        raise single("no such folder", str(path.resolve().parent), field="--output")
+        raise single(Message("no_such_folder"), str(path.resolve().parent), field="--output")
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_bytes(data)
     temporary.replace(path)

@@ -22,10 +22,12 @@ from scheduler.cli.kit import (
     command,
     main,
     read_upload,
+    say,
     unit_ids,
     write_atomically,
 )
 from scheduler.cli.textout import render_table
+from scheduler.core.problems import Message
 from scheduler.store import rectifications, waivers
 from scheduler.store.attachments import KINDS, Upload
 from scheduler.store.blobs import blob_store
@@ -56,7 +58,7 @@ def rectify_open(app: App, by: str, **fields: Any) -> None:
             session, app.book, opening, actor.name, app.now(), actor.user
         )
         item_id = item.id
-    click.echo(f"整改 item {item_id} open")
+    say(app, "rectify_opened", id=item_id)
 
 
 @command(rectify_group, "answer")
@@ -74,7 +76,7 @@ def rectify_answer(app: App, item_id: int, note: str, file: Path | None, by: str
     with app.session() as session:
         actor = waivers.command_line_actor(session, by)
         rectifications.answer(session, item_id, note, actor.name, app.now(), actor.user, upload)
-    click.echo(f"整改 item {item_id} answered")
+    say(app, "rectify_answered", id=item_id)
 
 
 @command(rectify_group, "close")
@@ -86,7 +88,7 @@ def rectify_close(app: App, item_id: int, comment: str, by: str) -> None:
     with app.session() as session:
         actor = waivers.command_line_actor(session, by)
         rectifications.close(session, item_id, comment, actor.name, app.now(), actor.user)
-    click.echo(f"整改 item {item_id} closed")
+    say(app, "rectify_closed", id=item_id)
 
 
 @command(rectify_group, "reopen")
@@ -98,7 +100,7 @@ def rectify_reopen(app: App, item_id: int, comment: str, by: str) -> None:
     with app.session() as session:
         actor = waivers.command_line_actor(session, by)
         rectifications.reopen(session, item_id, comment, actor.name, app.now(), actor.user)
-    click.echo(f"整改 item {item_id} open again")
+    say(app, "rectify_reopened", id=item_id)
 
 
 @command(rectify_group, "list")
@@ -122,9 +124,10 @@ def rectify_list(
             data = (ledger.to_csv if fmt == "csv" else ledger.to_xlsx)(items, lang, zone)
     if fmt in ("csv", "xlsx"):
         if output is None:
-            raise Failure(f"--format {fmt} needs -o FILE")
+            needs = Message("format_needs_output", format=fmt)
+            raise Failure(needs.said(app.settings.language))
         write_atomically(output, data)
-        click.echo(f"{output}: {len(rows)} 整改 items")
+        say(app, "rectify_written", file=output, count=len(rows))
         return
     keys = [key.removeprefix("rectify_") for key in ledger.COLUMNS]
     if fmt == "json":
@@ -132,4 +135,7 @@ def rectify_list(
                               ensure_ascii=False, indent=1))  # fmt: skip
         return
     body = [[str(cell) for cell in row] for row in rows]
-    click.echo(render_table(keys, body, right=(0,)) if body else "(no 整改 items)")
+    if not body:
+        say(app, "no_rectify_items")
+        return
+    click.echo(render_table(keys, body, right=(0,)))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from scheduler.cli.kit import App, Failure, by_option, command, day_option, main, require_secret
 from scheduler.cli.textout import render_table
 from scheduler.config import Settings
-from scheduler.core.problems import single
+from scheduler.core.problems import Message, single
 from scheduler.core.reminders import stage_name
 from scheduler.core.words import format_date, word, words
 from scheduler.reminders import daemon, doctor, doctor_operations
@@ -147,7 +147,8 @@ def links_revoke(app: App, person: str, by: str) -> None:
         found = session.get(Person, int(person)) if person.isdigit() else None
         found = found or session.scalar(select(Person).where(Person.email == person))
         if found is None:
-            raise single(f"unknown person {person!r}", "links revoke", field="PERSON")
+            unknown = Message("unknown_code", what=Message("person"), value=person)
+            raise single(unknown, "links revoke", field="PERSON")
         count = links.revoke_person(session, found.id, by, app.now())
     click.echo(word("link.revoked", app.settings.language).format(count=count, name=found.name))
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import click
 
-from scheduler.cli.kit import App, by_option, command, main
+from scheduler.cli.kit import App, by_option, command, main, say
 from scheduler.cli.textout import render_table
+from scheduler.core.words import word
 from scheduler.store import reviews, waivers
 
 STATES = (*reviews.STATES, "all")
@@ -39,7 +40,10 @@ def review_list(app: App, status: str, fmt: str, by: str) -> None:
         return
     keys = ("event", "unit", "date", "title", "status", "reviewer", "comment")
     body = [[str(row[key] or "") for key in keys] for row in rows]
-    click.echo(render_table(list(keys), body, right=(0,)) if body else "(nothing to review)")
+    if not body:
+        say(app, "nothing_to_review")
+        return
+    click.echo(render_table(list(keys), body, right=(0,)))
 
 
 def _row(item: reviews.QueueItem, app: App) -> dict[str, Any]:
@@ -97,4 +101,4 @@ def _decide(app: App, event_id: int, accept: bool, comment: str, by: str) -> Non
             app.book,
         )
         state = review.status
-    click.echo(f"event {event_id}: {state}")
+    say(app, "reviewed", id=event_id, state=word(f"page.review_{state}", app.settings.language))

@@ -10,7 +10,7 @@ import click
 from scheduler.cli.kit import App, by_option, command, main
 from scheduler.cli.textout import render_table
 from scheduler.core.notices import notice_from_table, notice_from_yaml
-from scheduler.core.problems import single
+from scheduler.core.problems import Message, single
 from scheduler.core.words import format_date, words
 from scheduler.core.workdays import Notice, Workdays
 from scheduler.store.workdays import load_workdays, save_notice
@@ -44,10 +44,11 @@ def workdays_import(app: App, file: Path, year: int | None, title: str | None, b
 def _read_notice(file: Path, year: int | None, title: str | None) -> Notice:
     if file.suffix.lower() in (".yaml", ".yml"):
         if not file.is_file():
-            raise single("no such file", str(file))
+            raise single(Message("no_such_file"), str(file))
         notice = notice_from_yaml(file.read_text(encoding="utf-8"), str(file))
         if year is not None and notice.year != year:
-            raise single(f"the file is for {notice.year}, not {year}", str(file), None, "year")
+            other = Message("file_for_year", year=notice.year, asked=year)
+            raise single(other, str(file), None, "year")
         return Notice(notice.year, title or notice.title, notice.days_off, notice.workdays)
     return notice_from_table(read_table(file), year, title)
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
-from scheduler.core.problems import InputError, Problem, single
+from scheduler.core.problems import InputError, Message, Problem, Refused, message_of, single
 from scheduler.core.records import Table, parse_day
 from scheduler.core.workdays import Notice
 from scheduler.core.yamlsource import LineIndex, YamlSourceError, parse_yaml
@@ -33,20 +33,20 @@ def notice_from_table(table: Table, year: int | None, title: str | None) -> Noti
     columns = set(_cells(dict.fromkeys(table.columns, "")))
     missing = [name for name in ("date", "kind") if name not in columns]
     if missing:
-        message = "missing column {!r} in the header row"
-        raise InputError([table.problem(1, name, message.format(name)) for name in missing])
+        raise InputError([table.problem(1, name, _missing(name)) for name in missing])
     rows = [(row, _cells(cells)) for row, cells in table.rows]
     days: list[tuple[int, str, date, bool]] = []
     problems: list[Problem] = []
     for row, cells in rows:
         kind = cells.get("kind", "").strip().lower()
         if kind not in KINDS:
-            problems.append(table.problem(row, "kind", f"unknown kind {kind!r}: off or work"))
+            unknown = Message("unknown_day_kind", value=kind)
+            problems.append(table.problem(row, "kind", unknown))
             continue
         try:
             days.extend((row, "date", day, KINDS[kind]) for day in _expand(cells["date"]))
         except ValueError as error:
-            problems.append(table.problem(row, "date", str(error)))
+            problems.append(table.problem(row, "date", message_of(error)))
     return _notice(table.filename, days, problems, year, title)
 
 
@@ -57,13 +57,14 @@ def notice_from_yaml(text: str, filename: str) -> Notice:
     except YamlSourceError as error:
         raise single(error.message, filename, error.line) from None
     if not isinstance(data, dict):
-        raise single("expected a mapping with year, title, days_off, workdays", filename, 1)
+        raise single(Message("notice_mapping"), filename, 1)
     unknown = [key for key in data if key not in _YAML_KEYS]
     if unknown:
-        raise single(f"unknown key {unknown[0]!r}", filename, lines.line_of((unknown[0],)))
+        key = Message("unknown_key", value=unknown[0])
+        raise single(key, filename, lines.line_of((unknown[0],)))
     year = data.get("year")
     if not isinstance(year, int):
-        raise single("year must be a number such as 2027", filename, lines.line_of(("year",)))
+        raise single(Message("year_number"), filename, lines.line_of(("year",)))
     days, problems = _yaml_days(data, lines, filename)
     return _notice(filename, days, problems, year, data.get("title"))
 
@@ -76,14 +77,15 @@ def _yaml_days(
     for key, working in (("days_off", False), ("workdays", True)):
         items = data.get(key) or []
         if not isinstance(items, list):
-            problems.append(Problem(filename, lines.line_of((key,)), key, "expected a list"))
+            line = lines.line_of((key,))
+            problems.append(Problem(filename, line, key, Message("expected_list")))
             continue
         for index, item in enumerate(items):
             line = lines.line_of((key, index))
             try:
                 days.extend((line, key, day, working) for day in _expand(item))
             except ValueError as error:
-                problems.append(Problem(filename, line, key, str(error)))
+                problems.append(Problem(filename, line, key, message_of(error)))
     return days, problems
 
 
@@ -96,7 +98,7 @@ def _expand(item: Any) -> Iterator[date]:
     start = parse_day(first.strip())
     end = parse_day(last.strip()) if last else start
     if end < start:
-        raise ValueError(f"interval {item!r} ends before it starts")
+        raise Refused(Message("interval_backwards", value=item))
     while start <= end:
         yield start
         start += timedelta(days=1)
@@ -110,7 +112,7 @@ def _notice(
     title: str | None,
 ) -> Notice:
     if not days and not problems:
-        raise single("no days in the file", filename)
+        raise single(Message("no_days"), filename)
     year = year or (days[0][2].year if days else None)
     seen: dict[date, int] = {}
     for where, field, day, working in days:
@@ -125,14 +127,18 @@ def _notice(
     return Notice(year, (title or "").strip() or f"{year}年节假日安排", off, work)
 
 
-def _check(day: date, working: bool, year: int | None, seen: dict[date, int]) -> str | None:
+def _check(day: date, working: bool, year: int | None, seen: dict[date, int]) -> Message | None:
     if day.year != year:
-        return f"{day.isoformat()} is not in {year}"
+        return Message("day_not_in_year", day=day.isoformat(), year=year)
     if day in seen:
-        return f"{day.isoformat()} appears twice (first on {seen[day]})"
+        return Message("day_twice", day=day.isoformat(), first=seen[day])
     if working and day.weekday() < 5:
-        return f"{day.isoformat()} is a weekday: only a Saturday or Sunday can be a working day"
+        return Message("weekday_workday", day=day.isoformat())
     return None
+
+
+def _missing(name: str) -> Message:
+    return Message("missing_column", columns=Message("column", column=name))
 
 
 def _cells(cells: dict[str, str]) -> dict[str, str]:

@@ -193,12 +193,21 @@ def parse_calendar_cadence(text: str) -> CalendarCadence:
     return CalendarCadence(months)
 
 
+class BadLabel(ValueError):
+    """A malformed period label: ``label`` and ``reason`` (English) kept apart, so that the
+    refusal can be said in the reader's language."""
+
+    def __init__(self, label: str, reason: str) -> None:
+        super().__init__(f"bad period label {label!r}: {reason}")
+        self.label, self.reason = label, reason
+
+
 def period_of_label(label: str) -> tuple[date, date]:
-    """The inclusive (start, end) a label names; raise ValueError for a malformed label."""
+    """The inclusive (start, end) a label names; raise `BadLabel` for a malformed label."""
     try:
         return _parse_label(label)
     except ValueError as error:
-        raise ValueError(f"bad period label {label!r}: {error}") from None
+        raise BadLabel(label, str(error)) from None
 
 
 def _parse_label(label: str) -> tuple[date, date]:

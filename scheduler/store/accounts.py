@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from scheduler.core.access import Principal, Role
-from scheduler.core.problems import single
+from scheduler.core.problems import Message, single
 from scheduler.store import trail
 from scheduler.store.models import Unit
 from scheduler.store.models_accounts import ApiToken, User, WebSession
@@ -39,19 +39,20 @@ def principal(user: User) -> Principal:
 
 def _check_password(password: str, where: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise single(f"at least {MIN_PASSWORD} characters", where, field="password")
+        raise single(Message("password_too_short", count=MIN_PASSWORD), where, field="password")
 
 
 def _unit_id(session: Session, role: Role, unit_code: str | None, where: str) -> int | None:
     if role is Role.ADMIN:
         if unit_code:
-            raise single("an admin has no unit", where, field="unit")
+            raise single(Message("admin_no_unit"), where, field="unit")
         return None
     if not unit_code:
-        raise single(f"a {role.value} needs a unit", where, field="unit")
+        raise single(Message(f"{role.value}_needs_unit"), where, field="unit")
     unit_id = session.scalar(select(Unit.id).where(Unit.code == unit_code))
     if unit_id is None:
-        raise single(f"unknown unit {unit_code!r}", where, field="unit")
+        unknown = Message("unknown_code", what=Message("unit"), value=unit_code)
+        raise single(unknown, where, field="unit")
     return unit_id
 
 
@@ -59,15 +60,13 @@ def _role(text: str, where: str) -> Role:
     try:
         return Role(text)
     except ValueError:
-        raise single(
-            f"unknown role {text!r} (admin, clerk or viewer)", where, field="role"
-        ) from None
+        raise single(Message("unknown_access", value=text), where, field="role") from None
 
 
 def _user(session: Session, username: str, where: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise single(f"no user {username!r}", where, field="username")
+        raise single(Message("no_user", value=username), where, field="username")
     return user
 
 
@@ -84,9 +83,9 @@ def add_user(
     """Create a user; refuse a taken name, an unknown role or unit, a short password."""
     where = "users add"
     if not username.strip():
-        raise single("a user name is required", where, field="username")
+        raise single(Message("username_required"), where, field="username")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise single(f"user {username!r} exists already", where, field="username")
+        raise single(Message("user_exists", value=username), where, field="username")
     kind = _role(role, where)
     unit_id = _unit_id(session, kind, unit_code, where)
     _check_password(password, where)
@@ -119,7 +118,8 @@ def disable_user(session: Session, username: str, now: datetime, actor: str) -> 
     """Disable a user: their sessions end and their tokens stop working."""
     user = _user(session, username, "users disable")
     if not user.active:
-        raise single(f"user {username!r} is already disabled", "users disable", field="username")
+        already = Message("user_already_disabled", value=username)
+        raise single(already, "users disable", field="username")
     user.active = False
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     before, after = {"active": True}, {"active": False}
@@ -188,7 +188,8 @@ def create_token(session: Session, username: str, name: str, now: datetime, acto
     """A new API token for a user; shown once, stored hashed."""
     user = _user(session, username, "tokens create")
     if not user.active:
-        raise single(f"user {username!r} is disabled", "tokens create", field="username")
+        disabled = Message("user_disabled", value=username)
+        raise single(disabled, "tokens create", field="username")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(token_hash=digest(token), user_id=user.id, name=name, created_at=now))
     subject = f"{username}: {name}" if name else username
@@ -247,10 +248,11 @@ def revoke_token(session: Session, token_id: int, now: datetime, actor: str) -> 
         select(ApiToken, User).join(User).where(ApiToken.id == token_id)
     ).first()
     if found is None:
-        raise single(f"no token {token_id}", "tokens revoke", field="id")
+        raise single(Message("no_token", id=token_id), "tokens revoke", field="id")
     token, user = found
     if token.revoked_at is not None:
-        raise single(f"token {token_id} is already revoked", "tokens revoke", field="id")
+        revoked = Message("token_revoked", id=token_id)
+        raise single(revoked, "tokens revoke", field="id")
     token.revoked_at = now
     label = f"token {token_id} {token.name} of {user.username}".replace("  ", " ")
     trail.record(session, actor, "token.revoke", label, now, user.unit_id)

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from scheduler.config import FileSettings
 from scheduler.core.access import Principal, can_approve, can_change, lineage
-from scheduler.core.periods import period_of_label
-from scheduler.core.problems import single
+from scheduler.core.periods import BadLabel, period_of_label
+from scheduler.core.problems import Message, single
 from scheduler.core.rules import RuleBook
 from scheduler.store import trail
 from scheduler.store.attachments import Upload, check
@@ -58,10 +58,10 @@ def open_item(
     """Open an item against a unit, a level above it."""
     issue = opening.issue.strip()
     if not issue:
-        raise single("the issue is required", WHERE, field="issue")
+        raise single(Message("issue_required"), WHERE, field="issue")
     unit, source = _unit_and_source(session, book, opening)
     if user is not None and not can_approve(user, _lineage(session, unit.id)):
-        raise single(f"unit {unit.code} is not below your units", WHERE, field="unit")
+        raise single(Message("unit_not_below", code=unit.code), WHERE, field="unit")
     item = Rectification(
         unit_id=unit.id,
         source=source,
@@ -89,24 +89,26 @@ def _unit_and_source(session: Session, book: RuleBook, opening: Opening) -> tupl
     if opening.event_id is not None:
         event = session.get(Event, opening.event_id)
         if event is None:
-            raise single(f"no event {opening.event_id}", WHERE, field="event")
+            raise single(Message("no_event_id", id=opening.event_id), WHERE, field="event")
         unit = session.get_one(Unit, event.unit_id)
         if opening.unit and opening.unit != unit.code:
-            raise single(f"event {event.id} is at unit {unit.code}", WHERE, field="unit")
+            raise single(Message("event_at_unit", id=event.id, code=unit.code), WHERE, field="unit")
         return unit, "event"
     if not opening.unit:
-        raise single("a unit or an event is required", WHERE, field="unit")
+        raise single(Message("unit_or_event"), WHERE, field="unit")
     found = session.scalar(select(Unit).where(Unit.code == opening.unit))
     if found is None:
-        raise single(f"unknown unit {opening.unit!r}", WHERE, field="unit")
+        unknown = Message("unknown_code", what=Message("unit"), value=opening.unit)
+        raise single(unknown, WHERE, field="unit")
     if opening.rule_id is None and opening.period_label is None:
         return found, "text"
     if opening.rule_id is None or not book.has_rule(opening.rule_id):
-        raise single(f"unknown rule {opening.rule_id!r}", WHERE, field="rule")
+        raise single(Message("unknown_rule", value=opening.rule_id), WHERE, field="rule")
     try:
         period_of_label(opening.period_label or "")
-    except ValueError as error:
-        raise single(str(error), WHERE, field="period") from None
+    except BadLabel as error:
+        bad = Message("bad_period", value=error.label, error=error.reason)
+        raise single(bad, WHERE, field="period") from None
     return found, "obligation"
 
 
@@ -122,12 +124,12 @@ def answer(
     """The unit's answer to an open item: a note and, optionally, a file (typed by content)."""
     item = _item(session, item_id)
     if user is not None and not can_change(user, _lineage(session, item.unit_id)):
-        raise single(f"item {item_id} is not at your units", WHERE)
+        raise single(Message("item_not_at_yours", id=item_id), WHERE)
     if item.status != OPEN:
-        raise single(f"item {item_id} is {item.status}: only an open item is answered", WHERE)
+        raise single(Message(f"item_{item.status}_not_answered", id=item_id), WHERE)
     note = note.strip()
     if not note:
-        raise single("the answer needs a note", WHERE, field="note")
+        raise single(Message("answer_needs_note"), WHERE, field="note")
     after: dict[str, object] = {"answer": note}
     item.answer_file = item.answer_media_type = item.answer_sha256 = None
     if upload is not None:
@@ -157,7 +159,7 @@ def reopen(
 ) -> Rectification:  # fmt: skip
     """Reopen an answered or closed item with a comment (what is still missing)."""
     if not comment.strip():
-        raise single("reopening needs a comment", WHERE, field="comment")
+        raise single(Message("reopen_needs_comment"), WHERE, field="comment")
     return _decide(session, item_id, OPEN, comment, actor, now, user)
 
 
@@ -172,10 +174,10 @@ def _decide(
 ) -> Rectification:
     item = _item(session, item_id)
     if user is not None and not can_approve(user, _lineage(session, item.unit_id)):
-        raise single(f"item {item_id} is not below your units", WHERE)
+        raise single(Message("item_not_below", id=item_id), WHERE)
     allowed = (OPEN, ANSWERED) if status == CLOSED else (ANSWERED, CLOSED)
     if item.status not in allowed:
-        raise single(f"item {item_id} is {item.status}", WHERE)
+        raise single(Message(f"item_is_{item.status}", id=item_id), WHERE)
     before = {"status": item.status}
     item.status, item.decided_by, item.decided_at = status, actor, now
     item.comment = comment.strip() or None
@@ -203,7 +205,7 @@ def listing(
 def _item(session: Session, item_id: int) -> Rectification:
     item = session.get(Rectification, item_id)
     if item is None:
-        raise single(f"no 整改 item {item_id}", WHERE)
+        raise single(Message("no_item", id=item_id), WHERE)
     return item
 
 

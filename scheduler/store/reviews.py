@@ -17,7 +17,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from scheduler.core.access import Principal, can_approve, lineage
-from scheduler.core.problems import single
+from scheduler.core.problems import Message, single
 from scheduler.core.rules import RuleBook
 from scheduler.store import obligations, trail
 from scheduler.store.facts import CURRENT
@@ -56,16 +56,16 @@ def decide(
     comment. ``user`` None is the operator, who may review every unit with a parent."""
     event = session.get(Event, event_id)
     if event is None or event.superseded_by is not None or event.voided_at is not None:
-        raise single(f"no current event {event_id}", where)
+        raise single(Message("no_current_event", id=event_id), where)
     tree = _parents(session)
     chain = lineage(event.unit_id, tree)
     if len(chain) < 2:
-        raise single(f"event {event_id} is at a unit without a level above: no review", where)
+        raise single(Message("no_level_above", id=event_id), where)
     if user is not None and not can_approve(user, chain):
-        raise single(f"event {event_id} is not at a unit below yours", where)
+        raise single(Message("event_not_below", id=event_id), where)
     comment = comment.strip()
     if not accept and not comment:
-        raise single("returning an event needs a comment", where, field="comment")
+        raise single(Message("return_needs_comment"), where, field="comment")
     review = session.get(EventReview, event_id) or EventReview(event_id=event_id)
     review.status = ACCEPTED if accept else RETURNED
     review.reviewer = actor

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scheduler.core.access import Principal, Role, can_approve, can_change, lineage
-from scheduler.core.periods import period_of_label
+from scheduler.core.periods import BadLabel, period_of_label
 from scheduler.core.problems import Message, single
 from scheduler.core.rules import Rule, RuleBook
 from scheduler.store import obligations, trail
@@ -148,20 +148,20 @@ def decision_problem(
     asked: WaiverRequest,
     actor: Actor,
     parents: Mapping[int, int | None] | None = None,
-) -> str | None:
+) -> Message | None:
     """Why ``actor`` may not decide ``asked`` now, or None when she may (``parents``: every
     unit's parent, when the caller has them)."""
     if asked.status != PENDING:
-        return f"waiver request {asked.id} is {asked.status} already"
+        return Message(f"waiver_is_{asked.status}", id=asked.id)
     if _own(asked, actor):
-        return "nobody approves or refuses her own waiver request"
+        return Message("own_waiver_request")
     chain = lineage(asked.unit_id, parents) if parents is not None else None
     chain = chain or _lineage(session, asked.unit_id)
     if actor.user is not None and not can_approve(actor.user, chain):
         code = session.get_one(Unit, asked.unit_id).code
-        return f"a waiver of {code} is decided above it: its parent is outside your units"
+        return Message("waiver_decided_above", code=code)
     if _waived(session, asked.unit_id, asked.rule_id, asked.period_label):
-        return f"{asked.rule_id} {asked.period_label} is waived already"
+        return Message("waived_already", rule=asked.rule_id, period=asked.period_label)
     return None
 
 
@@ -267,13 +267,13 @@ def _lineage(session: Session, unit_id: int) -> tuple[int, ...]:
     return lineage(unit_id, dict(session.execute(select(Unit.id, Unit.parent_id)).all()))
 
 
-def _period_problem(session: Session, rule: Rule, unit: Unit, label: str) -> str | None:
+def _period_problem(session: Session, rule: Rule, unit: Unit, label: str) -> Message | None:
     """Why ``label`` is not a period of ``rule`` at ``unit``, or None when it is."""
     try:
         start, end = period_of_label(label)
-    except ValueError as error:
-        return str(error)
-    not_a_period = f"rule {rule.id} has no period {label!r} at unit {unit.code}"
+    except BadLabel as error:
+        return Message("bad_period", value=error.label, error=error.reason)
+    not_a_period = Message("no_such_period", rule=rule.id, value=label, code=unit.code)
     if rule.is_attend:
         kind = rule.requirement.kind
         held = session.scalar(

@@ -25,10 +25,6 @@ _PATTERNS = (
     (re.compile(r"^bad period label '(?P<value>[^']*)'"), "bad_period"),
     (re.compile(r"^no unit of kind '(?P<value>[^']*)' is assessed here$"), "no_such_kind"),
     (re.compile(r"^unit (?P<value>\S+) is outside your units$"), "outside_scope"),
-    (re.compile(r"^the issue is required$"), "issue_required"),
-    (re.compile(r"^the answer needs a note$"), "note_required"),
-    (re.compile(r"^(?:reopening|returning an event) needs a comment$"), "comment_required"),
-    (re.compile(r"^item \d+ is (?P<value>\w+)"), "item_is"),
 )
 
 

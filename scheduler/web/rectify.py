@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from scheduler.audit import rectifications as ledger
 from scheduler.core.access import Principal, can_approve, can_change, can_read, lineage
-from scheduler.core.problems import InputError, single
+from scheduler.core.problems import InputError, Message, single
+from scheduler.core.words import words
 from scheduler.store import rectifications
 from scheduler.store.blobs import blob_store
 from scheduler.store.database import transaction
@@ -87,18 +88,19 @@ def _opening(code: str, fields: Mapping[str, str]) -> rectifications.Opening:
     rule, _, period = rest.partition(":")
     if kind == "obligation" and rule and period:
         return rectifications.Opening(fields["issue"], due, code, None, rule, period)
-    raise single(f"unknown source {fields['source']!r}", WHERE, field="source")
+    unknown = Message("unknown_code", what=Message("source"), value=fields["source"])
+    raise single(unknown, WHERE, field="source")
 
 
 def _due(text: str) -> date:
     if not text:
-        raise single("is required", WHERE, field="due")
+        raise single(Message("required"), WHERE, field="due")
     try:
         if DAY.fullmatch(text):
             return date.fromisoformat(text)
     except ValueError:
-        raise single(f"bad date {text!r}: no such day", WHERE, field="due") from None
-    raise single(f"bad date {text!r}: expected YYYY-MM-DD", WHERE, field="due")
+        raise single(Message("no_such_day", value=text), WHERE, field="due") from None
+    raise single(Message("bad_date", value=text), WHERE, field="due")
 
 
 @router.post("/rectifications/{item_id}/answer")
@@ -117,7 +119,7 @@ async def answer(request: Request, visit: VisitDep, item_id: int) -> Response:
         one_line({"note": note}, visit.lang, WHERE)
         files = await posted_files(form, limits, {"file": "=other"})
         if len(files) > 1:
-            raise single("one file with an answer", WHERE, field="file")
+            raise single(Message("one_answer_file"), WHERE, field="file")
         upload = (blob_store(visit.context.settings), limits, files[0]) if files else None
         with transaction(visit.context.engine) as session:
             rectifications.answer(
@@ -168,7 +170,7 @@ def ledger_of_all(visit: VisitDep, fmt: str) -> Response:
     with transaction(visit.context.engine) as session:
         tree = parents(session)
         readable = [u for u in tree if can_read(visit.user, lineage(u, tree))]
-        return _ledger(visit, session, readable, fmt, "整改台账")
+        return _ledger(visit, session, readable, fmt, _ledger_name(visit))
 
 
 @router.get("/units/{code}/rectifications.{fmt}")
@@ -178,7 +180,12 @@ def ledger_of_unit(visit: VisitDep, code: str, fmt: str) -> Response:
         unit = unit_for(session, visit.user, code)
         tree = parents(session)
         below = [u for u in tree if unit.id in lineage(u, tree)]
-        return _ledger(visit, session, below, fmt, f"整改台账-{code}")
+        return _ledger(visit, session, below, fmt, f"{_ledger_name(visit)}-{code}")
+
+
+def _ledger_name(visit: Visit) -> str:
+    """The download's name in the page's language: 整改台账 (zh), 整改-ledger (en)."""
+    return words(visit.lang, "page.")["rectify_ledger"].replace(" ", "-")
 
 
 def _ledger(
