@@ -168,7 +168,7 @@ def test_the_web_migration_matches_the_web_models(engine: Engine) -> None:
 def test_huiqi_users_and_tokens_commands(county: HuiqiRunner) -> None:
     env = {"HUIQI_PASSWORD": "correct horse"}
     assert (
-        "user liu added"
+        "已添加用户 liu（101 的填报员）"
         in county("users", "add", "liu", "--role", "clerk", "--unit", "101", env=env).stdout
     )
     token = county("tokens", "create", "liu", "--name", "sync").stdout.strip()
@@ -210,14 +210,15 @@ def test_huiqi_tokens_list_and_revoke(county: HuiqiRunner) -> None:
     county(
         "users", "add", "liu", "--role", "clerk", "--unit", "101", env={"HUIQI_PASSWORD": "x" * 8}
     )
-    assert county("tokens", "list").stdout.strip() == "no tokens"
+    assert county("tokens", "list").stdout.strip() == "没有访问令牌"
+    assert county("--lang", "en", "tokens", "list").stdout.strip() == "no tokens"
     county("tokens", "create", "liu", "--name", "sync")
     listed = county("tokens", "list", "--user", "liu").stdout.splitlines()
     assert listed[0].split() == ["id", "user", "name", "created", "state"]
     token_id, user, name, *_, state = listed[1].split()
     assert (user, name, state) == ("liu", "sync", "active")
     assert (
-        county("tokens", "revoke", token_id).stdout.strip()
+        county("--lang", "en", "tokens", "revoke", token_id).stdout.strip()
         == f"token {token_id} sync of liu: revoked"
     )
     assert "revoked" in county("tokens", "list").stdout.splitlines()[1]

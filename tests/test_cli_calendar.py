@@ -35,7 +35,7 @@ def test_planning_mails_invites_and_holding_meets_the_obligation(
         "--start", f"{soon} 09:30", "--end", "11:00", "--title", "党委会听取妇联工作汇报",
         env=mail_env,
     )  # fmt: skip
-    assert planned.stdout.strip() == "meeting 1 planned; invites: 2 sent, 0 failed"
+    assert planned.stdout.strip() == "已安排会议 1；邀请：已发送 2 封，失败 0 封"
     mails = sorted((tmp_path / "mail").glob("*.eml"))
     assert len(mails) == 2
     message = BytesParser(policy=policy.default).parsebytes(mails[0].read_bytes())
@@ -48,10 +48,12 @@ def test_planning_mails_invites_and_holding_meets_the_obligation(
         "meetings", "plan", "--unit", "101", "--kinds", "hearing", "--start", "2021-03-12 09:30",
         "--end", "2021-03-12 11:00", "--title", "补录：听取汇报", env=mail_env,
     )  # fmt: skip
-    assert backfilled.stdout.strip() == "meeting 2 planned; no invites to send"
+    assert backfilled.stdout.strip() == "已安排会议 2；没有要发的邀请"
     assert len(list((tmp_path / "mail").glob("*.eml"))) == 2
 
-    held = county("meetings", "held", "2", "--attended", "party_secretary;fulian_chair")
+    held = county(
+        "--lang", "en", "meetings", "held", "2", "--attended", "party_secretary;fulian_chair"
+    )
     assert held.stdout.strip() == "meeting 2 held: event 1 recorded"
     status = county(
         "status", "--unit", "101", "--rule", "township-hearing", "--as-of", "2021-04-30",
@@ -83,7 +85,7 @@ def test_bad_meeting_input_is_one_line_on_stderr_and_exit_1(county: HuiqiRunner)
 
 def test_a_feed_is_created_listed_exported_and_revoked(county: HuiqiRunner, tmp_path: Path) -> None:
     created = county("feeds", "create", "--unit", "102").stdout.splitlines()
-    assert created[0] == "feed 1 (unit 102)"
+    assert created[0] == "日历订阅 1（单位 102）"
     token = created[3].removeprefix("token:").strip()
     assert created[1] == f"url:    http://127.0.0.1:8000/cal/{token}.ics"
     assert created[2] == f"webcal: webcal://127.0.0.1:8000/cal/{token}.ics"
@@ -94,7 +96,7 @@ def test_a_feed_is_created_listed_exported_and_revoked(county: HuiqiRunner, tmp_
     calendar = Calendar.from_ical(exported.read_bytes())
     assert calendar["X-WR-CALNAME"] == "西河乡 会期"
 
-    assert county("feeds", "revoke", token).stdout.strip() == "feed 1 revoked"
+    assert county("--lang", "en", "feeds", "revoke", token).stdout.strip() == "feed 1 revoked"
     again = county("feeds", "export", token, "-o", str(exported), check=False)
     assert (again.returncode, again.stderr) == (
         1,
@@ -116,7 +118,7 @@ def test_a_refused_invite_exits_1_naming_the_address_and_the_retry(county: Huiqi
         env = {"HUIQI_MAIL__TRANSPORT": "smtp", "HUIQI_MAIL__PORT": str(sink.port)}
         refused = county(*plan, env=env, check=False)
         english = county("--lang", "en", *plan, env=env, check=False)
-    assert refused.returncode == 1 and refused.stdout.strip().endswith("1 sent, 1 failed")
+    assert refused.returncode == 1 and refused.stdout.strip().endswith("已发送 1 封，失败 1 封")
     lines = refused.stderr.splitlines()
     assert lines[0].startswith("发给chen@example.org的会议邀请没有发出：recipient refused")
     assert lines[1] == "请重新发送：huiqi meetings send 1"

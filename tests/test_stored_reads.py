@@ -75,8 +75,8 @@ def test_stored_reads_follow_a_change_and_wait_while_units_are_marked(
 def test_huiqi_obligations_refresh_builds_them_once(county: HuiqiRunner) -> None:
     """``huiqi obligations refresh`` computes every unit's rules the first time, then nothing
     while nothing changed."""
-    first = county("obligations", "refresh")
+    first = county("--lang", "en", "obligations", "refresh")
     again = county("obligations", "refresh")
     computed = int(first.stdout.split(": ")[1].split()[0])
     assert computed > 0
-    assert again.stdout.strip() == "stored obligations up to date: 0 unit-rule pairs computed"
+    assert again.stdout.strip() == "已存义务已更新：计算了 0 组单位与规则"

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from scheduler.cli.kit import DAY, App, Failure, by_option, command, main
+from scheduler.cli.kit import DAY, App, Failure, by_option, command, main, say
 from scheduler.cli.textout import render_table
 from scheduler.core.problems import Message, single
 from scheduler.core.records import split_list
 from scheduler.core.unittree import subtree as units_under
+from scheduler.core.words import word
 from scheduler.store.facts import unit_facts
 from scheduler.store.models import Unit
 from scheduler.store.models_calendar import Meeting, as_utc
@@ -62,7 +63,7 @@ def meetings_plan(app: App, by: str, **raw: str | None) -> None:
     now = app.now()
     with app.session() as session:
         change = meetings.plan(session, app.book, fields, by, now, app.settings.calendar.uid_domain)
-    _report(app, change, f"meeting {change.meeting.id} planned", now)
+    _report(app, change, Message("meeting_planned", id=change.meeting.id), now)
 
 
 @command(meetings_group, "update")
@@ -78,9 +79,14 @@ def meetings_update(app: App, meeting_id: int, by: str, **raw: str | None) -> No
     with app.session() as session:
         change = meetings.update(session, app.book, meeting_id, fields, by, now)
     if change.unchanged:
-        click.echo(f"meeting {meeting_id} unchanged")
+        say(app, "meeting_unchanged", id=meeting_id)
         return
-    _report(app, change, f"meeting {meeting_id} updated (sequence {change.meeting.sequence})", now)
+    _report(
+        app,
+        change,
+        Message("meeting_updated", id=meeting_id, sequence=change.meeting.sequence),
+        now,
+    )
 
 
 @command(meetings_group, "cancel")
@@ -94,7 +100,7 @@ def meetings_cancel(app: App, meeting_id: int, reason: str, by: str) -> None:
     now = app.now()
     with app.session() as session:
         change = meetings.cancel(session, meeting_id, reason, by, now)
-    _report(app, change, f"meeting {meeting_id} cancelled", now)
+    _report(app, change, Message("meeting_cancelled_now", id=meeting_id), now)
 
 
 @command(meetings_group, "send")
@@ -106,7 +112,7 @@ def meetings_send(app: App, meeting_id: int) -> None:
     now = app.now()
     with app.session() as session:
         change = meetings.pending(session, meeting_id, now)
-    _report(app, change, f"meeting {meeting_id}", now)
+    _report(app, change, Message("meeting_named", id=meeting_id), now)
 
 
 @command(meetings_group, "held")
@@ -119,7 +125,7 @@ def meetings_held(app: App, meeting_id: int, attended: str, by: str) -> None:
 
     with app.session() as session:
         change = meetings.held(session, app.book, meeting_id, split_list(attended), by, app.now())
-    click.echo(f"meeting {meeting_id} held: event {change.meeting.event_id} recorded")
+    say(app, "meeting_held", id=meeting_id, event=change.meeting.event_id)
 
 
 @command(meetings_group, "list")
@@ -182,21 +188,22 @@ def _unit_ids(session: Any, code: str | None, subtree: bool) -> list[int] | None
     return [unit.id for unit in (units_under(units, root) if subtree else [root])]
 
 
-def _report(app: App, change: Change, what: str, now: datetime) -> None:
+def _report(app: App, change: Change, done: Message, now: datetime) -> None:
     """Send the change's notices and say what happened; failed invites make the exit code 1."""
     from scheduler.calendar import invites
     from scheduler.transports.mail import make_mailer
 
+    lang = app.settings.language
+    what = done.said(lang)
     for name in change.skipped:
-        click.echo(f"not invited (no e-mail address): {name}", err=True)
+        click.echo(word("cli.not_invited", app.settings.language).format(name=name), err=True)
     if not change.notices:
-        click.echo(f"{what}; no invites to send")
+        say(app, "no_invites", what=what)
         return
     mailer = make_mailer(app.settings)
     delivery = invites.deliver(app.engine, app.book, app.settings, mailer, change.notices, now)
-    click.echo(f"{what}; invites: {len(delivery.sent)} sent, {len(delivery.failed)} failed")
+    say(app, "invites_sent", what=what, sent=len(delivery.sent), failed=len(delivery.failed))
     if delivery.failed:
-        lang = app.settings.language
         failed = [Message("invite_failed", address=address, reason=reason)
                   for address, reason in delivery.failed]  # fmt: skip
         lines = [*failed, Message("retry_invites", id=change.meeting.id)]
@@ -226,7 +233,8 @@ def feeds_create(app: App, unit: str | None, subtree: bool, person: str | None, 
     scope = "person" if person else ("subtree" if subtree else "unit")
     with app.session() as session:
         created = feeds.create(session, app.settings, scope, person or unit or "", by, app.now())
-    click.echo(f"feed {created.feed.id} ({scope} {person or unit})")
+    scope_word = word(f"cli.feed_scope.{scope}", app.settings.language)
+    say(app, "feed_created", id=created.feed.id, scope=scope_word, of=person or unit)
     click.echo(f"url:    {created.url}")
     click.echo(f"webcal: {created.webcal}")
     click.echo(f"token:  {created.token}")
@@ -264,7 +272,7 @@ def feeds_revoke(app: App, token: str, by: str) -> None:
 
     with app.session() as session:
         feed = feeds.revoke(session, token, by, app.now())
-    click.echo(f"feed {feed.id} revoked")
+    say(app, "feed_revoked", id=feed.id)
 
 
 @command(feeds_group, "export")

@@ -40,7 +40,7 @@ def init(app: App) -> None:
         migrate(engine, app.settings.timezone)
     except CommandError as error:
         raise Failure(f"the database cannot be migrated: {error}") from None
-    click.echo(f"database ready: {engine.url.render_as_string(hide_password=True)}")
+    say(app, "database_ready", url=engine.url.render_as_string(hide_password=True))
 
 
 @main.group(name="obligations")
@@ -54,7 +54,7 @@ def obligations_refresh(app: App) -> None:
     changed, or a unit waits (the dashboard reads them once they are up to date)."""
     with app.session() as session:
         written = obligations.settle(session, app.book, app.today())
-    click.echo(f"stored obligations up to date: {written} unit-rule pairs computed")
+    say(app, "obligations_refreshed", count=written)
 
 
 @main.group()

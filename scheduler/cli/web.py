@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 import click
 
 from scheduler import logs
-from scheduler.cli.kit import App, Failure, by_option, command, main, require_secret
+from scheduler.cli.kit import App, Failure, by_option, command, main, require_secret, say
 from scheduler.cli.textout import render_table
 from scheduler.core.problems import Message
+from scheduler.core.words import word
 from scheduler.store.database import is_initialised
 
 
@@ -107,7 +108,14 @@ def users_add(
 
     with app.session() as session:
         accounts.add_user(session, username, role, unit, password, app.now(), by, display_name)
-    click.echo(f"user {username} added ({role}{' of ' + unit if unit else ''})")
+    key = "user_added_at" if unit else "user_added"
+    say(
+        app,
+        key,
+        name=username,
+        role=word(f"cli.user_role.{role}", app.settings.language),
+        unit=unit,
+    )
 
 
 @command(users, "passwd")
@@ -120,7 +128,7 @@ def users_passwd(app: App, username: str, password: str, by: str) -> None:
 
     with app.session() as session:
         accounts.set_password(session, username, password, app.now(), by)
-    click.echo(f"password of {username} changed")
+    say(app, "password_changed", name=username)
 
 
 @command(users, "disable")
@@ -132,7 +140,7 @@ def users_disable(app: App, username: str, by: str) -> None:
 
     with app.session() as session:
         accounts.disable_user(session, username, app.now(), by)
-    click.echo(f"user {username} disabled")
+    say(app, "user_disabled", name=username)
 
 
 @main.group()
@@ -162,7 +170,7 @@ def tokens_list(app: App, username: str | None) -> None:
     with app.session() as session:
         found = accounts.list_tokens(session, username)
     if not found:
-        click.echo("no tokens")
+        say(app, "no_tokens")
         return
     body = [
         [str(t.id), t.username, t.name, _moment(app, t.created_at), _token_state(app, t)]
@@ -191,4 +199,4 @@ def tokens_revoke(app: App, token_id: int, by: str) -> None:
 
     with app.session() as session:
         label = accounts.revoke_token(session, token_id, app.now(), by)
-    click.echo(f"{label}: revoked")
+    say(app, "token_revoked", label=label)
