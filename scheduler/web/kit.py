@@ -206,6 +206,13 @@ def page(
     return HTMLResponse(html, status_code=status_code)
 
 
+def local_path(target: str, default: str = "/") -> str:
+    """``target`` when it is a path of this site, else ``default``: never an open redirect
+    (``//host`` and ``/\\host`` lead elsewhere)."""
+    local = target.startswith("/") and not target.startswith("//") and "\\" not in target
+    return target if local else default
+
+
 def keep_day(url: str, day: date | None) -> str:
     """``url`` with ``as_of=day`` added (unchanged for today): links keep the asked day."""
     if day is None:

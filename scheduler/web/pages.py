@@ -47,6 +47,7 @@ from scheduler.web.kit import (
     PageRoute,
     VisitDep,
     checked_form,
+    local_path,
     page,
     parents,
     scope_code,
@@ -63,7 +64,7 @@ Year = Annotated[int | None, Query(ge=2000, le=2100)]
 
 def _safe_next(target: str) -> str:
     """Only local paths: never an open redirect."""
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    return local_path(target)
 
 
 @router.get("/login")

@@ -47,6 +47,7 @@ from scheduler.web.kit import (
     VisitDep,
     checked_form,
     language,
+    local_path,
     page,
     parents,
 )
@@ -370,4 +371,4 @@ async def revoke_links(request: Request, visit: VisitDep, person_id: int) -> HTM
 def _local(target: str) -> str:
     """Only a path of this site to go back to."""
     path = "/" + target.split("://", 1)[-1].partition("/")[2] if "://" in target else target
-    return path if path.startswith("/") and not path.startswith("//") else "/"
+    return local_path(path)

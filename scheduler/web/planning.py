@@ -36,6 +36,7 @@ from scheduler.web.kit import (
     Visit,
     VisitDep,
     checked_form,
+    local_path,
     page,
     unit_for,
 )
@@ -166,11 +167,7 @@ async def move_meeting(request: Request, visit: VisitDep, meeting_id: int) -> Re
             raise NotFound from None
         unit = session.get_one(Unit, meeting.unit_id)
         unit_for(session, visit.user, unit.code, change=True)
-        back = (
-            back
-            if back.startswith("/") and not back.startswith("//") and "\\" not in back
-            else f"/units/{unit.code}/plan"
-        )
+        back = local_path(back, f"/units/{unit.code}/plan")
         try:
             day = parse_day(str(form.get("date", "")).strip())
         except ValueError as error:

@@ -39,6 +39,7 @@ from scheduler.web.kit import (
     Visit,
     VisitDep,
     checked_form,
+    local_path,
     page,
     parents,
     unit_for,
@@ -207,9 +208,7 @@ def _ledger(
 
 def _back(form: Mapping[str, Any], default: str) -> str:
     """The form's ``back`` when it is a path of this site, else ``default``."""
-    back = str(form.get("back", ""))
-    local = back.startswith("/") and not back.startswith("//") and "\\" not in back
-    return back if local else default
+    return local_path(str(form.get("back", "")), default)
 
 
 def _message(

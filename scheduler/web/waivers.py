@@ -24,6 +24,7 @@ from scheduler.web.kit import (
     VisitDep,
     checked_form,
     local_minute,
+    local_path,
     page,
     parents,
     unit_for,
@@ -54,9 +55,7 @@ async def waive(request: Request, visit: VisitDep, code: str) -> Response:
                 waivers.request(session, book, code, rule, period, reason, _actor(visit), now)
     except InputError as error:
         return _message(request, visit, problem_text(error, visit.lang), f"/units/{code}")
-    back = str(form.get("back", ""))
-    target = back if back.startswith("/") and not back.startswith("//") else "/waivers"
-    return RedirectResponse(target, status_code=303)
+    return RedirectResponse(local_path(str(form.get("back", "")), "/waivers"), status_code=303)
 
 
 @router.get("/waivers")
