@@ -123,8 +123,9 @@ def _decide(who: CallerDep, event_id: int, accept: bool, comment: str) -> Review
         event, unit = _decidable(session, user, event_id)
         try:
             review = reviews.decide(
-                session, event_id, accept, comment, user.label, context.now(), user, "api"
-            )
+                session, event_id, accept, comment, user.label, context.now(), user, "api",
+                context.book,
+            )  # fmt: skip
         except InputError as error:
             raise unprocessable(error) from None
         return _out(reviews.QueueItem(event, unit, review), context.settings.zone)
