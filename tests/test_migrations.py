@@ -120,7 +120,7 @@ def test_the_phone_flows_migration_goes_down_and_up_again(database_url: str) -> 
 
 
 def test_the_stored_obligations_migration_goes_down_and_up_again(database_url: str) -> None:
-    """0015 (stored obligations) downgrades to 0014 and back."""
+    """0015 and 0016 (stored obligations, their index by unit) downgrade to 0014 and back."""
     engine = make_engine(database_url)
     migrate(engine)
     config = alembic_config(engine)

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from scheduler.config import Settings
 from scheduler.core.rules import RuleBook
-from scheduler.store import accounts
+from scheduler.store import accounts, obligations
 from scheduler.store.database import transaction
 from scheduler.web.app import create_app
 from scheduler.web.context import WebContext
@@ -90,6 +90,8 @@ def web_app(
     engine: Engine, book: RuleBook, database_url: str, tmp_path: object, cheap_hashes: None
 ) -> FastAPI:
     load_county(engine, book, EVENTS)
+    with transaction(engine) as session:  # the dashboard reads the stored obligations
+        obligations.settle(session, book, NOW.date())
     add_users(engine)
     return make_app(engine, book, settings_for(database_url, str(tmp_path)))
 

@@ -30,7 +30,7 @@ from scheduler.core.words import words
 from scheduler.demo import tree as demo_tree
 from scheduler.demo.events import Row, county_events, township_events, village_events
 from scheduler.demo.tree import XIHE, Place, Shape
-from scheduler.store import registry, waivers
+from scheduler.store import obligations, registry, waivers
 from scheduler.store.models import Unit
 
 DEFAULT_SEED = 1016
@@ -235,7 +235,8 @@ def check_vocabulary(book: RuleBook) -> None:
 
 
 def load_demo(session: Session, book: RuleBook, demo: Demo, now: datetime) -> Loaded:
-    """Load the demo into an empty database, in the caller's transaction.
+    """Load the demo into an empty database, in the caller's transaction, and store its
+    obligations.
 
     A database that already holds this very demo (same seed, year and as-of) is left as it
     is; one holding any other unit is refused (InputError), so the demo never mixes with
@@ -257,6 +258,7 @@ def load_demo(session: Session, book: RuleBook, demo: Demo, now: datetime) -> Lo
         waivers.waive(
             session, book, waiver.unit, waiver.rule, waiver.period, waiver.reason, waiver.by, now
         )
+    obligations.settle(session, book, now.date())  # the pages read them (scale.md)
     distinct = len({row["email"] for row in demo.people})
     return Loaded(demo, people=distinct, assignments=assigned.created)
 

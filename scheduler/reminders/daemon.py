@@ -40,7 +40,7 @@ from scheduler.core.workdays import coverage_lines
 from scheduler.reminders.dispatch import dispatch
 from scheduler.reminders.sweep import sweep
 from scheduler.rulefiles import read_rulebook
-from scheduler.store import daily_backup, jobs
+from scheduler.store import daily_backup, jobs, obligations
 from scheduler.store.database import is_initialised, make_engine, transaction
 from scheduler.store.workdays import load_workdays
 from scheduler.transports.delivery import make_transports
@@ -140,12 +140,17 @@ def leadership_for(engine: Engine) -> Leadership:
 
 
 def sweep_job(config: str | None) -> None:
-    """Sweep today (in the configured zone) and dispatch."""
+    """Bring the stored obligations up to date (a changed rulebook, a horizon moving into a
+    new year, units marked by a change made without the rulebook), sweep today (in the
+    configured zone) and dispatch."""
     settings = load_settings(Path(config) if config else None)
     book = read_rulebook(settings.rule_paths, settings.term_starts, settings.review.mode)
     engine = make_engine(settings.resolved_database_url)
     now = datetime.now(settings.zone)
     try:
+        with transaction(engine) as session:
+            computed = obligations.settle(session, book, now.date())
+        log.info("stored obligations: %d unit-rule pairs computed", computed)
         with transaction(engine) as session:
             result = sweep(session, book, settings, now.date(), now)
             jobs.note_run(session, "sweep", now.date(), now, datetime.now(settings.zone),

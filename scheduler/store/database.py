@@ -27,7 +27,9 @@ def make_engine(url: str, **options: Any) -> Engine:
         engine = create_engine(url, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, **options)
+    engine = create_engine(url, pool_pre_ping=True, **options)
+    event.listen(engine, "connect", _postgresql_settings)
+    return engine
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
@@ -36,6 +38,15 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _postgresql_settings(connection: Any, _record: Any) -> None:
+    """No just-in-time compilation: huiqi's reads are short, and compiling the dashboard's
+    grouped count of a province costs more than it saves (about a third of its time)."""
+    cursor = connection.cursor()
+    cursor.execute("SET jit = off")
+    cursor.close()
+    connection.commit()
 
 
 def alembic_config(engine: Engine) -> Any:

@@ -36,6 +36,7 @@ class StoredObligation(Base):
     __table_args__ = (
         UniqueConstraint("unit_id", "rule_id", "position"),
         Index("ix_obligations_rule_start", "rule_id", "start"),
+        Index("ix_obligations_unit_rule_start", "unit_id", "rule_id", "start"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -87,7 +87,7 @@ def evaluate_selection(
     session: Session, book: RuleBook, selection: Selection
 ) -> tuple[list[UnitFacts], list[Rule], list[Obligation]]:
     """The units, rules and obligations of a selection, evaluated on ``selection.as_of``."""
-    rules = _rules(book, selection.rule)
+    rules = selected_rules(book, selection.rule)
     all_units = unit_facts(session)
     units = _units(all_units, selection.unit, selection.subtree)
     kinds = {rule.requirement.kind for rule in rules}
@@ -127,7 +127,7 @@ def stored_selection(
 def _stored_selection(
     session: Session, book: RuleBook, selection: Selection
 ) -> tuple[list[UnitFacts], list[Rule], list[Obligation]]:
-    rules = _rules(book, selection.rule)
+    rules = selected_rules(book, selection.rule)
     units = _units(unit_facts(session), selection.unit, selection.subtree)
     ids = [unit.id for unit in units] if selection.unit else None
     entries = stored_obligations.entries(session, rules, ids, selection.first, selection.last)
@@ -232,7 +232,8 @@ def _scored_kind(book: RuleBook, rules: Sequence[Rule], kind: str) -> str:
     return kind
 
 
-def _rules(book: RuleBook, rule_id: str | None) -> list[Rule]:
+def selected_rules(book: RuleBook, rule_id: str | None) -> list[Rule]:
+    """The rules of a read: all of them, or the one called ``rule_id``."""
     if rule_id is None:
         return list(book.rules)
     if not book.has_rule(rule_id):

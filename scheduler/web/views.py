@@ -14,7 +14,8 @@ from scheduler.core.compliance import Obligation, Status, UnitFacts
 from scheduler.core.rules import AttendRequirement, CountRequirement, Rule, RuleBook
 from scheduler.core.summaries import Matrix, build_matrix, on_time_rate
 from scheduler.core.words import words
-from scheduler.store import reports
+from scheduler.store import obligations as stored_obligations
+from scheduler.store import reports, tallies
 from scheduler.store.models import Person, Unit
 from scheduler.store.reports import Selection
 
@@ -53,8 +54,18 @@ def dashboard(
     as_of: date,
 ) -> list[DashBlock]:
     """The blocks of the dashboard: the scope's root and its children, and the children of
-    the ``opened`` unit (a township opens onto its villages)."""
+    the ``opened`` unit (a township opens onto its villages). Read from the stored obligations
+    when they are up to date (`stored_dashboard`), else evaluated."""
     selection = reports.year_selection(year, as_of, scope, rule_id)
+    if stored_obligations.current(session, book, selection.last):
+        return stored_dashboard(session, book, selection, opened)
+    return evaluated_dashboard(session, book, selection, opened)
+
+
+def evaluated_dashboard(
+    session: Session, book: RuleBook, selection: Selection, opened: str | None
+) -> list[DashBlock]:
+    """The dashboard's blocks from the evaluation of every unit of the selection."""
     units, rules, obligations = reports.evaluate_selection(session, book, selection)
     tree = _Tree(units)
     shown = tree.visible(opened)
@@ -92,10 +103,12 @@ def _block(
 
 
 class _Tree:
-    """The units of a selection as a tree under its root(s)."""
+    """The units of a selection as a tree under its root(s); ``parents``: which units have
+    units under them, when ``units`` are not all of the selection's."""
 
-    def __init__(self, units: Sequence[UnitFacts]) -> None:
+    def __init__(self, units: Sequence[UnitFacts], parents: set[int] | None = None) -> None:
         ids = {unit.id for unit in units}
+        self.parents = parents
         self.children: dict[int | None, list[UnitFacts]] = {}
         for unit in units:
             parent = unit.parent_id if unit.parent_id in ids else None
@@ -141,7 +154,111 @@ class _Tree:
 
     def opens(self, unit: UnitFacts) -> bool:
         """Whether the unit has children to show on demand."""
-        return bool(self.children.get(unit.id)) and unit.id not in self.always_open
+        if unit.id in self.always_open:
+            return False
+        return unit.id in self.parents if self.parents is not None else unit.id in self.children
+
+
+def stored_dashboard(
+    session: Session, book: RuleBook, selection: Selection, opened: str | None
+) -> list[DashBlock]:
+    """The dashboard's blocks counted by SQL over the stored obligations
+    (`scheduler.store.tallies`): the same blocks as `evaluated_dashboard`, with only the shown
+    units loaded."""
+    shown, expanded = _shown_units(session, selection.unit, opened)
+    ids = [unit.id for unit in shown]
+    tree = _Tree(shown, tallies.with_children(session, ids))
+    rules = reports.selected_rules(book, selection.rule)
+    counted = tallies.rule_tallies(
+        session, [rule.id for rule in rules], ids, expanded, *_days(selection)
+    )
+    kinds = tallies.kind_counts(session, ids, expanded)
+    return [_stored_block(rule, counted[rule.id], tree, expanded, opened, kinds) for rule in rules]
+
+
+def _days(selection: Selection) -> tuple[date, date, date]:
+    return selection.as_of, selection.first, selection.last
+
+
+def _shown_units(
+    session: Session, scope: str | None, opened: str | None
+) -> tuple[list[UnitFacts], set[int]]:
+    """The units `_Tree.visible` shows (the scope's root or the units without a parent, a
+    single root's children, the opened unit's and its ancestors' children) and which of them
+    are opened (their children shown)."""
+    if scope is not None:
+        root = tallies.unit_by_code(session, scope)
+        roots = [] if root is None else [root]
+    else:
+        roots = tallies.units_where(session, roots=True)
+    expanded = {roots[0].id} if len(roots) == 1 else set()
+    expanded |= _chain(session, opened, {root.id for root in roots})
+    below = tallies.units_where(session, parents=expanded) if expanded else []
+    known = {root.id for root in roots}
+    return roots + [unit for unit in below if unit.id not in known], expanded
+
+
+def _chain(session: Session, opened: str | None, roots: set[int]) -> set[int]:
+    """The opened unit and the units above it up to a root (none: it is not under one)."""
+    unit = tallies.unit_by_code(session, opened) if opened else None
+    chain: set[int] = set()
+    while unit is not None:
+        chain.add(unit.id)
+        if unit.id in roots:
+            return chain
+        above = tallies.units_where(session, ids=[unit.parent_id]) if unit.parent_id else []
+        unit = above[0] if above else None
+    return set()
+
+
+def _stored_block(
+    rule: Rule,
+    tally: tallies.RuleTally,
+    tree: _Tree,
+    expanded: set[int],
+    opened: str | None,
+    kinds: Mapping[str, int],
+) -> DashBlock:
+    """`_block` of one rule from its tally."""
+    columns = tally.columns
+    below = _counts_below(tree, tally, expanded)
+    empty: tuple[Status | None, ...] = (None,) * len(columns)
+    rows = []
+    for unit in tree.order:
+        applies = unit.kind in rule.applies_to
+        if not applies and not below[unit.id].obligations:
+            continue
+        if applies:
+            own = tally.cells.get(unit.id, {})
+            cells = tuple(own.get(column) for column in columns)
+            rate = tally.own[unit.id].rate if unit.id in tally.own else None
+        else:
+            cells, rate = empty, below[unit.id].rate
+        rows.append(
+            DashRow(unit, tree.depth[unit.id], cells, rate, tree.opens(unit), unit.code == opened)
+        )
+    in_matrix = sum(kinds.get(kind, 0) for kind in rule.applies_to)
+    hidden = in_matrix - sum(1 for row in rows if row.unit.kind in rule.applies_to)
+    totals = {status: number for status, number in tally.totals.items() if number}
+    return DashBlock(rule, columns, tuple(rows), totals, tally.overall.rate, hidden)
+
+
+def _counts_below(
+    tree: _Tree, tally: tallies.RuleTally, expanded: set[int]
+) -> dict[int, tallies.Counts]:
+    """Each shown unit's counts of the units under it: summed from its shown children when it
+    is opened, else the tally's."""
+    found: dict[int, tallies.Counts] = {}
+    for unit in reversed(tree.order):
+        if unit.id not in expanded:
+            found[unit.id] = tally.under.get(unit.id, tallies.Counts())
+            continue
+        total = tallies.Counts()
+        for child in tree.children.get(unit.id, ()):
+            total.add(tally.own.get(child.id, tallies.Counts()))
+            total.add(found[child.id])
+        found[unit.id] = total
+    return found
 
 
 def cell_obligations(
