@@ -53,6 +53,7 @@ OBLIGATIONS = Base.metadata.tables["obligations"]
 ALLOCATION = Base.metadata.tables["obligation_events"]
 SOURCES = Base.metadata.tables["obligation_sources"]
 CHUNK = 500  # ids in one IN list
+REPLANNED = 500  # unit-rule pairs a settle writes from which PostgreSQL's statistics are redone
 OBLIGATIONS_LOCK = 0x6875_6971_6F62  # the advisory lock of refreshers on PostgreSQL ("huiqob")
 
 
@@ -184,6 +185,11 @@ def settle(session: Session, book: RuleBook, today: date) -> int:
     if dirty:
         for chunk in _chunks(dirty):
             connection.execute(delete(DirtyUnit).where(DirtyUnit.unit_id.in_(chunk)))
+    if written >= REPLANNED and connection.dialect.name == "postgresql":
+        # a first build or a rule computed for every unit: the planner's statistics of the
+        # tables are those of before (none at first), which sends the dashboard's counts
+        # through the wrong plans until autovacuum comes by
+        connection.exec_driver_sql("ANALYZE obligations, obligation_events")
     return written
 
 

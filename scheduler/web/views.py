@@ -202,7 +202,7 @@ def _chain(session: Session, opened: str | None, roots: set[int]) -> set[int]:
     """The opened unit and the units above it up to a root (none: it is not under one)."""
     unit = tallies.unit_by_code(session, opened) if opened else None
     chain: set[int] = set()
-    while unit is not None:
+    while unit is not None and unit.id not in chain:
         chain.add(unit.id)
         if unit.id in roots:
             return chain
