@@ -80,3 +80,27 @@ def test_huiqi_obligations_refresh_builds_them_once(county: HuiqiRunner) -> None
     computed = int(first.stdout.split(": ")[1].split()[0])
     assert computed > 0
     assert again.stdout.strip() == "已存义务已更新：计算了 0 组单位与规则"
+
+
+@pytest.mark.parametrize("as_of", [date(2026, 2, 1), date(2026, 9, 15), date(2027, 1, 10)])
+def test_one_units_rows_come_from_the_stored_obligations_as_evaluated(
+    demo_county: Engine, book: RuleBook, as_of: date
+) -> None:
+    """A unit page's rows (one unit, not its subtree) are read from the stored obligations
+    of that unit alone, and are the evaluation's rows."""
+    with transaction(demo_county) as session:
+        units = reports.unit_facts(session)
+        sample = [next(u for u in units if u.kind == kind) for kind in ("county", "township")]
+        sample += [u for u in units if u.kind == "village"][:5]
+        for unit in sample:
+            for rule in [None, "township-hearing", "village-funding"]:
+                selection = reports.Selection(as_of, date(YEAR, 1, 1), date(YEAR, 12, 31),
+                                              unit.code, False, rule)  # fmt: skip
+                assert reports._one_unit_stored(session, book, selection) is not None
+                stored = reports.status_rows(session, book, selection)
+                evaluated = reports._status_rows(
+                    *reports.evaluate_selection(session, book, selection)
+                )
+                assert stored == evaluated, (unit.code, rule)
+        assert any(reports.status_rows(session, book, reports.Selection(
+            as_of, date(YEAR, 1, 1), date(YEAR, 12, 31), sample[1].code)))  # fmt: skip

@@ -25,6 +25,7 @@ from scheduler.core.records import unknown_unit
 from scheduler.core.rules import Rule, RuleBook
 from scheduler.core.summaries import Matrix, build_matrix
 from scheduler.store import obligations as stored_obligations
+from scheduler.store import tallies
 from scheduler.store.facts import event_facts, unit_facts, waiver_facts
 
 
@@ -141,9 +142,30 @@ def _stored_selection(
 
 
 def status_rows(session: Session, book: RuleBook, selection: Selection) -> list[StatusRow]:
-    """Obligations whose period overlaps ``[first, last]``, by unit code, rule and period."""
+    """Obligations whose period overlaps ``[first, last]``, by unit code, rule and period
+    (one unit's read from its stored obligations while they are current)."""
     with gc_paused():
-        return _status_rows(*evaluate_selection(session, book, selection))
+        found = _one_unit_stored(session, book, selection)
+        return _status_rows(*(found or evaluate_selection(session, book, selection)))
+
+
+def _one_unit_stored(
+    session: Session, book: RuleBook, selection: Selection
+) -> tuple[list[UnitFacts], list[Rule], list[Obligation]] | None:
+    """`stored_selection` of a selection of one unit (not its subtree), loading that unit
+    only; None when it is not such a selection, the unit is unknown (the evaluation says so)
+    or the stored rows are not current."""
+    if selection.unit is None or selection.subtree:
+        return None
+    unit = tallies.unit_by_code(session, selection.unit)
+    if unit is None or not stored_obligations.current(session, book, selection.last):
+        return None
+    rules = selected_rules(book, selection.rule)
+    entries = stored_obligations.entries(session, rules, [unit.id], selection.first, selection.last)
+    found = obligations_on(
+        entries, selection.as_of, selection.first, selection.last, book.review_mode
+    )
+    return [unit], rules, list(found)
 
 
 def _status_rows(
