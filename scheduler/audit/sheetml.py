@@ -129,7 +129,8 @@ class Workbook:
         self.sheets: list[tuple[str, Layout]] = []
 
     def add_sheet(self, title: str, layout: Layout, rows: Iterable[Row]) -> None:
-        """A sheet of ``rows`` (row 1 first; a row's cells from column A, None for none)."""
+        """A sheet of ``rows`` (row 1 first; a row's cells from column A, None for none; at
+        most 100 columns)."""
         number = len(self.sheets) + 1
         self.sheets.append((title, layout))
         body, links, width = [], [], 1

@@ -80,7 +80,7 @@ class Styles:
     a rule sheet's cells by kind of column and, for the status column, status."""
 
     def __init__(self, lang: str) -> None:
-        top = "top"
+        top = "top"  # aligned to the top, text wrapped
         found: dict[object, Style] = {
             "title": Style(bold=True, size=14),
             "header": Style(bold=True, fill=HEADER_FILL, vertical="center"),
@@ -95,9 +95,11 @@ class Styles:
         self.list = list(found.values())
         self.number = {key: n for n, key in enumerate(found, 1)}
         kinds = {**COLUMN_KINDS, STATUS_COLUMN: "text"}  # the status column: `of_status`
-        self.columns = [self.number[(kinds.get(n, "text"), None)] for n in range(1, 40)]
+        last = len(RULE_COLUMNS) + 1  # and the review column
+        self.columns = [self.number[(kinds.get(n, "text"), None)] for n in range(1, last + 1)]
 
     def of_status(self, status: Status | None) -> int:
+        """The style of an obligation's status cell (coloured by status)."""
         return self.number[("status", status)] if status else self.number[("text", None)]
 
 
@@ -225,7 +227,7 @@ def _rule_sheet(
         widths.append(30)
     columns, text = styles.columns, styles.number[("text", None)]
 
-    def lines() -> Iterator[Row]:
+    def sheet_rows() -> Iterator[Row]:
         yield _header(header, styles)
         for row in rows:
             lines = _rule_lines(row, lang, zone)
@@ -244,7 +246,7 @@ def _rule_sheet(
                         out.append(cell(names, text, folder_of(key_of(mine[0]))))
                 yield out
 
-    return Layout(widths), lines()
+    return Layout(widths), sheet_rows()
 
 
 def _rule_lines(row: AuditRow, lang: str, zone: ZoneInfo) -> list[list[object]]:
