@@ -37,6 +37,7 @@ def test_cells_read_back_as_text_numbers_and_dates_with_their_styles() -> None:
         [cell("=1+1"), cell(date(2021, 3, 31), DATE), cell(Decimal("2500.5"))],
         [cell(" 前后空格 "), cell(datetime(2021, 3, 1, 10, 30), TIME), cell(17000)],
         [cell('a&b<c>"d"\x01'), None, cell("")],
+        [cell(float("nan")), cell(Decimal("Infinity")), cell(10**20)],
     ]
     sheet = written(("规则", Layout([10, 14, 12]), rows))["规则"]
     assert sheet["A1"].value == "单位" and sheet["A1"].font.bold
@@ -52,6 +53,8 @@ def test_cells_read_back_as_text_numbers_and_dates_with_their_styles() -> None:
     assert sheet["A3"].value == " 前后空格 "
     assert sheet["A4"].value == 'a&b<c>"d"'  # a control character XML cannot hold is left out
     assert sheet["B4"].value is None and sheet["C4"].value is None
+    assert sheet["A5"].value is None and sheet["B5"].value is None  # Excel has no NaN
+    assert sheet["C5"].value == 10**20
 
 
 def test_a_sheet_keeps_its_widths_frozen_header_links_and_page_setup() -> None:
@@ -76,3 +79,10 @@ def test_excel_day_numbers_count_from_the_end_of_1899() -> None:
     assert serial(date(2021, 3, 31)) == 44286
     assert serial(datetime(2021, 3, 31, 12, 0)) == 44286.5
     assert [column_letter(n) for n in (1, 26, 27, 52)] == ["A", "Z", "AA", "AZ"]
+
+
+def test_two_sheets_of_one_name_are_told_apart_within_excels_31_characters() -> None:
+    long = "r" * 31
+    book = written(("A", Layout([10]), []), ("a", Layout([10]), []), (long, Layout([10]), []),
+                   (long, Layout([10]), []))  # fmt: skip
+    assert book.sheetnames == ["A", "a1", long, "r" * 30 + "1"]

@@ -15,6 +15,7 @@ longer than Excel's 32,767 characters is cut there.
 
 from __future__ import annotations
 
+import math
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -112,10 +113,18 @@ def cell_xml(ref: str, value: object, style: int) -> str:
     if isinstance(value, bool):
         return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int | float | Decimal):
+        if not _finite(value):
+            return f'<c r="{ref}"{s}/>'  # Excel has no NaN or infinity
         return f'<c r="{ref}"{s} t="n"><v>{value:.16g}</v></c>'
     if isinstance(value, date):
         return f'<c r="{ref}"{s} t="n"><v>{serial(value):.16g}</v></c>'
     raise TypeError(f"cannot write {value!r} into a cell")
+
+
+def _finite(number: int | float | Decimal) -> bool:
+    if isinstance(number, Decimal):
+        return number.is_finite()
+    return isinstance(number, int) or math.isfinite(number)
 
 
 class Workbook:
@@ -132,7 +141,7 @@ class Workbook:
         """A sheet of ``rows`` (row 1 first; a row's cells from column A, None for none; at
         most 100 columns)."""
         number = len(self.sheets) + 1
-        self.sheets.append((title, layout))
+        self.sheets.append((self._unique(title), layout))
         body, links, width = [], [], 1
         for index, row in enumerate(rows, 1):
             cells = []
@@ -152,6 +161,16 @@ class Workbook:
             part.write(_sheet_tail(layout, links).encode())
         if links:
             self._write(f"xl/worksheets/_rels/sheet{number}.xml.rels", _link_rels(links))
+
+    def _unique(self, title: str) -> str:
+        """``title``, or with a number after it (within Excel's 31 characters) when another
+        sheet has it already: Excel refuses a workbook with two sheets of one name."""
+        taken = {name.casefold() for name, _ in self.sheets}
+        candidate, number = title, 1
+        while candidate.casefold() in taken:
+            suffix = str(number)
+            candidate, number = title[: 31 - len(suffix)] + suffix, number + 1
+        return candidate
 
     def close(self) -> None:
         """Write the workbook, its styles and the package's parts, and end the ZIP."""
