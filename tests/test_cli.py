@@ -324,6 +324,7 @@ def set_revision(database_url: str, revision: str) -> None:
 
 
 NEWER = "the database was written by a newer huiqi (revision 0999); upgrade huiqi"
+NEWER_ZH = "数据库由更新版本的 huiqi 写入（结构版本 0999）：请升级 huiqi"
 
 
 def test_no_command_works_on_a_database_a_newer_huiqi_wrote(
@@ -332,6 +333,10 @@ def test_no_command_works_on_a_database_a_newer_huiqi_wrote(
     set_revision(database_url, "0999")
     for command in (["status"], ["run"], ["serve"], ["init"], ["tokens", "list"], ["remind"]):
         result = county(*command, check=False)
+        assert (result.returncode, result.stderr, result.stdout) == (1, NEWER_ZH + "\n", ""), (
+            command
+        )
+        result = county("--lang", "en", *command, check=False)
         assert (result.returncode, result.stderr, result.stdout) == (1, NEWER + "\n", ""), command
     doctor = county("doctor", check=False)
     assert doctor.returncode == 1 and NEWER in doctor.stdout
@@ -348,6 +353,11 @@ def test_an_older_schema_asks_for_huiqi_init_which_migrates_it(
         alembic.downgrade(config, "0007")
     engine.dispose()
     result = county("status", check=False)
+    assert (result.returncode, result.stderr) == (
+        1,
+        "数据库结构较旧（版本 0007）：请运行 huiqi init 迁移\n",
+    )
+    result = county("--lang", "en", "status", check=False)
     assert (result.returncode, result.stderr) == (
         1,
         "the database has an older schema (revision 0007): run huiqi init to migrate\n",
@@ -380,9 +390,21 @@ def test_a_file_that_is_no_database_is_one_line_and_stays_as_it_was(
     path = write_csv(tmp_path / "units.csv", UNIT_HEADER, [])
     before = path.read_bytes()
     for command in ("status", "init"):
-        result = huiqi(command, env={"HUIQI_DATABASE_URL": f"sqlite:///{path}"}, check=False)
+        env = {"HUIQI_DATABASE_URL": f"sqlite:///{path}"}
+        result = huiqi(command, env=env, check=False)
+        assert (result.returncode, result.stderr) == (1, f"{path}：不是 SQLite 数据库\n")
+        result = huiqi("--lang", "en", command, env=env, check=False)
         assert (result.returncode, result.stderr) == (1, f"{path}: not a SQLite database\n")
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_database_server_that_does_not_answer_is_a_database_error(huiqi: HuiqiRunner) -> None:
+    env = {"HUIQI_DATABASE_URL": "postgresql+psycopg://huiqi@127.0.0.1:1/huiqi"}
+    result = huiqi("status", env=env, check=False)
+    assert result.returncode == 1 and result.stderr.startswith("数据库错误：")
+    english = huiqi("--lang", "en", "status", env=env, check=False)
+    assert english.returncode == 1 and english.stderr.startswith("database error: ")
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -120,12 +120,12 @@ def run_app(function: Callable[..., Any], config: Path | None, **options: Any) -
             settings = settings.model_copy(update={"language": shared["lang"]})
         language = settings.language
         return function(App(settings, path), **options)
-    except InputError as error:
+    except (InputError, UnusableDatabase) as error:
         raise Failure(error.said(language)) from None
-    except (RulesError, ConfigError, UnusableDatabase) as error:
+    except (RulesError, ConfigError) as error:
         raise Failure(str(error)) from None
     except (OperationalError, ProgrammingError) as error:
-        raise Failure(f"database error: {error.orig}") from None
+        raise Failure(Message("database_error", reason=error.orig).said(language)) from None
 
 
 def config_option(function: F) -> F:
