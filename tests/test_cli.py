@@ -198,6 +198,24 @@ def test_rules_check_summarises_the_configured_rules(huiqi: HuiqiRunner) -> None
     assert out.startswith("12 rules in xihe-fulian")
 
 
+def test_a_ruleset_file_that_cannot_be_read_is_named(huiqi: HuiqiRunner, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.yaml"
+    result = huiqi("rules", "check", str(missing), check=False)
+    assert result.stderr.startswith(f"{missing} 第1行：无法读取：")
+    english = huiqi("--lang", "en", "rules", "check", str(missing), check=False)
+    assert english.stderr == f"{missing}:1: cannot read: No such file or directory\n"
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("ruleset: caf\xe9\n".encode("latin-1"))
+    result = huiqi("rules", "check", str(latin), check=False)
+    assert result.stderr == f"{latin} 第1行：无法读取：不是 UTF-8 文本\n"
+    english = huiqi("--lang", "en", "rules", "check", str(latin), check=False)
+    assert english.stderr == f"{latin}:1: cannot read: not UTF-8 text\n"
+    none = huiqi("rules", "check", env={"HUIQI_RULES": ":"}, check=False)
+    assert none.stderr == "(configuration) 第1行：没有配置规则集文件\n"
+    english = huiqi("--lang", "en", "rules", "check", env={"HUIQI_RULES": ":"}, check=False)
+    assert english.stderr == "(configuration):1: no ruleset files configured\n"
+
+
 def test_rules_check_names_file_line_and_rule(huiqi: HuiqiRunner, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     text = (ROOT / "rules" / "xihe-fulian.yaml").read_text(encoding="utf-8")
@@ -210,6 +228,12 @@ def test_rules_check_names_file_line_and_rule(huiqi: HuiqiRunner, tmp_path: Path
     result = huiqi("rules", "check", str(bad), check=False)
     line = next(n for n, t in enumerate(text.splitlines(), 1) if "count: hearing," in t)
     assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"{bad} 第{line}行，规则 township-hearing：没有这个事件类型“hearings”（已知："
+        "branch_meeting、conference、funding、hearing、party_meeting、report、research、"
+        "standing_study、study）"
+    )
+    result = huiqi("--lang", "en", "rules", "check", str(bad), check=False)
     assert result.stderr.strip() == (
         f"{bad}:{line}: rule township-hearing: unknown event kind 'hearings' (known: "
         "branch_meeting, conference, funding, hearing, party_meeting, report, research, "
@@ -254,7 +278,12 @@ def test_an_unknown_config_key_fails_naming_file_line_and_key(
     config.write_text("language: zh\nmail:\n  hots: smtp.example.org\n", encoding="utf-8")
     result = huiqi("status", "--config", str(config), check=False)
     assert result.returncode == 1
-    assert result.stderr.strip() == f"{config}:3: unknown key 'mail.hots'"
+    assert result.stderr.strip() == f"{config} 第3行：没有这个键“mail.hots”"
+    english = huiqi("--lang", "en", "status", "--config", str(config), check=False)
+    assert english.stderr.strip() == f"{config}:3: unknown key 'mail.hots'"
+    config.write_text("language: en\nmail:\n  hots: smtp.example.org\n", encoding="utf-8")
+    asked = huiqi("status", "--config", str(config), check=False)  # the file's language
+    assert asked.stderr.strip() == f"{config}:3: unknown key 'mail.hots'"
 
 
 def test_a_bad_config_value_names_the_key(huiqi: HuiqiRunner, tmp_path: Path) -> None:
@@ -262,7 +291,31 @@ def test_a_bad_config_value_names_the_key(huiqi: HuiqiRunner, tmp_path: Path) ->
     config.write_text("timezone: Mars/Olympus\n", encoding="utf-8")
     result = huiqi("init", "--config", str(config), check=False)
     assert result.returncode == 1
-    assert result.stderr.strip() == f"{config}:1: timezone: unknown time zone 'Mars/Olympus'"
+    assert result.stderr.strip() == f"{config} 第1行，timezone：没有这个时区“Mars/Olympus”"
+    english = huiqi("--lang", "en", "init", "--config", str(config), check=False)
+    assert english.stderr.strip() == f"{config}:1: timezone: unknown time zone 'Mars/Olympus'"
+    config.write_text("mail:\n  port: 70000\n  security: tls\n", encoding="utf-8")
+    result = huiqi("status", "--config", str(config), check=False)
+    assert result.stderr.strip() == f"{config} 第2行，mail.port：应不大于 65535"
+    english = huiqi("--lang", "en", "status", "--config", str(config), check=False)
+    assert english.stderr.strip() == (
+        f"{config}:2: mail.port: Input should be less than or equal to 65535"
+    )
+    config.write_text("mail:\n  security: tls\n", encoding="utf-8")
+    result = huiqi("status", "--config", str(config), check=False)
+    assert result.stderr.strip() == (
+        f"{config} 第2行，mail.security：应为以下之一：'none'、'starttls'、'ssl'"
+    )
+    missing = tmp_path / "nowhere.yaml"
+    result = huiqi("status", "--config", str(missing), check=False)
+    assert result.stderr.strip() == f"{missing}：找不到这个配置文件"
+    english = huiqi("--lang", "en", "status", "--config", str(missing), check=False)
+    assert english.stderr.strip() == f"{missing}: no such configuration file"
+    config.write_text("mail: [\n", encoding="utf-8")
+    result = huiqi("status", "--config", str(config), check=False)
+    assert result.stderr.startswith(f"{config} 第2行：YAML 格式有误：")
+    english = huiqi("--lang", "en", "status", "--config", str(config), check=False)
+    assert english.stderr.startswith(f"{config}:2: malformed YAML: ")
 
 
 def test_commands_refuse_an_uninitialised_database(huiqi: HuiqiRunner) -> None:
@@ -368,19 +421,25 @@ def test_an_older_schema_asks_for_huiqi_init_which_migrates_it(
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize(
-    ("url", "message"),
+    ("url", "message", "chinese"),
     [
-        ("mysql://u@localhost/huiqi", "database_url: unsupported database 'mysql'"),
-        ("nonsense", "database_url: not a database URL 'nonsense'"),
+        (
+            "mysql://u@localhost/huiqi",
+            "database_url: unsupported database 'mysql'",
+            "database_url：不支持数据库“mysql”：请用 sqlite:///文件 或 postgresql+psycopg://…",
+        ),
+        ("nonsense", "database_url: not a database URL 'nonsense'", "不是数据库地址“nonsense”"),
     ],
 )
 def test_an_unsupported_database_url_is_one_line(
-    huiqi: HuiqiRunner, url: str, message: str
+    huiqi: HuiqiRunner, url: str, message: str, chinese: str
 ) -> None:
     for command in ("status", "init"):
         result = huiqi(command, env={"HUIQI_DATABASE_URL": url}, check=False)
         assert result.returncode == 1 and result.stderr.count("\n") == 1
-        assert message in result.stderr
+        assert chinese in result.stderr
+        english = huiqi("--lang", "en", command, env={"HUIQI_DATABASE_URL": url}, check=False)
+        assert message in english.stderr
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -120,10 +120,10 @@ def run_app(function: Callable[..., Any], config: Path | None, **options: Any) -
             settings = settings.model_copy(update={"language": shared["lang"]})
         language = settings.language
         return function(App(settings, path), **options)
-    except (InputError, UnusableDatabase) as error:
+    except (InputError, UnusableDatabase, RulesError) as error:
         raise Failure(error.said(language)) from None
-    except (RulesError, ConfigError) as error:
-        raise Failure(str(error)) from None
+    except ConfigError as error:
+        raise Failure(error.said(shared.get("lang") or error.language or language)) from None
     except (OperationalError, ProgrammingError) as error:
         raise Failure(Message("database_error", reason=error.orig).said(language)) from None
 
