@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 import json
 from pathlib import Path
@@ -326,7 +327,87 @@ def test_commands_refuse_an_uninitialised_database(huiqi: HuiqiRunner) -> None:
 
 def test_a_bad_date_option_is_refused(county: HuiqiRunner) -> None:
     result = county("status", "--as-of", "2021-02-30", check=False)
-    assert result.returncode == 2 and "no such day" in result.stderr
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == "错误：'--as-of' 的值无效：日期“2021-02-30”不存在"
+    english = county("--lang", "en", "status", "--as-of", "2021-02-30", check=False)
+    assert english.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--as-of': bad date '2021-02-30': no such day"
+    )
+
+
+USAGE_ERRORS = [  # the command line, its last line in Chinese, in English
+    (
+        ["status", "--nope"],
+        "错误：没有这个选项“--nope”。 是否想用 '--to'？",
+        "Error: No such option '--nope'. Did you mean '--to'?",
+    ),
+    (["nosuch"], "错误：没有这个命令“nosuch”。", "Error: No such command 'nosuch'."),
+    (["events", "import"], "错误：缺少参数 'FILE'.", "Error: Missing argument 'FILE'."),
+    (
+        ["status", "--format", "xml"],
+        "错误：'--format' 的值无效：“xml”不是以下之一：'table', 'json', 'csv'。",
+        "Error: Invalid value for '--format': 'xml' is not one of 'table', 'json', 'csv'.",
+    ),
+    (
+        ["restore", "/nowhere/huiqi.backup"],
+        "错误：'FILE' 的值无效：“/nowhere/huiqi.backup”不存在。",
+        "Error: Invalid value for 'FILE': File '/nowhere/huiqi.backup' does not exist.",
+    ),
+    (
+        ["status", "extra"],
+        "错误：多余的参数（extra）",
+        "Error: Got unexpected extra argument (extra)",
+    ),
+    (
+        ["status", "--as-of"],
+        "错误：选项“--as-of”需要一个值。",
+        "Error: Option '--as-of' requires an argument.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("arguments", "chinese", "english"), USAGE_ERRORS)
+def test_click_s_usage_errors_are_said_in_the_configured_language(
+    huiqi: HuiqiRunner, arguments: list[str], chinese: str, english: str
+) -> None:
+    result = huiqi(*arguments, check=False)
+    assert result.returncode == 2 and result.stderr.splitlines()[-1] == chinese
+    assert result.stderr.startswith("用法： huiqi") or arguments == ["status", "--as-of"]
+    said = huiqi("--lang", "en", *arguments, check=False)
+    assert said.returncode == 2 and said.stderr.splitlines()[-1] == english
+    assert said.stderr.startswith("Usage: huiqi") or arguments == ["status", "--as-of"]
+
+
+def test_a_usage_error_follows_the_configuration_s_language(
+    huiqi: HuiqiRunner, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("language: en\n", encoding="utf-8")
+    result = huiqi("--config", str(config), "status", "--nope", check=False)
+    assert result.stderr.splitlines()[-1].startswith("Error: No such option '--nope'.")
+    result = huiqi("status", "--nope", env={"HUIQI_LANGUAGE": "en"}, check=False)
+    assert result.stderr.splitlines()[-1].startswith("Error: No such option '--nope'.")
+    result = huiqi("--lang", "fr", "status", check=False)
+    assert result.stderr.splitlines()[-1] == (
+        "错误：'--lang' 的值无效：“fr”不是以下之一：'zh', 'en'。"
+    )
+
+
+def test_every_text_of_click_said_in_chinese_is_one_click_says() -> None:
+    """The catalogue's English of each ``click.*`` word is a text of click's own source: a click
+    that rewords one would leave it in English, and this test says so."""
+    import inspect
+
+    from scheduler.cli import clickwords
+    from scheduler.core.words import word
+
+    sources = "".join(
+        inspect.getsource(importlib.import_module(f"click.{name}")) for name in clickwords.MODULES
+    )
+    for key in clickwords.KEYS:
+        english = word(f"click.{key}", "en")
+        assert repr(english)[1:-1] in sources or english in sources, key
+        assert word(f"click.{key}", "zh") != english, key
 
 
 def test_every_command_has_help() -> None:

@@ -23,8 +23,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from scheduler.cli import clickwords
 from scheduler.config import ConfigError, Settings, load_settings
-from scheduler.core.problems import InputError, Message, single
+from scheduler.core.problems import InputError, Message, message_of, said, single
 from scheduler.core.records import parse_day, unknown_unit
 from scheduler.core.rules import RuleBook, RulesError
 from scheduler.core.unittree import subtree as units_under
@@ -199,7 +200,7 @@ class DayType(click.ParamType):
         try:
             return parse_day(str(value))
         except ValueError as error:
-            self.fail(str(error), param, ctx)
+            self.fail(said(message_of(error), clickwords.language()), param, ctx)
 
 
 DAY = DayType()
@@ -208,7 +209,18 @@ DAY = DayType()
 CONFIG_HELP = "Configuration file (default: ./config.yaml)."
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Huiqi(click.Group):
+    """The ``huiqi`` group: click's own words (usage errors) in the command line's language."""
+
+    def main(self, args: Any = None, *rest: Any, **options: Any) -> Any:
+        clickwords.begin(args)
+        return super().main(args, *rest, **options)
+
+
+clickwords.install()
+
+
+@click.group(cls=Huiqi, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="huiqi")
 @click.option(
     "--config", type=click.Path(path_type=Path, dir_okay=False), default=None, help=CONFIG_HELP
