@@ -7,6 +7,7 @@ the test's own today; the backfilled one is in 2021.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 from email import policy
 from email.parser import BytesParser
@@ -92,7 +93,11 @@ def test_a_feed_is_created_listed_exported_and_revoked(county: HuiqiRunner, tmp_
     assert f"{token[:4]}…" in county("feeds", "list").stdout
 
     exported = tmp_path / "feed.ics"
-    county("feeds", "export", token, "-o", str(exported))
+    done = county("feeds", "export", token, "-o", str(exported))
+    assert re.fullmatch(f"{re.escape(str(exported))}：\\d+ 个日程\n", done.stdout)
+    other = tmp_path / "english.ics"
+    english = county("--lang", "en", "feeds", "export", token, "-o", str(other))
+    assert re.fullmatch(f"{re.escape(str(other))}: \\d+ events\n", english.stdout)
     calendar = Calendar.from_ical(exported.read_bytes())
     assert calendar["X-WR-CALNAME"] == "西河乡 会期"
 

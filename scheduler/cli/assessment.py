@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from scheduler.assessment import sheets
-from scheduler.cli.kit import App, command, day_option, main, write_atomically
+from scheduler.cli.kit import App, command, day_option, main, say, write_atomically
 from scheduler.cli.textout import render_table
 from scheduler.core.assessment import Scorecard
 from scheduler.core.problems import single
@@ -62,7 +62,7 @@ def scorecard_command(
         click.echo(data, nl=False)
         return
     write_atomically(output, data)
-    click.echo(f"{output}: {sum(len(card.lines) for card in cards)} units")
+    say(app, "scorecard_written", file=output, units=sum(len(card.lines) for card in cards))
 
 
 def _render(cards: list[Scorecard], fmt: str, year: int, day: date, lang: str) -> bytes:

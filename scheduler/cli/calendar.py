@@ -288,7 +288,7 @@ def feeds_export(app: App, token: str, output: Path) -> None:
             raise single(Message("unknown_token"), "feeds export", field="TOKEN")
         body = feeds.render(session, app.book, app.settings, feed, app.now()).encode("utf-8")
     _write(output, body)
-    click.echo(f"{output}: {body.count(b'BEGIN:VEVENT')} events")
+    say(app, "feed_exported", file=output, events=body.count(b"BEGIN:VEVENT"))
 
 
 def _write(path: Path, data: bytes) -> None:

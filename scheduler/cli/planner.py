@@ -18,6 +18,7 @@ from scheduler.cli.kit import (
     config_option,
     main,
     run_app,
+    say,
 )
 from scheduler.cli.textout import render_table
 from scheduler.core.problems import Message, single
@@ -173,8 +174,6 @@ def plan_accept(
         delivery = invites.deliver(app.engine, app.book, app.settings, mailer, notices, now)
         sent, failed = len(delivery.sent), len(delivery.failed)
     planned = ", ".join(str(change.meeting.id) for change in changes) or "-"
-    click.echo(
-        f"{len(changes)} meetings planned ({planned}); invites: {sent} sent, {failed} failed"
-    )
+    say(app, "meetings_planned", count=len(changes), ids=planned, sent=sent, failed=failed)
     if failed:
-        raise Failure("some invites failed: retry with huiqi meetings send ID")
+        raise Failure(Message("invites_failed_retry").said(app.settings.language))

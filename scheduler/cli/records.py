@@ -22,6 +22,7 @@ from scheduler.cli.kit import (
 )
 from scheduler.cli.streams import progress_bar
 from scheduler.core.importtemplates import KINDS, ExampleUnit, example_unit, import_template
+from scheduler.core.problems import Message
 from scheduler.core.words import word
 from scheduler.rulefiles import read_rulebook
 from scheduler.store import attachments, obligations, registry, waivers
@@ -39,7 +40,8 @@ def init(app: App) -> None:
     try:
         migrate(engine, app.settings.timezone)
     except CommandError as error:
-        raise Failure(f"the database cannot be migrated: {error}") from None
+        cannot = Message("cannot_migrate", reason=error)
+        raise Failure(cannot.said(app.settings.language)) from None
     say(app, "database_ready", url=engine.url.render_as_string(hide_password=True))
 
 
