@@ -194,9 +194,23 @@ def test_events_add_void_and_waive_change_the_status(recorded: HuiqiRunner) -> N
     )
 
 
-def test_rules_check_summarises_the_configured_rules(huiqi: HuiqiRunner) -> None:
-    out = huiqi("rules", "check").stdout
-    assert out.startswith("12 rules in xihe-fulian")
+def test_rules_check_summarises_the_configured_rules(huiqi: HuiqiRunner, tmp_path: Path) -> None:
+    out = huiqi("rules", "check").stdout.splitlines()
+    assert out[0] == "xihe-fulian：12 条规则；9 种事件类型、3 种角色、5 种单位类型"
+    assert "  township-hearing             每 2 个月  乡镇党委听取妇联工作汇报" in out
+    assert "每 2 个月" in "\n".join(out) and "每次活动" in "\n".join(out)
+    english = huiqi("--lang", "en", "rules", "check").stdout.splitlines()
+    assert english[0] == "12 rules in xihe-fulian; 9 event kinds, 3 roles, 5 unit kinds"
+    assert "every 2 month(s)" in "\n".join(english) and "every event" in "\n".join(english)
+    rolling = tmp_path / "rolling.yaml"
+    text = (ROOT / "rules" / "xihe-fulian.yaml").read_text(encoding="utf-8")
+    rolling.write_text(text.replace("every: half-year", "within: 30 days", 1), encoding="utf-8")
+    assert (
+        "county-standing-study        滚动期限 30 天  "
+        in huiqi("rules", "check", str(rolling)).stdout
+    )
+    english = huiqi("--lang", "en", "rules", "check", str(rolling)).stdout
+    assert "county-standing-study        within 30 days  " in english
 
 
 def test_a_ruleset_file_that_cannot_be_read_is_named(huiqi: HuiqiRunner, tmp_path: Path) -> None:
@@ -445,6 +459,13 @@ def test_a_unit_without_the_attribute_a_rule_needs_is_warned_about(
     )
     assert json.loads(result.stdout)[0]["required"] is None
     assert result.stderr.splitlines() == [
+        "注意：单位 100 没有数值“female_population”：规则 county-funding 无法达成"
+        "（请在单位文件中加上这一列）"
+    ]
+    english = huiqi(
+        "--lang", "en", "status", "--as-of", "2021-05-10", "--rule", "county-funding"
+    )  # fmt: skip
+    assert english.stderr.splitlines() == [
         "warning: unit 100 has no numeric 'female_population': rule county-funding cannot be met "
         "(add the column to the units file)"
     ]

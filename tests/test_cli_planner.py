@@ -127,3 +127,15 @@ def test_refused_invites_of_an_accepted_plan_exit_1_with_the_retry(county: Huiqi
     assert refused.stderr == "部分邀请发送失败：请用 huiqi meetings send 会议编号 重新发送\n"
     assert english.returncode == 1 and " failed" in english.stdout
     assert english.stderr == "some invites failed: retry with huiqi meetings send ID\n"
+
+
+def test_a_year_without_the_workday_notice_is_warned_about(county: HuiqiRunner) -> None:
+    shown = county("plan", "--year", str(YEAR), "--as-of", AS_OF, "--unit", "101")
+    assert shown.stderr.splitlines()[0] == (
+        f"注意：{YEAR}年尚未导入国务院节假日安排，只按法定节假日计算工作日（调休上班日未知）；"
+        "请用 huiqi workdays import 导入"
+    )
+    english = county("--lang", "en", "plan", "--year", str(YEAR), "--as-of", AS_OF, "--unit", "101")
+    assert english.stderr.splitlines()[0].startswith(
+        f"warning: {YEAR}: workdays rest on the holidays package's statutory holidays only "
+    )

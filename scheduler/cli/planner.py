@@ -22,7 +22,7 @@ from scheduler.cli.kit import (
 )
 from scheduler.cli.textout import render_table
 from scheduler.core.problems import Message, single
-from scheduler.core.words import format_date, words
+from scheduler.core.words import format_date, word, words
 
 if TYPE_CHECKING:
     from scheduler.calendar.plans import YearPlan
@@ -107,9 +107,7 @@ def _warn_coverage(app: App, year_plan: YearPlan) -> None:
     _, rule_only = coverage_lines(year_plan.workdays, years)
     for year in rule_only:
         click.echo(
-            f"warning: {year}: workdays rest on the holidays package's statutory holidays only "
-            f"(adjusted working weekends unknown); import the notice: huiqi workdays import",
-            err=True,
+            word("cli.plan_workdays_warning", app.settings.language).format(year=year), err=True
         )
 
 
