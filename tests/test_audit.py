@@ -201,6 +201,8 @@ def test_huiqi_audit_writes_the_three_files_and_refuses_bad_filters(
     )  # fmt: skip
     assert re.fullmatch(f"{re.escape(str(out))}: \\d+ obligations\n", english.stdout)
     bad = county(
+        "--lang",
+        "en",
         "audit",
         "--year",
         "2021",
@@ -216,5 +218,20 @@ def test_huiqi_audit_writes_the_three_files_and_refuses_bad_filters(
     assert bad.stderr.strip() == (
         "--status: unknown status 'late' (one of upcoming, open, met, "
         "met_late, overdue, missed, exempt)"
+    )
+    chinese = county(
+        "audit",
+        "--year",
+        "2021",
+        "--status",
+        "late",
+        "--format",
+        "csv",
+        "-o",
+        str(tmp_path / "bad.csv"),
+        check=False,
+    )
+    assert chinese.stderr.strip() == (
+        "--status：没有这个状态“late”（可选：upcoming、open、met、met_late、overdue、missed、exempt）"
     )
     assert not (tmp_path / "bad.csv").exists()

@@ -94,7 +94,11 @@ def test_bad_meeting_input_is_one_line_on_stderr_and_exit_1(county: HuiqiRunner)
     assert result.stderr == "meetings plan，--unit：没有这个单位“999”\n"
     bad_start = county("meetings", "update", "1", "--start", "tomorrow", check=False)
     assert bad_start.returncode == 1
-    assert bad_start.stderr.startswith("meetings update: --start: bad date and time 'tomorrow'")
+    assert bad_start.stderr == (
+        "meetings update，--start：日期时间“tomorrow”有误：应为 YYYY-MM-DD HH:MM\n"
+    )
+    english = county("--lang", "en", "meetings", "update", "1", "--start", "tomorrow", check=False)
+    assert english.stderr.startswith("meetings update: --start: bad date and time 'tomorrow'")
 
 
 def test_a_feed_is_created_listed_exported_and_revoked(county: HuiqiRunner, tmp_path: Path) -> None:
