@@ -96,6 +96,14 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(client_of: Login) ->
         "/units/101/events/new", content=b"x", headers={"content-length": "999999999"}
     )
     assert answer.status_code == 413
+    assert "上传的内容超过每个文件 20,000,000 字节" in answer.text
+    assert "larger than" not in answer.text
+    clerk.cookies.set("huiqi_lang", "en")
+    english = clerk.post(
+        "/units/101/events/new", content=b"x", headers={"content-length": "999999999"}
+    )
+    assert english.status_code == 413
+    assert "the upload is larger than 20,000,000 bytes a file" in english.text
 
 
 def attach_on_page(client: TestClient, csrf: str, event_id: int, name: str, data: bytes):
