@@ -176,7 +176,7 @@ def test_only_a_current_event_takes_new_attachments(
     with transaction(engine) as session:
         registry.void_event(session, event_id, "录入错误", "刘主席", RECORDED)
     assert f"no current event {event_id}" in refusal(world, "a.pdf", sample.pdf())
-    assert f"没有当前有效的事件 {event_id}" in refusal_in_chinese(world, "a.pdf", sample.pdf())
+    assert f"没有编号为{event_id}的现行记录" in refusal_in_chinese(world, "a.pdf", sample.pdf())
 
 
 def test_nothing_the_engine_reads_depends_on_attachments() -> None:

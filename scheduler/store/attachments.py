@@ -88,7 +88,7 @@ def check(upload: Upload, limits: FileSettings, where: str) -> FileType:
     if not upload.data:
         raise single(Message("file_empty"), where, field="file")
     if len(upload.data) > limits.max_bytes:
-        larger = Message("file_too_large", limit=f"{limits.max_bytes:,}")
+        larger = Message("attachment_too_large", limit=f"{limits.max_bytes:,}")
         raise single(larger, where, field="file")
     return identify(upload.data, upload.filename, limits.max_pixels, where)
 
