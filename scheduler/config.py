@@ -9,6 +9,7 @@ at start-up with ``FILE:LINE: key: what is wrong``.
 
 from __future__ import annotations
 
+import os
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -26,13 +27,34 @@ from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from scheduler.core.problems import Message, Refused, located, said
+from scheduler.core.validation import validation_message
 from scheduler.core.yamlsource import YamlSourceError, parse_yaml
 
 DEFAULT_CONFIG = Path("config.yaml")
 
 
 class ConfigError(ValueError):
-    """The configuration cannot be used; the message names the file, line and key."""
+    """The configuration cannot be used: one line naming the file, line and key, English by
+    ``str``, in any language by `said`. ``language`` is the one the configuration asks for
+    (``language`` in the file or ``HUIQI_LANGUAGE``), when it could be read."""
+
+    def __init__(
+        self,
+        message: str | Message,
+        filename: str = "",
+        line: int | None = None,
+        key: str | None = None,
+        language: str | None = None,
+    ) -> None:
+        self.where = (filename, line, key)
+        self.message = message
+        self.language = language
+        super().__init__(self.said("en"))
+
+    def said(self, language: str) -> str:
+        filename, line, key = self.where
+        return located(language, filename, line, key, said(self.message, language))
 
 
 class _Section(BaseModel):
@@ -250,7 +272,7 @@ class FileSettings(_Section):
     @model_validator(mode="after")
     def _bucket(self) -> FileSettings:
         if self.backend == "s3" and not self.s3.bucket:
-            raise ValueError("backend s3 needs files.s3.bucket")
+            raise Refused(Message("s3_needs_bucket"))
         return self
 
 
@@ -317,11 +339,9 @@ class Settings(BaseSettings):
         try:
             backend = make_url(value).get_backend_name()
         except ArgumentError:
-            raise ValueError(f"not a database URL {value!r}") from None
+            raise Refused(Message("not_a_database_url", value=value, shown=repr(value))) from None
         if backend not in ("sqlite", "postgresql"):
-            raise ValueError(
-                f"unsupported database {backend!r}: use sqlite:///FILE or postgresql+psycopg://…"
-            )
+            raise Refused(Message("unsupported_database", value=backend, shown=repr(backend)))
         return value
 
     @field_validator("timezone")
@@ -330,7 +350,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
+            raise Refused(Message("unknown_time_zone", value=value, shown=repr(value))) from None
         return value
 
     @classmethod
@@ -377,32 +397,42 @@ class Settings(BaseSettings):
 def load_settings(path: Path | None = None) -> Settings:
     """Read config.yaml (``path``, default ./config.yaml if it exists) and the environment."""
     config_path = path or DEFAULT_CONFIG
+    name = str(config_path)
     data: dict[str, Any] = {}
     index = None
+    language = _language(None)
     if config_path.exists():
         text = config_path.read_text(encoding="utf-8")
         try:
-            raw, index = parse_yaml(text, str(config_path))
+            raw, index = parse_yaml(text, name)
         except YamlSourceError as error:
-            raise ConfigError(str(error)) from None
+            raise ConfigError(error.message, name, error.line, language=language) from None
         if raw is not None and not isinstance(raw, dict):
-            raise ConfigError(f"{config_path}:1: the configuration must be a mapping of keys")
+            raise ConfigError(Message("config_not_mapping"), name, 1, language=language)
         data = raw or {}
+        language = _language(data)
     elif path is not None:
-        raise ConfigError(f"{config_path}: no such configuration file")
+        raise ConfigError(Message("no_config_file"), name, language=language)
     data["base_dir"] = str(config_path.resolve().parent)
     try:
         return Settings(**data)
     except ValidationError as error:
-        raise ConfigError(_describe(error, str(config_path), index)) from None
+        raise _described(error, name, index, language) from None
 
 
-def _describe(error: ValidationError, filename: str, index: Any) -> str:
+def _language(data: dict[str, Any] | None) -> str | None:
+    """The language the environment or the file asks for, if it is one huiqi speaks."""
+    asked = os.environ.get("HUIQI_LANGUAGE") or (data or {}).get("language")
+    return asked if asked in ("zh", "en") else None
+
+
+def _described(
+    error: ValidationError, filename: str, index: Any, language: str | None
+) -> ConfigError:
     item = error.errors()[0]
     location = tuple(item["loc"])
     key = ".".join(str(part) for part in location)
     line = index.line_of(location) if index else 1
     if item["type"] == "extra_forbidden":
-        return f"{filename}:{line}: unknown key {key!r}"
-    message = item["msg"].removeprefix("Value error, ")
-    return f"{filename}:{line}: {key}: {message}"
+        return ConfigError(Message("unknown_key", value=key), filename, line, language=language)
+    return ConfigError(validation_message(item), filename, line, key, language)

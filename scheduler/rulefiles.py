@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from scheduler.core.problems import Message
 from scheduler.core.ruleparse import parse_rulebook
 from scheduler.core.rules import RuleBook, RuleProblem, RulesError
 
@@ -21,8 +22,10 @@ def read_rulebook(
         try:
             sources.append((str(path), path.read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError) as error:
-            reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-            raise RulesError([RuleProblem(str(path), 1, None, f"cannot read: {reason}")]) from None
+            reason = error.strerror if isinstance(error, OSError) else Message("not_utf8")
+            unread = Message("cannot_read", reason=reason)
+            raise RulesError([RuleProblem(str(path), 1, None, unread)]) from None
     if not sources:
-        raise RulesError([RuleProblem("(configuration)", 1, None, "no ruleset files configured")])
+        none = Message("no_rulesets")
+        raise RulesError([RuleProblem("(configuration)", 1, None, none)])
     return replace(parse_rulebook(sources, term_starts), review_mode=review_mode)

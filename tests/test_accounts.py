@@ -193,7 +193,10 @@ def test_a_revoked_token_stops_at_once_and_its_user_keeps_the_others(county_db: 
         listed = accounts.list_tokens(session, "api")
         assert [(t.name, t.revoked_at) for t in listed] == [("sync", None), ("backup", None)]
         label = accounts.revoke_token(session, listed[0].id, NOW, actor="admin")
-        assert label == f"token {listed[0].id} sync of api"
+        assert str(label) == f"token {listed[0].id} sync of api"
+        assert label.said("zh") == f"api 的令牌 {listed[0].id}“sync”"
+        assert str(accounts.token_label(7, "", "api")) == "token 7 of api"
+        assert accounts.token_label(7, "", "api").said("zh") == "api 的令牌 7"
     with transaction(county_db) as session:
         assert accounts.token_user(session, sync) is None
         assert accounts.token_user(session, backup) is not None
@@ -214,6 +217,10 @@ def test_huiqi_tokens_list_and_revoke(county: HuiqiRunner) -> None:
     assert county("--lang", "en", "tokens", "list").stdout.strip() == "no tokens"
     county("tokens", "create", "liu", "--name", "sync")
     listed = county("tokens", "list", "--user", "liu").stdout.splitlines()
+    assert listed[0].split() == ["编号", "用户", "名称", "创建时间", "状态"]
+    token_id, user, name, *_, state = listed[1].split()
+    assert (user, name, state) == ("liu", "sync", "有效")
+    listed = county("--lang", "en", "tokens", "list", "--user", "liu").stdout.splitlines()
     assert listed[0].split() == ["id", "user", "name", "created", "state"]
     token_id, user, name, *_, state = listed[1].split()
     assert (user, name, state) == ("liu", "sync", "active")
@@ -221,9 +228,18 @@ def test_huiqi_tokens_list_and_revoke(county: HuiqiRunner) -> None:
         county("--lang", "en", "tokens", "revoke", token_id).stdout.strip()
         == f"token {token_id} sync of liu: revoked"
     )
-    assert "revoked" in county("tokens", "list").stdout.splitlines()[1]
+    county("tokens", "create", "liu")
+    unnamed = county("tokens", "list").stdout.splitlines()[2].split()[0]
+    assert county("tokens", "revoke", unnamed).stdout == f"liu 的令牌 {unnamed}：已吊销\n"
+    assert "已吊销（" in county("tokens", "list").stdout.splitlines()[1]
+    assert "revoked" in county("--lang", "en", "tokens", "list").stdout.splitlines()[1]
     again = county("tokens", "revoke", token_id, check=False)
     assert (again.returncode, again.stderr) == (
         1,
         f"tokens revoke，id：令牌{token_id}已经撤销\n",
     )
+    county("tokens", "create", "liu", "--name", "late")
+    county("users", "disable", "liu")
+    assert county("tokens", "list").stdout.splitlines()[3].split()[-1] == "用户已停用"
+    english = county("--lang", "en", "tokens", "list").stdout.splitlines()[3]
+    assert english.endswith("user disabled")

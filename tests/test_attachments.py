@@ -55,6 +55,14 @@ def refusal(world: tuple[Engine, FolderStore, int], name: str, data: bytes, kind
     return str(caught.value)
 
 
+def refusal_in_chinese(
+    world: tuple[Engine, FolderStore, int], name: str, data: bytes, kind: str = "minutes"
+) -> str:
+    with pytest.raises(InputError) as caught:
+        attach(world, name, data, kind)
+    return caught.value.said("zh")
+
+
 @pytest.mark.parametrize(
     ("name", "data", "media_type", "stored"),
     [
@@ -78,26 +86,45 @@ def test_a_file_is_typed_by_its_content_and_named_after_it(
 
 
 @pytest.mark.parametrize(
-    ("name", "data", "says"),
+    ("name", "data", "says", "chinese"),
     [
-        ("photo.jpg", sample.HTML, "not a PDF, an image"),
-        ("logo.png", sample.SVG, "not a PDF, an image"),
-        ("minutes.docx", sample.plain_zip(), "a ZIP archive"),
-        ("macro.docx", sample.ooxml("word/document.xml", ("word/vbaProject.bin",)), "macros"),
-        ("broken.png", sample.png()[:40], "a damaged image"),
-        ("big.png", sample.png(1200, 1000), "more than 1,000,000"),
-        ("empty.pdf", b"", "the file is empty"),
-        ("huge.pdf", b"%PDF-" + b"0" * 200_000, "larger than 200,000 bytes"),
+        ("photo.jpg", sample.HTML, "not a PDF, an image", "不是 PDF、图片（PNG、JPEG、GIF、WebP）"),
+        ("logo.png", sample.SVG, "not a PDF, an image", "或 Office 文档"),
+        ("minutes.docx", sample.plain_zip(), "a ZIP archive", "是 ZIP 压缩包：不是 PDF"),
+        (
+            "macro.docx",
+            sample.ooxml("word/document.xml", ("word/vbaProject.bin",)),
+            "macros",
+            "不接受带宏的 Office 文档",
+        ),
+        ("broken.png", sample.png()[:40], "a damaged image", "图片已损坏：不是 PDF"),
+        (
+            "big.png",
+            sample.png(1200, 1000),
+            "more than 1,000,000",
+            "1200x1000 像素，超过 1,000,000",
+        ),
+        ("empty.pdf", b"", "the file is empty", "文件是空的"),
+        (
+            "huge.pdf",
+            b"%PDF-" + b"0" * 200_000,
+            "larger than 200,000 bytes",
+            "文件超过 200,000 字节",
+        ),
     ],
 )
 def test_a_file_that_is_not_an_accepted_document_is_refused_whatever_its_name(
-    world: tuple[Engine, FolderStore, int], name: str, data: bytes, says: str
+    world: tuple[Engine, FolderStore, int], name: str, data: bytes, says: str, chinese: str
 ) -> None:
     assert says in refusal(world, name, data)
+    assert chinese in refusal_in_chinese(world, name, data)
 
 
 def test_an_unknown_document_type_is_refused(world: tuple[Engine, FolderStore, int]) -> None:
     assert "unknown document type 'selfie'" in refusal(world, "a.pdf", sample.pdf(), "selfie")
+    assert "没有这种材料类型“selfie”（可选：" in refusal_in_chinese(
+        world, "a.pdf", sample.pdf(), "selfie"
+    )
 
 
 def test_an_image_gets_an_upright_thumbnail_and_the_attachment_is_in_the_trail(
@@ -149,6 +176,7 @@ def test_only_a_current_event_takes_new_attachments(
     with transaction(engine) as session:
         registry.void_event(session, event_id, "录入错误", "刘主席", RECORDED)
     assert f"no current event {event_id}" in refusal(world, "a.pdf", sample.pdf())
+    assert f"没有编号为{event_id}的现行记录" in refusal_in_chinese(world, "a.pdf", sample.pdf())
 
 
 def test_nothing_the_engine_reads_depends_on_attachments() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -204,9 +205,21 @@ def test_huiqi_audit_writes_the_three_files_and_refuses_bad_filters(
     county("events", "import", str(events))
     for fmt in ("csv", "xlsx", "html"):
         out = tmp_path / f"listing.{fmt}"
-        county("audit", "--year", "2021", "--as-of", "2021-06-30", "--format", fmt, "-o", str(out))
-        assert out.stat().st_size > 0
+        done = county(
+            "audit", "--year", "2021", "--as-of", "2021-06-30", "--format", fmt, "-o", str(out)
+        )
+        assert out.stat().st_size > 0 and re.fullmatch(
+            f"{re.escape(str(out))}：\\d+ 项义务\n", done.stdout
+        )
+    out = tmp_path / "english.csv"
+    english = county(
+        "--lang", "en", "audit", "--year", "2021", "--as-of", "2021-06-30", "--format", "csv",
+        "-o", str(out),
+    )  # fmt: skip
+    assert re.fullmatch(f"{re.escape(str(out))}: \\d+ obligations\n", english.stdout)
     bad = county(
+        "--lang",
+        "en",
         "audit",
         "--year",
         "2021",
@@ -222,5 +235,20 @@ def test_huiqi_audit_writes_the_three_files_and_refuses_bad_filters(
     assert bad.stderr.strip() == (
         "--status: unknown status 'late' (one of upcoming, open, met, "
         "met_late, overdue, missed, exempt)"
+    )
+    chinese = county(
+        "audit",
+        "--year",
+        "2021",
+        "--status",
+        "late",
+        "--format",
+        "csv",
+        "-o",
+        str(tmp_path / "bad.csv"),
+        check=False,
+    )
+    assert chinese.stderr.strip() == (
+        "--status：没有这个状态“late”（可选：upcoming、open、met、met_late、overdue、missed、exempt）"
     )
     assert not (tmp_path / "bad.csv").exists()

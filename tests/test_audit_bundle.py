@@ -25,7 +25,11 @@ def test_the_zip_holds_the_listing_and_its_documents_and_the_links_resolve(
     out = tmp_path / "台账.zip"
     done = county("audit", "--year", "2021", "--as-of", "2021-06-30", "--unit", "101",
                   "--format", "zip", "-o", str(out), env=env)  # fmt: skip
-    assert done.stdout.strip().endswith("documents")
+    assert done.stdout.strip().endswith(" 份材料") and "项义务，" in done.stdout
+    english = county("--lang", "en", "audit", "--year", "2021", "--as-of", "2021-06-30",
+                     "--unit", "101", "--format", "zip", "-o", str(tmp_path / "en.zip"),
+                     env=env)  # fmt: skip
+    assert english.stdout.strip().endswith(" documents") and " obligations, " in english.stdout
     unpacked = tmp_path / "unpacked"
     with zipfile.ZipFile(out) as archive:
         assert archive.testzip() is None

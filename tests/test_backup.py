@@ -110,6 +110,7 @@ def test_restore_refuses_a_backup_made_by_a_newer_huiqi(world: Engine, tmp_path:
         backup.restore(world, newer, force=True)
     message = str(refused.value)
     assert message.startswith(f"{newer}: schema revision 9999 is newer than this huiqi")
+    assert refused.value.said("zh").startswith(f"{newer}：数据库结构版本 9999 比本 huiqi 新（")
     assert len(message.splitlines()) == 1
     assert exported(world) == before
 
@@ -119,8 +120,11 @@ def test_restore_refuses_a_file_that_is_no_backup_of_this_database(
 ) -> None:
     text_file = tmp_path / "notes.txt"
     text_file.write_text("hello", encoding="utf-8")
-    with pytest.raises(InputError, match="not a huiqi backup"):
+    with pytest.raises(InputError, match="not a huiqi backup") as refused:
         backup.restore(world, text_file, force=True)
+    assert refused.value.said("zh") == (
+        f"{text_file}：不是 huiqi 备份（既不是 SQLite 文件，也不是 pg_dump 归档）"
+    )
     with fresh_engine("sqlite", tmp_path, migrated=True) as other:
         sqlite_backup = backup.backup(other, tmp_path / "sqlite.backup").path
     if world.dialect.name == "postgresql":

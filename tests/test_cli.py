@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 import json
 from pathlib import Path
@@ -193,9 +194,41 @@ def test_events_add_void_and_waive_change_the_status(recorded: HuiqiRunner) -> N
     )
 
 
-def test_rules_check_summarises_the_configured_rules(huiqi: HuiqiRunner) -> None:
-    out = huiqi("rules", "check").stdout
-    assert out.startswith("12 rules in xihe-fulian")
+def test_rules_check_summarises_the_configured_rules(huiqi: HuiqiRunner, tmp_path: Path) -> None:
+    out = huiqi("rules", "check").stdout.splitlines()
+    assert out[0] == "xihe-fulian：12 条规则；9 种事件类型、3 种角色、5 种单位类型"
+    assert "  township-hearing             每 2 个月  乡镇党委听取妇联工作汇报" in out
+    assert "每 2 个月" in "\n".join(out) and "每次活动" in "\n".join(out)
+    english = huiqi("--lang", "en", "rules", "check").stdout.splitlines()
+    assert english[0] == "12 rules in xihe-fulian; 9 event kinds, 3 roles, 5 unit kinds"
+    assert "every 2 month(s)" in "\n".join(english) and "every event" in "\n".join(english)
+    rolling = tmp_path / "rolling.yaml"
+    text = (ROOT / "rules" / "xihe-fulian.yaml").read_text(encoding="utf-8")
+    rolling.write_text(text.replace("every: half-year", "within: 30 days", 1), encoding="utf-8")
+    assert (
+        "county-standing-study        滚动期限 30 天  "
+        in huiqi("rules", "check", str(rolling)).stdout
+    )
+    english = huiqi("--lang", "en", "rules", "check", str(rolling)).stdout
+    assert "county-standing-study        within 30 days  " in english
+
+
+def test_a_ruleset_file_that_cannot_be_read_is_named(huiqi: HuiqiRunner, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.yaml"
+    result = huiqi("rules", "check", str(missing), check=False)
+    assert result.stderr.startswith(f"{missing} 第1行：无法读取：")
+    english = huiqi("--lang", "en", "rules", "check", str(missing), check=False)
+    assert english.stderr == f"{missing}:1: cannot read: No such file or directory\n"
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("ruleset: caf\xe9\n".encode("latin-1"))
+    result = huiqi("rules", "check", str(latin), check=False)
+    assert result.stderr == f"{latin} 第1行：无法读取：不是 UTF-8 文本\n"
+    english = huiqi("--lang", "en", "rules", "check", str(latin), check=False)
+    assert english.stderr == f"{latin}:1: cannot read: not UTF-8 text\n"
+    none = huiqi("rules", "check", env={"HUIQI_RULES": ":"}, check=False)
+    assert none.stderr == "(configuration) 第1行：没有配置规则集文件\n"
+    english = huiqi("--lang", "en", "rules", "check", env={"HUIQI_RULES": ":"}, check=False)
+    assert english.stderr == "(configuration):1: no ruleset files configured\n"
 
 
 def test_rules_check_names_file_line_and_rule(huiqi: HuiqiRunner, tmp_path: Path) -> None:
@@ -210,6 +243,12 @@ def test_rules_check_names_file_line_and_rule(huiqi: HuiqiRunner, tmp_path: Path
     result = huiqi("rules", "check", str(bad), check=False)
     line = next(n for n, t in enumerate(text.splitlines(), 1) if "count: hearing," in t)
     assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"{bad} 第{line}行，规则 township-hearing：没有这个事件类型“hearings”（已知："
+        "branch_meeting、conference、funding、hearing、party_meeting、report、research、"
+        "standing_study、study）"
+    )
+    result = huiqi("--lang", "en", "rules", "check", str(bad), check=False)
     assert result.stderr.strip() == (
         f"{bad}:{line}: rule township-hearing: unknown event kind 'hearings' (known: "
         "branch_meeting, conference, funding, hearing, party_meeting, report, research, "
@@ -254,7 +293,12 @@ def test_an_unknown_config_key_fails_naming_file_line_and_key(
     config.write_text("language: zh\nmail:\n  hots: smtp.example.org\n", encoding="utf-8")
     result = huiqi("status", "--config", str(config), check=False)
     assert result.returncode == 1
-    assert result.stderr.strip() == f"{config}:3: unknown key 'mail.hots'"
+    assert result.stderr.strip() == f"{config} 第3行：没有这个键“mail.hots”"
+    english = huiqi("--lang", "en", "status", "--config", str(config), check=False)
+    assert english.stderr.strip() == f"{config}:3: unknown key 'mail.hots'"
+    config.write_text("language: en\nmail:\n  hots: smtp.example.org\n", encoding="utf-8")
+    asked = huiqi("status", "--config", str(config), check=False)  # the file's language
+    assert asked.stderr.strip() == f"{config}:3: unknown key 'mail.hots'"
 
 
 def test_a_bad_config_value_names_the_key(huiqi: HuiqiRunner, tmp_path: Path) -> None:
@@ -262,7 +306,31 @@ def test_a_bad_config_value_names_the_key(huiqi: HuiqiRunner, tmp_path: Path) ->
     config.write_text("timezone: Mars/Olympus\n", encoding="utf-8")
     result = huiqi("init", "--config", str(config), check=False)
     assert result.returncode == 1
-    assert result.stderr.strip() == f"{config}:1: timezone: unknown time zone 'Mars/Olympus'"
+    assert result.stderr.strip() == f"{config} 第1行，timezone：没有这个时区“Mars/Olympus”"
+    english = huiqi("--lang", "en", "init", "--config", str(config), check=False)
+    assert english.stderr.strip() == f"{config}:1: timezone: unknown time zone 'Mars/Olympus'"
+    config.write_text("mail:\n  port: 70000\n  security: tls\n", encoding="utf-8")
+    result = huiqi("status", "--config", str(config), check=False)
+    assert result.stderr.strip() == f"{config} 第2行，mail.port：应不大于 65535"
+    english = huiqi("--lang", "en", "status", "--config", str(config), check=False)
+    assert english.stderr.strip() == (
+        f"{config}:2: mail.port: Input should be less than or equal to 65535"
+    )
+    config.write_text("mail:\n  security: tls\n", encoding="utf-8")
+    result = huiqi("status", "--config", str(config), check=False)
+    assert result.stderr.strip() == (
+        f"{config} 第2行，mail.security：应为以下之一：'none'、'starttls'、'ssl'"
+    )
+    missing = tmp_path / "nowhere.yaml"
+    result = huiqi("status", "--config", str(missing), check=False)
+    assert result.stderr.strip() == f"{missing}：找不到这个配置文件"
+    english = huiqi("--lang", "en", "status", "--config", str(missing), check=False)
+    assert english.stderr.strip() == f"{missing}: no such configuration file"
+    config.write_text("mail: [\n", encoding="utf-8")
+    result = huiqi("status", "--config", str(config), check=False)
+    assert result.stderr.startswith(f"{config} 第2行：YAML 格式有误：")
+    english = huiqi("--lang", "en", "status", "--config", str(config), check=False)
+    assert english.stderr.startswith(f"{config}:2: malformed YAML: ")
 
 
 def test_commands_refuse_an_uninitialised_database(huiqi: HuiqiRunner) -> None:
@@ -273,7 +341,87 @@ def test_commands_refuse_an_uninitialised_database(huiqi: HuiqiRunner) -> None:
 
 def test_a_bad_date_option_is_refused(county: HuiqiRunner) -> None:
     result = county("status", "--as-of", "2021-02-30", check=False)
-    assert result.returncode == 2 and "no such day" in result.stderr
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == "错误：'--as-of' 的值无效：日期“2021-02-30”不存在"
+    english = county("--lang", "en", "status", "--as-of", "2021-02-30", check=False)
+    assert english.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--as-of': bad date '2021-02-30': no such day"
+    )
+
+
+USAGE_ERRORS = [  # the command line, its last line in Chinese, in English
+    (
+        ["status", "--nope"],
+        "错误：没有这个选项“--nope”。 是否想用 '--to'？",
+        "Error: No such option '--nope'. Did you mean '--to'?",
+    ),
+    (["nosuch"], "错误：没有这个命令“nosuch”。", "Error: No such command 'nosuch'."),
+    (["events", "import"], "错误：缺少参数 'FILE'.", "Error: Missing argument 'FILE'."),
+    (
+        ["status", "--format", "xml"],
+        "错误：'--format' 的值无效：“xml”不是以下之一：'table', 'json', 'csv'。",
+        "Error: Invalid value for '--format': 'xml' is not one of 'table', 'json', 'csv'.",
+    ),
+    (
+        ["restore", "/nowhere/huiqi.backup"],
+        "错误：'FILE' 的值无效：“/nowhere/huiqi.backup”不存在。",
+        "Error: Invalid value for 'FILE': File '/nowhere/huiqi.backup' does not exist.",
+    ),
+    (
+        ["status", "extra"],
+        "错误：多余的参数（extra）",
+        "Error: Got unexpected extra argument (extra)",
+    ),
+    (
+        ["status", "--as-of"],
+        "错误：选项“--as-of”需要一个值。",
+        "Error: Option '--as-of' requires an argument.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("arguments", "chinese", "english"), USAGE_ERRORS)
+def test_click_s_usage_errors_are_said_in_the_configured_language(
+    huiqi: HuiqiRunner, arguments: list[str], chinese: str, english: str
+) -> None:
+    result = huiqi(*arguments, check=False)
+    assert result.returncode == 2 and result.stderr.splitlines()[-1] == chinese
+    assert result.stderr.startswith("用法： huiqi") or arguments == ["status", "--as-of"]
+    said = huiqi("--lang", "en", *arguments, check=False)
+    assert said.returncode == 2 and said.stderr.splitlines()[-1] == english
+    assert said.stderr.startswith("Usage: huiqi") or arguments == ["status", "--as-of"]
+
+
+def test_a_usage_error_follows_the_configuration_s_language(
+    huiqi: HuiqiRunner, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("language: en\n", encoding="utf-8")
+    result = huiqi("--config", str(config), "status", "--nope", check=False)
+    assert result.stderr.splitlines()[-1].startswith("Error: No such option '--nope'.")
+    result = huiqi("status", "--nope", env={"HUIQI_LANGUAGE": "en"}, check=False)
+    assert result.stderr.splitlines()[-1].startswith("Error: No such option '--nope'.")
+    result = huiqi("--lang", "fr", "status", check=False)
+    assert result.stderr.splitlines()[-1] == (
+        "错误：'--lang' 的值无效：“fr”不是以下之一：'zh', 'en'。"
+    )
+
+
+def test_every_text_of_click_said_in_chinese_is_one_click_says() -> None:
+    """The catalogue's English of each ``click.*`` word is a text of click's own source: a click
+    that rewords one would leave it in English, and this test says so."""
+    import inspect
+
+    from scheduler.cli import clickwords
+    from scheduler.core.words import word
+
+    sources = "".join(
+        inspect.getsource(importlib.import_module(f"click.{name}")) for name in clickwords.MODULES
+    )
+    for key in clickwords.KEYS:
+        english = word(f"click.{key}", "en")
+        assert repr(english)[1:-1] in sources or english in sources, key
+        assert word(f"click.{key}", "zh") != english, key
 
 
 def test_every_command_has_help() -> None:
@@ -311,6 +459,13 @@ def test_a_unit_without_the_attribute_a_rule_needs_is_warned_about(
     )
     assert json.loads(result.stdout)[0]["required"] is None
     assert result.stderr.splitlines() == [
+        "注意：单位 100 没有数值“female_population”：规则 county-funding 无法达成"
+        "（请在单位文件中加上这一列）"
+    ]
+    english = huiqi(
+        "--lang", "en", "status", "--as-of", "2021-05-10", "--rule", "county-funding"
+    )  # fmt: skip
+    assert english.stderr.splitlines() == [
         "warning: unit 100 has no numeric 'female_population': rule county-funding cannot be met "
         "(add the column to the units file)"
     ]
@@ -324,6 +479,7 @@ def set_revision(database_url: str, revision: str) -> None:
 
 
 NEWER = "the database was written by a newer huiqi (revision 0999); upgrade huiqi"
+NEWER_ZH = "数据库由更新版本的 huiqi 写入（结构版本 0999）：请升级 huiqi"
 
 
 def test_no_command_works_on_a_database_a_newer_huiqi_wrote(
@@ -332,6 +488,10 @@ def test_no_command_works_on_a_database_a_newer_huiqi_wrote(
     set_revision(database_url, "0999")
     for command in (["status"], ["run"], ["serve"], ["init"], ["tokens", "list"], ["remind"]):
         result = county(*command, check=False)
+        assert (result.returncode, result.stderr, result.stdout) == (1, NEWER_ZH + "\n", ""), (
+            command
+        )
+        result = county("--lang", "en", *command, check=False)
         assert (result.returncode, result.stderr, result.stdout) == (1, NEWER + "\n", ""), command
     doctor = county("doctor", check=False)
     assert doctor.returncode == 1 and NEWER in doctor.stdout
@@ -350,6 +510,11 @@ def test_an_older_schema_asks_for_huiqi_init_which_migrates_it(
     result = county("status", check=False)
     assert (result.returncode, result.stderr) == (
         1,
+        "数据库结构较旧（版本 0007）：请运行 huiqi init 迁移\n",
+    )
+    result = county("--lang", "en", "status", check=False)
+    assert (result.returncode, result.stderr) == (
+        1,
         "the database has an older schema (revision 0007): run huiqi init to migrate\n",
     )
     county("init")
@@ -358,19 +523,25 @@ def test_an_older_schema_asks_for_huiqi_init_which_migrates_it(
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize(
-    ("url", "message"),
+    ("url", "message", "chinese"),
     [
-        ("mysql://u@localhost/huiqi", "database_url: unsupported database 'mysql'"),
-        ("nonsense", "database_url: not a database URL 'nonsense'"),
+        (
+            "mysql://u@localhost/huiqi",
+            "database_url: unsupported database 'mysql'",
+            "database_url：不支持数据库“mysql”：请用 sqlite:///文件 或 postgresql+psycopg://…",
+        ),
+        ("nonsense", "database_url: not a database URL 'nonsense'", "不是数据库地址“nonsense”"),
     ],
 )
 def test_an_unsupported_database_url_is_one_line(
-    huiqi: HuiqiRunner, url: str, message: str
+    huiqi: HuiqiRunner, url: str, message: str, chinese: str
 ) -> None:
     for command in ("status", "init"):
         result = huiqi(command, env={"HUIQI_DATABASE_URL": url}, check=False)
         assert result.returncode == 1 and result.stderr.count("\n") == 1
-        assert message in result.stderr
+        assert chinese in result.stderr
+        english = huiqi("--lang", "en", command, env={"HUIQI_DATABASE_URL": url}, check=False)
+        assert message in english.stderr
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -380,9 +551,21 @@ def test_a_file_that_is_no_database_is_one_line_and_stays_as_it_was(
     path = write_csv(tmp_path / "units.csv", UNIT_HEADER, [])
     before = path.read_bytes()
     for command in ("status", "init"):
-        result = huiqi(command, env={"HUIQI_DATABASE_URL": f"sqlite:///{path}"}, check=False)
+        env = {"HUIQI_DATABASE_URL": f"sqlite:///{path}"}
+        result = huiqi(command, env=env, check=False)
+        assert (result.returncode, result.stderr) == (1, f"{path}：不是 SQLite 数据库\n")
+        result = huiqi("--lang", "en", command, env=env, check=False)
         assert (result.returncode, result.stderr) == (1, f"{path}: not a SQLite database\n")
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_database_server_that_does_not_answer_is_a_database_error(huiqi: HuiqiRunner) -> None:
+    env = {"HUIQI_DATABASE_URL": "postgresql+psycopg://huiqi@127.0.0.1:1/huiqi"}
+    result = huiqi("status", env=env, check=False)
+    assert result.returncode == 1 and result.stderr.startswith("数据库错误：")
+    english = huiqi("--lang", "en", "status", env=env, check=False)
+    assert english.returncode == 1 and english.stderr.startswith("database error: ")
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -103,9 +103,17 @@ def test_the_workbook_is_the_signed_assessment_sheet_of_each_kind(
     assessed: HuiqiRunner, tmp_path: Path
 ) -> None:
     missing = assessed("scorecard", *YEAR, "--format", "xlsx", check=False)
-    assert missing.returncode == 1 and "--output" in missing.stderr
+    assert missing.returncode == 1 and missing.stderr == (
+        "scorecard，--output：XLSX 文件需要用 --output 指定文件\n"
+    )
+    english = assessed("--lang", "en", "scorecard", *YEAR, "--format", "xlsx", check=False)
+    assert english.stderr == "scorecard: --output: an xlsx file needs --output FILE\n"
     path = tmp_path / "考核表.xlsx"
-    assert "5 units" in assessed("scorecard", *YEAR, "--format", "xlsx", "-o", str(path)).stdout
+    written = assessed("scorecard", *YEAR, "--format", "xlsx", "-o", str(path)).stdout
+    assert written == f"{path}：5 个单位\n"
+    other = tmp_path / "scorecard.xlsx"
+    english = assessed("--lang", "en", "scorecard", *YEAR, "--format", "xlsx", "-o", str(other))
+    assert english.stdout == f"{other}: 5 units\n"
     workbook = load_workbook(path)
     assert workbook.sheetnames == ["县", "乡镇", "村"]
     sheet = workbook["乡镇"]

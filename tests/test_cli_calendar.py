@@ -7,6 +7,7 @@ the test's own today; the backfilled one is in 2021.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 from email import policy
 from email.parser import BytesParser
@@ -69,6 +70,19 @@ def test_planning_mails_invites_and_holding_meets_the_obligation(
         (2, "held", 1),
         (1, "planned", None),
     ]
+    table = county("meetings", "list", "--from", "2021-01-01").stdout.splitlines()
+    assert table[0].split() == [
+        "编号", "开始", "结束", "单位", "标题", "类型", "状态", "版本", "邀请人数", "事件"
+    ]  # fmt: skip
+    assert "已召开" in table[1] and "已计划" in table[2]
+    english = county("--lang", "en", "meetings", "list", "--from", "2021-01-01").stdout
+    assert english.splitlines()[0].split() == [
+        "id", "start", "end", "unit", "title", "kinds", "status", "seq", "invited", "event"
+    ]  # fmt: skip
+    assert " held " in english.splitlines()[1] and " planned " in english.splitlines()[2]
+    none = ("meetings", "list", "--unit", "102", "--from", "2021-01-01")
+    assert county(*none).stdout == "（没有会议）\n"
+    assert county("--lang", "en", *none).stdout == "(no meetings)\n"
 
 
 def test_bad_meeting_input_is_one_line_on_stderr_and_exit_1(county: HuiqiRunner) -> None:
@@ -80,19 +94,34 @@ def test_bad_meeting_input_is_one_line_on_stderr_and_exit_1(county: HuiqiRunner)
     assert result.stderr == "meetings plan，--unit：没有这个单位“999”\n"
     bad_start = county("meetings", "update", "1", "--start", "tomorrow", check=False)
     assert bad_start.returncode == 1
-    assert bad_start.stderr.startswith("meetings update: --start: bad date and time 'tomorrow'")
+    assert bad_start.stderr == (
+        "meetings update，--start：日期时间“tomorrow”有误：应为 YYYY-MM-DD HH:MM\n"
+    )
+    english = county("--lang", "en", "meetings", "update", "1", "--start", "tomorrow", check=False)
+    assert english.stderr.startswith("meetings update: --start: bad date and time 'tomorrow'")
 
 
 def test_a_feed_is_created_listed_exported_and_revoked(county: HuiqiRunner, tmp_path: Path) -> None:
+    assert county("feeds", "list").stdout == "（没有日历订阅）\n"
+    assert county("--lang", "en", "feeds", "list").stdout == "(no feeds)\n"
     created = county("feeds", "create", "--unit", "102").stdout.splitlines()
     assert created[0] == "日历订阅 1（单位 102）"
     token = created[3].removeprefix("token:").strip()
     assert created[1] == f"url:    http://127.0.0.1:8000/cal/{token}.ics"
     assert created[2] == f"webcal: webcal://127.0.0.1:8000/cal/{token}.ics"
-    assert f"{token[:4]}…" in county("feeds", "list").stdout
+    listed = county("feeds", "list").stdout.splitlines()
+    assert listed[0].split() == ["编号", "范围", "对象", "令牌", "创建时间", "撤销时间"]
+    assert listed[1].split()[:4] == ["1", "单位", "102", f"{token[:4]}…"]
+    english = county("--lang", "en", "feeds", "list").stdout.splitlines()
+    assert english[0].split() == ["id", "scope", "covers", "token", "created", "revoked"]
+    assert english[1].split()[:4] == ["1", "unit", "102", f"{token[:4]}…"]
 
     exported = tmp_path / "feed.ics"
-    county("feeds", "export", token, "-o", str(exported))
+    done = county("feeds", "export", token, "-o", str(exported))
+    assert re.fullmatch(f"{re.escape(str(exported))}：\\d+ 个日程\n", done.stdout)
+    other = tmp_path / "english.ics"
+    english = county("--lang", "en", "feeds", "export", token, "-o", str(other))
+    assert re.fullmatch(f"{re.escape(str(other))}: \\d+ events\n", english.stdout)
     calendar = Calendar.from_ical(exported.read_bytes())
     assert calendar["X-WR-CALNAME"] == "西河乡 会期"
 

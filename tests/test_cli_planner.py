@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import HuiqiRunner
+from tests.mailsink import MailSink
 
 YEAR = date.today().year + 1
 AS_OF = f"{YEAR - 1}-12-31"
@@ -45,11 +46,14 @@ def test_it_proposes_a_township_year_and_accepting_twice_plans_it_once(
         "plan", "accept", "--year", str(YEAR), "--as-of", AS_OF, "--unit", "101", "--by", "县妇联",
         env=mail_env,
     )  # fmt: skip
-    assert accepted.stdout.startswith("12 meetings planned (1, 2, ")
-    assert "invites: 24 sent, 0 failed" in accepted.stdout  # the chair and the secretary
+    assert accepted.stdout.startswith("已安排 12 次会议（1, 2, ")
+    assert "；邀请：已发送 24 封，失败 0 封" in accepted.stdout  # the chair and the secretary
     assert len(list((tmp_path / "mail").glob("*.eml"))) == 24
     again = county("plan", "accept", "--year", str(YEAR), "--as-of", AS_OF, "--unit", "101")
-    assert again.stdout.startswith("0 meetings planned (-)")
+    assert again.stdout.startswith("已安排 0 次会议（-）")
+    again = county("--lang", "en", "plan", "accept", "--year", str(YEAR), "--as-of", AS_OF,
+                   "--unit", "101")  # fmt: skip
+    assert again.stdout == "0 meetings planned (-); invites: 0 sent, 0 failed\n"
 
     listed = json.loads(county("meetings", "list", "--unit", "101", "--from", AS_OF,
                                "--to", f"{YEAR}-12-31", "--format", "json").stdout)  # fmt: skip
@@ -111,3 +115,27 @@ def test_bad_options_are_one_line_and_exit_1(
     result = county("--lang", "en", "plan", *args, check=False)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].endswith(message)
+
+
+def test_refused_invites_of_an_accepted_plan_exit_1_with_the_retry(county: HuiqiRunner) -> None:
+    accept = ("plan", "accept", "--year", str(YEAR), "--as-of", AS_OF, "--by", "县妇联")
+    with MailSink(refuse={"chen@example.org", "zhou@example.org"}) as sink:
+        env = {"HUIQI_MAIL__TRANSPORT": "smtp", "HUIQI_MAIL__PORT": str(sink.port)}
+        refused = county(*accept, "--unit", "101", env=env, check=False)
+        english = county("--lang", "en", *accept, "--unit", "102", env=env, check=False)
+    assert refused.returncode == 1 and "失败 12 封" in refused.stdout
+    assert refused.stderr == "部分邀请发送失败：请用 huiqi meetings send 会议编号 重新发送\n"
+    assert english.returncode == 1 and " failed" in english.stdout
+    assert english.stderr == "some invites failed: retry with huiqi meetings send ID\n"
+
+
+def test_a_year_without_the_workday_notice_is_warned_about(county: HuiqiRunner) -> None:
+    shown = county("plan", "--year", str(YEAR), "--as-of", AS_OF, "--unit", "101")
+    assert shown.stderr.splitlines()[0] == (
+        f"注意：{YEAR}年尚未导入国务院节假日安排，只按法定节假日计算工作日（调休上班日未知）；"
+        "请用 huiqi workdays import 导入"
+    )
+    english = county("--lang", "en", "plan", "--year", str(YEAR), "--as-of", AS_OF, "--unit", "101")
+    assert english.stderr.splitlines()[0].startswith(
+        f"warning: {YEAR}: workdays rest on the holidays package's statutory holidays only "
+    )

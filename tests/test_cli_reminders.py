@@ -70,7 +70,9 @@ def test_doctor_says_what_is_wrong_and_exits_1(county: Engine, huiqi: HuiqiRunne
 def test_the_daemon_refuses_an_uninitialised_database(huiqi: HuiqiRunner) -> None:
     result = huiqi("run", check=False)
     assert result.returncode == 1
-    assert result.stderr.strip() == "the database is not initialised: run 'huiqi init' first"
+    assert result.stderr.strip() == "数据库尚未初始化：请先运行 huiqi init"
+    english = huiqi("--lang", "en", "run", check=False)
+    assert english.stderr.strip() == "the database is not initialised: run 'huiqi init' first"
 
 
 def test_remind_refuses_to_start_without_the_secret_key_and_links_revoke_works(

@@ -42,7 +42,11 @@ def test_a_request_waits_for_a_decision_a_level_above(county: HuiqiRunner) -> No
 def test_bad_waiver_commands_say_what_is_wrong_on_one_line(county: HuiqiRunner) -> None:
     missing = county("--lang", "en", "waivers", "approve", "9", "--by", "县妇联", check=False)
     assert (missing.returncode, missing.stderr) == (1, "waivers approve: ID: no waiver request 9\n")
-    county("waive", *TARGET, "--reason", "乡镇合并", "--by", "县妇联")
+    waived = county("waive", *TARGET, "--reason", "乡镇合并", "--by", "县妇联")
+    assert waived.stdout == "101 township-hearing 2021-B1：已豁免\n"
+    other = ["--unit", "101", "--rule", "township-hearing", "--period", "2021-B2"]
+    english = county("--lang", "en", "waive", *other, "--reason", "x", "--by", "县妇联")
+    assert english.stdout == "101 township-hearing 2021-B2: exempt\n"
     late = county("waivers", "request", *TARGET, "--reason", "x", check=False)
     assert late.returncode == 1 and "已经免于考核" in late.stderr
     assert late.stderr.count("\n") == 1

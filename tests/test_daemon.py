@@ -110,8 +110,14 @@ def test_sqlite_refuses_a_second_daemon_and_a_restart_never_resends(
             capture_output=True, text=True, timeout=WAIT,
         )  # fmt: skip
         assert second.returncode == 1
-        assert "already running" in second.stderr
-        assert "SQLite allows one daemon" in second.stderr
+        assert second.stderr.startswith("另一个 huiqi run 已在 ")
+        assert "上运行：SQLite 只允许一个守护进程（多个请用 PostgreSQL）" in second.stderr
+        english = subprocess.run(
+            [huiqi_executable(), "--lang", "en", "run"], cwd=ROOT,
+            env=environment(county, sink.port), capture_output=True, text=True, timeout=WAIT,
+        )  # fmt: skip
+        assert "already running" in english.stderr
+        assert "SQLite allows one daemon" in english.stderr
         assert first.stop() == 0  # SIGTERM: a clean exit
         restarted = daemon(county, sink, tmp_path / "b.log", processes)
         until(lambda: "leader" in restarted.output, "the restarted daemon to lead")

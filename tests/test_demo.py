@@ -190,15 +190,22 @@ def test_the_summary_names_what_was_loaded_and_the_next_commands_in_both_languag
 
 
 def test_an_as_of_day_before_the_demo_year_is_refused() -> None:
-    with pytest.raises(InputError, match="before the demo year 2026"):
+    with pytest.raises(InputError, match="before the demo year 2026") as refused:
         demo.generate(year=2026, as_of=date(2025, 12, 31))
+    assert refused.value.said("zh") == "huiqi demo，as-of：2025-12-31 早于示例年份 2026"
 
 
 def test_a_ruleset_without_the_demo_vocabulary_is_refused_in_one_line(book: RuleBook) -> None:
     kinds = {kind: text for kind, text in book.event_kinds.items() if kind != "funding"}
     with pytest.raises(InputError) as refused:
         demo.check_vocabulary(dataclasses.replace(book, event_kinds=kinds))
-    assert "funding" in str(refused.value) and "\n" not in str(refused.value)
+    assert str(refused.value) == (
+        "huiqi demo: the loaded rulesets lack the event kinds funding the demo uses "
+        "(load rules/xihe-fulian.yaml)"
+    )
+    assert refused.value.said("zh") == (
+        "huiqi demo：已载入的规则集缺少示例用到的事件类型 funding（请载入 rules/xihe-fulian.yaml）"
+    )
 
 
 def test_the_exported_files_read_back_as_the_imported_tables(
@@ -328,7 +335,12 @@ def test_huiqi_demo_refuses_a_database_that_holds_other_units_in_one_line(
 ) -> None:
     refused = county("demo", check=False)
     assert refused.returncode == 1
-    assert refused.stderr.count("\n") == 1 and "already holds 4 units" in refused.stderr
+    assert refused.stderr == (
+        "huiqi demo：数据库中已有4个单位；示例只能载入空数据库"
+        "（请把 HUIQI_DATABASE_URL 设为一个新的数据库）\n"
+    )
+    english = county("--lang", "en", "demo", check=False)
+    assert english.stderr.count("\n") == 1 and "already holds 4 units" in english.stderr
 
 
 @SQLITE_ONLY

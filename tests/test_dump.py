@@ -128,30 +128,43 @@ def _replace_row(lines: list[str], name: str, **cells: object) -> list[str]:
 
 
 BAD_FILES = {
-    "truncated": (lambda lines: lines[:-1], "truncated: no end line"),
-    "cut in the middle": (lambda lines: lines[: len(lines) // 2], "truncated"),
-    "not json": (lambda lines: [*lines[:3], "{oops\n", *lines[3:]], ":4: not JSON"),
+    "truncated": (lambda lines: lines[:-1], "truncated: no end line", "文件不完整："),
+    "cut in the middle": (lambda lines: lines[: len(lines) // 2], "truncated", "行之后没有结束行"),
+    "not json": (
+        lambda lines: [*lines[:3], "{oops\n", *lines[3:]],
+        ":4: not JSON",
+        " 第4行：不是 JSON：",
+    ),
     "unknown table": (
         lambda lines: [*lines[:2], '{"table":"nope","row":{}}\n', *lines[2:]],
         ":3: table: unknown table 'nope'",
+        " 第3行，table：没有这个数据表“nope”",
     ),
     "bad date": (
         lambda lines: _replace_row(lines, "units", active_from="2021-13-01"),
         "units.active_from: not a valid date",
+        "units.active_from：不是有效的 date：",
     ),
-    "unknown column": (lambda lines: _replace_row(lines, "people", age=3), "unknown column 'age'"),
+    "unknown column": (
+        lambda lines: _replace_row(lines, "people", age=3),
+        "unknown column 'age'",
+        "没有这个列“age”",
+    ),
     "wrong count": (
         lambda lines: [*lines[:-1], '{"end":{"rows":1}}\n'],
         "the end line counts 1 rows",
+        "结束行记有 1 行，文件中有",
     ),
     "duplicate row": (
         lambda lines: [*lines[:2], lines[1], *lines[2:]],
         "refused by the database",
+        "：数据库拒绝写入：",
     ),
-    "no header": (lambda lines: lines[1:], ":1: not a huiqi export"),
+    "no header": (lambda lines: lines[1:], ":1: not a huiqi export", " 第1行：不是 huiqi 导出文件"),
     "newer schema": (
         lambda lines: [lines[0].replace('"revisions":[', '"revisions":["9999",'), *lines[1:]],
         "schema revision 9999 is newer than this huiqi",
+        "数据库结构版本 9999 比本 huiqi 新：请先升级 huiqi",
     ),
 }
 
@@ -160,11 +173,12 @@ BAD_FILES = {
 def test_import_all_writes_nothing_from_a_bad_file(
     world: Engine, twin: Engine, tmp_path: Path, case: str
 ) -> None:
-    change, message = BAD_FILES[case]
+    change, message, chinese = BAD_FILES[case]
     path = write(tmp_path, "".join(change(_lines(world))).encode())
     with pytest.raises(InputError) as refused:
         dump.import_all(twin, path)
     assert message in str(refused.value)
     assert len(str(refused.value).splitlines()) == 1
     assert str(refused.value).startswith(str(path))
+    assert chinese in refused.value.said("zh") and refused.value.said("zh").startswith(str(path))
     assert sum(counts(twin).values()) == 0

@@ -58,8 +58,9 @@ def test_metrics_need_the_token_from_the_environment(
         assert right.status_code == 200
         assert right.headers["content-type"].startswith("text/plain; version=")
     monkeypatch.setenv(TOKEN_VARIABLE, "short")
-    with pytest.raises(ConfigError, match=f"{TOKEN_VARIABLE}: at least 16 characters"):
+    with pytest.raises(ConfigError, match=f"{TOKEN_VARIABLE}: at least 16 characters") as short:
         make_app(engine, book, settings, NOW)  # type: ignore[arg-type]
+    assert short.value.said("zh") == f"{TOKEN_VARIABLE}：至少需要 16 个字符"
 
 
 def test_metrics_report_obligations_outbox_jobs_feeds_and_refused_logins(

@@ -75,7 +75,7 @@ def assert_located(
     problem: RuleProblem, filename: str, line: int, rule_id: str, message: str
 ) -> None:
     assert (problem.filename, problem.line, problem.rule_id) == (filename, line, rule_id)
-    assert message in problem.message
+    assert message in str(problem.message)
     assert str(problem).startswith(f"{filename}:{line}: rule {rule_id}: ")
 
 
@@ -128,7 +128,7 @@ def test_an_unknown_event_kind_is_named_with_the_known_ones() -> None:
         effective: {from: 2021-01-01}
     """)
     problem = refused_at(text, "count: hearing", "unknown event kind 'hearing'")
-    assert "meeting, visit" in problem.message
+    assert "meeting, visit" in str(problem.message)
 
 
 def test_an_unknown_role_is_named_at_the_list_that_holds_it() -> None:
@@ -282,7 +282,7 @@ def test_malformed_yaml_in_the_header_names_no_rule() -> None:
     problem = only_problem(text)
     assert (problem.filename, problem.rule_id) == ("sample.yaml", None)
     assert problem.line == line_of(text, "roles:")
-    assert "malformed YAML" in problem.message
+    assert "malformed YAML" in str(problem.message)
 
 
 def test_a_duplicate_yaml_key_is_named_at_its_second_occurrence() -> None:
@@ -299,7 +299,7 @@ def test_a_duplicate_yaml_key_outside_the_rules_names_no_rule() -> None:
     text = HEADER.replace("terms:\n", "terms:\n  board: {start: 2020-01-01, years: 4}\n")
     problem = only_problem(text)
     assert (problem.line, problem.rule_id) == (line_of(text, "years: 5"), None)
-    assert "duplicate key 'board'" in problem.message
+    assert "duplicate key 'board'" in str(problem.message)
 
 
 def test_a_bad_reminder_is_named_at_the_remind_key() -> None:
@@ -328,7 +328,7 @@ def test_missing_keys_are_each_named_at_the_rule() -> None:
     """)
     problems = problems_of(("sample.yaml", text))
     rule_line = line_of(text, "id: bad-rule")
-    assert [(p.line, p.rule_id, p.message) for p in problems] == [
+    assert [(p.line, p.rule_id, str(p.message)) for p in problems] == [
         (rule_line, "bad-rule", "missing key 'require'"),
         (rule_line, "bad-rule", "missing key 'effective'"),
     ]
@@ -341,7 +341,7 @@ def test_a_rule_without_an_id_is_named_by_its_position() -> None:
         effective: {from: 2021-01-01}
     """).replace("  - id: bad-rule\n    title", "  - title")
     problem = only_problem(text)
-    assert (problem.rule_id, problem.message) == ("#2", "missing key 'id'")
+    assert (problem.rule_id, str(problem.message)) == ("#2", "missing key 'id'")
     assert problem.line == line_of(text, "title: {zh: 坏规则")
 
 
@@ -377,7 +377,7 @@ def test_an_unknown_key_in_the_ruleset_header_names_its_line() -> None:
     text = HEADER.replace("terms:", "owner: county\nterms:")
     problem = only_problem(text)
     assert (problem.line, problem.rule_id) == (line_of(text, "owner: county"), None)
-    assert problem.message == "unknown key 'owner'"
+    assert str(problem.message) == "unknown key 'owner'"
 
 
 SCORED = "every: month\nrequire: {count: visit, at_least: 1}\neffective: {from: 2021-01-01}\n"
@@ -407,7 +407,7 @@ def test_a_deduction_score_loads_with_the_rulesets_late_credit() -> None:
 )
 def test_a_bad_score_is_named_at_its_line(lines: str, fragment: str, message: str) -> None:
     problem = refused_at(sample(SCORED + lines), fragment, message)
-    assert "Spec" not in problem.message
+    assert "Spec" not in str(problem.message)
 
 
 @pytest.mark.parametrize("value", ["1.5", "-0.5", "half"])
@@ -415,4 +415,100 @@ def test_a_late_credit_outside_zero_to_one_is_refused_at_its_line(value: str) ->
     text = HEADER.replace("rules:\n", f"assessment: {{late_credit: {value}}}\nrules:\n")
     problem = only_problem(text)
     assert problem.line == line_of(text, "late_credit") and problem.rule_id is None
-    assert problem.message.startswith("assessment.late_credit: ")
+    assert str(problem.message).startswith("assessment.late_credit: ")
+
+
+SAID = {  # rule body, the line's fragment, English, Chinese
+    "unknown key": (
+        "every: month\nrequire: {count: visit, at_least: 1}\neffective: {from: 2021-01-01}\n"
+        "colour: red",
+        "colour: red",
+        "unknown key 'colour'",
+        "没有这个键“colour”",
+    ),
+    "unknown kind": (
+        "every: month\nrequire: {count: hearing, at_least: 1}\neffective: {from: 2021-01-01}",
+        "count: hearing",
+        "unknown event kind 'hearing' (known: meeting, visit)",
+        "没有这个事件类型“hearing”（已知：meeting、visit）",
+    ),
+    "bound": (
+        "every: month\nrequire: {count: visit, at_least: 0}\neffective: {from: 2021-01-01}",
+        "at_least: 0",
+        "require.at_least: Input should be greater than or equal to 1",
+        "require.at_least：应不小于 1",
+    ),
+    "duration": (
+        "every: month\nrequire: {count: visit, at_least: 1}\neffective: {from: 2021-01-01}\n"
+        "grace: soon",
+        "grace: soon",
+        "grace: bad duration 'soon': expected 'N days', 'N weeks', 'N months' or 'N years'",
+        "grace：期限“soon”有误：应为“N days”“N weeks”“N months”或“N years”",
+    ),
+    "cadence": (
+        "every: fortnight\nrequire: {count: visit, at_least: 1}\neffective: {from: 2021-01-01}",
+        "every: fortnight",
+        "bad cadence 'fortnight'",
+        "周期“fortnight”有误：应为 month、N months、quarter、half-year、year、N years"
+        " 或 term 任期名",
+    ),
+    "term": (
+        "every: term nope\nrequire: {count: visit, at_least: 1}\neffective: {from: 2021-01-01}",
+        "every: term nope",
+        "term 'nope' is not declared in 'terms'",
+        "任期“nope”未在 terms 中声明",
+    ),
+    "both cadences": (
+        "every: month\nwithin: 30 days\nrequire: {count: visit, at_least: 1}\n"
+        "effective: {from: 2021-01-01}",
+        "within: 30 days",
+        "'every' and 'within' exclude each other",
+        "every 和 within 不能同时使用",
+    ),
+    "missing key": (
+        "every: month\nrequire: {count: visit, at_least: 1}",
+        "id: bad-rule",
+        "missing key 'effective'",
+        "缺少键“effective”",
+    ),
+    "date": (
+        "every: month\nrequire: {count: visit, at_least: 1}\neffective: {from: someday}",
+        "from: someday",
+        "effective.from: Input should be a valid date",
+        "effective.from：应为日期（YYYY-MM-DD）",
+    ),
+    "duplicate key": (
+        "every: month\nrequire: {count: visit, at_least: 1}\nevery: quarter\n"
+        "effective: {from: 2021-01-01}",
+        "every: quarter",
+        "duplicate key 'every'",
+        "键“every”重复",
+    ),
+    "score": (
+        "every: month\nrequire: {count: visit, at_least: 1}\neffective: {from: 2021-01-01}\n"
+        "score: {deduct: 2}",
+        "score:",
+        "a rule scored by deduction needs 'points'",
+        "按扣分计分的规则需要 points",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SAID))
+def test_a_problem_is_said_in_chinese_and_in_english(case: str) -> None:
+    body, fragment, english, chinese = SAID[case]
+    text = sample(body)
+    problem = only_problem(text)
+    line = line_of(text, fragment)
+    assert str(problem).startswith(f"sample.yaml:{line}: rule bad-rule: ")
+    assert english in str(problem)
+    assert problem.said("zh") == f"sample.yaml 第{line}行，规则 bad-rule：{chinese}"
+
+
+def test_a_problem_outside_the_rules_is_said_without_a_rule() -> None:
+    text = HEADER.replace("unit_kinds: [county, township]", "unit_kinds: [county, township")
+    with pytest.raises(RulesError) as caught:
+        parse_rulebook([("sample.yaml", text)])
+    line = line_of(text, "roles:")
+    assert caught.value.said("zh").startswith(f"sample.yaml 第{line}行：YAML 格式有误：")
+    assert caught.value.said("en").startswith(f"sample.yaml:{line}: malformed YAML: ")

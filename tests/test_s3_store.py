@@ -77,6 +77,7 @@ def test_the_backend_and_bucket_come_from_the_file_or_the_environment(
     with pytest.raises(ConfigError) as caught:
         load_settings(config)
     assert str(caught.value) == f"{config}:1: files: backend s3 needs files.s3.bucket"
+    assert caught.value.said("zh") == f"{config} 第1行，files：backend s3 需要设置 files.s3.bucket"
     monkeypatch.setenv("HUIQI_FILES__S3__BUCKET", "huiqi-files")
     monkeypatch.setenv("HUIQI_FILES__S3__ENDPOINT_URL", "http://127.0.0.1:9000")
     files = load_settings(config).files

@@ -79,7 +79,8 @@ def test_the_record_form_saves_nothing_when_a_file_is_refused(
     files = [("files", ("photo.jpg", sample.HTML, "image/jpeg"))]
     answer = record(clerk, csrf, files)
     assert answer.status_code == 422
-    assert "not a PDF, an image" in answer.text and 'id="error-file"' in answer.text
+    assert "不是 PDF、图片（PNG、JPEG、GIF、WebP）或 Office 文档" in answer.text
+    assert 'id="error-file"' in answer.text and "not a PDF" not in answer.text
     assert (count(engine, Event), count(engine, Attachment)) == (before, 0)
 
 
@@ -95,6 +96,14 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(client_of: Login) ->
         "/units/101/events/new", content=b"x", headers={"content-length": "999999999"}
     )
     assert answer.status_code == 413
+    assert "上传的内容超过每个文件 20,000,000 字节" in answer.text
+    assert "larger than" not in answer.text
+    clerk.cookies.set("huiqi_lang", "en")
+    english = clerk.post(
+        "/units/101/events/new", content=b"x", headers={"content-length": "999999999"}
+    )
+    assert english.status_code == 413
+    assert "the upload is larger than 20,000,000 bytes a file" in english.text
 
 
 def attach_on_page(client: TestClient, csrf: str, event_id: int, name: str, data: bytes):
@@ -199,7 +208,12 @@ def test_the_command_attaches_a_file_in_the_users_units(
     fake.write_bytes(sample.HTML)
     refused = county("events", "attach", "1", str(fake), "--by", "x", env=env, check=False)
     assert refused.returncode == 1
-    assert refused.stderr.strip().endswith("file: not a PDF, an image (PNG, JPEG, GIF, WebP) or "
+    assert refused.stderr.strip() == (
+        f"{fake}，文件：不是 PDF、图片（PNG、JPEG、GIF、WebP）或 Office 文档"
+    )
+    english = county("--lang", "en", "events", "attach", "1", str(fake), "--by", "x", env=env,
+                     check=False)  # fmt: skip
+    assert english.stderr.strip().endswith("file: not a PDF, an image (PNG, JPEG, GIF, WebP) or "
                                            "an Office document")  # fmt: skip
     trail = county("trail", "--format", "csv").stdout
     assert "添加附件" in trail and "会议记录" in trail

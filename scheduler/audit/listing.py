@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.core.compliance import Obligation, Status, UnitFacts
 from scheduler.core.periods import period_of_label
-from scheduler.core.problems import single
+from scheduler.core.problems import Message, single
 from scheduler.core.rules import Rule, RuleBook
 from scheduler.core.summaries import on_time_rate
 from scheduler.store import reviews
@@ -126,8 +126,9 @@ def parse_status(text: str | None) -> Status | None:
     try:
         return Status(text)
     except ValueError:
-        names = ", ".join(status.value for status in Status)
-        raise single(f"unknown status {text!r} (one of {names})", "--status") from None
+        names = [status.value for status in Status]
+        unknown = Message("unknown_status", value=text, shown=repr(text), choices=names)
+        raise single(unknown, "--status") from None
 
 
 def audit_listing(session: Session, book: RuleBook, query: AuditQuery) -> AuditListing:

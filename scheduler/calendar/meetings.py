@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from scheduler.calendar import history
 from scheduler.calendar.attendees import attendees_for, attendees_of
 from scheduler.calendar.ics import Attendee
-from scheduler.core.problems import InputError, Message, Problem, message_of
+from scheduler.core.problems import InputError, Message, Problem, Refused, message_of
 from scheduler.core.records import parse_day, parse_time, split_list
 from scheduler.core.rules import RuleBook
 from scheduler.store import registry
@@ -113,7 +113,7 @@ def parse_moment(text: str, zone: ZoneInfo) -> datetime:
     """A local date and time ``2021-03-12 09:30`` (or ``…T09:30``) in ``zone``."""
     day, _, clock = text.replace("T", " ").partition(" ")
     if not clock.strip():
-        raise ValueError(f"bad date and time {text!r}: expected YYYY-MM-DD HH:MM")
+        raise Refused(Message("bad_moment", value=text, shown=repr(text)))
     hours, minutes = parse_time(clock.strip()).split(":")
     return datetime.combine(parse_day(day), datetime.min.time(), zone).replace(
         hour=int(hours), minute=int(minutes)

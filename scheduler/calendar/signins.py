@@ -72,7 +72,7 @@ def sign(
     if not name or len(name) > NAME_CHARS or CONTROL.search(name):
         raise single(Message("name_length", most=NAME_CHARS), where, field="name")
     if mode not in SIGN_MODES:
-        raise single(f"mode is one of {', '.join(SIGN_MODES)}", where, field="mode")
+        raise single(Message("sign_mode", choices=list(SIGN_MODES)), where, field="mode")
     if meeting.status == "cancelled":
         raise single(Message("meeting_cancelled", id=meeting.id), where, field="ID")
     found = session.scalar(

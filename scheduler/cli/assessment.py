@@ -10,10 +10,10 @@ from pathlib import Path
 import click
 
 from scheduler.assessment import sheets
-from scheduler.cli.kit import App, command, day_option, main, write_atomically
+from scheduler.cli.kit import App, command, day_option, main, say, write_atomically
 from scheduler.cli.textout import render_table
 from scheduler.core.assessment import Scorecard
-from scheduler.core.problems import single
+from scheduler.core.problems import Message, single
 from scheduler.core.words import format_date
 from scheduler.store import reports
 
@@ -52,7 +52,7 @@ def scorecard_command(
     day = as_of or app.today()
     year = year or day.year
     if fmt == "xlsx" and output is None:
-        raise single("an xlsx file needs --output FILE", "scorecard", field="--output")
+        raise single(Message("xlsx_needs_output"), "scorecard", field="--output")
     selection = reports.year_selection(year, day, unit)
     with app.session() as session:
         found = reports.scorecards(session, app.book, selection, kind, fmt == "xlsx" and not kind)
@@ -62,7 +62,7 @@ def scorecard_command(
         click.echo(data, nl=False)
         return
     write_atomically(output, data)
-    click.echo(f"{output}: {sum(len(card.lines) for card in cards)} units")
+    say(app, "scorecard_written", file=output, units=sum(len(card.lines) for card in cards))
 
 
 def _render(cards: list[Scorecard], fmt: str, year: int, day: date, lang: str) -> bytes:

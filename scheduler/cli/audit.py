@@ -16,7 +16,7 @@ from scheduler.audit import bundle
 from scheduler.audit import export as audit_export
 from scheduler.audit import listing as audit
 from scheduler.audit.export import local_time
-from scheduler.cli.kit import DAY, App, command, main, write_atomically
+from scheduler.cli.kit import DAY, App, command, main, say, write_atomically
 from scheduler.core.gcpause import gc_paused
 from scheduler.core.problems import Message, single
 from scheduler.store import trail
@@ -60,11 +60,11 @@ def audit_command(
         documents = bundle.documents_of(session, listing) if fmt in ("zip", "html") else []
     if fmt == "zip":
         count = _write_zip(app, output, listing, lang, documents)
-        click.echo(f"{output}: {len(listing.rows)} obligations, {count} documents")
+        say(app, "audit_zip_written", file=output, obligations=len(listing.rows), documents=count)
         return
     data = render(app, listing, fmt, lang, changes, documents)
     write_atomically(output, data)
-    click.echo(f"{output}: {len(listing.rows)} obligations")
+    say(app, "audit_written", file=output, obligations=len(listing.rows))
 
 
 def _write_zip(

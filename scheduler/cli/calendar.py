@@ -14,7 +14,7 @@ from scheduler.cli.textout import render_table
 from scheduler.core.problems import Message, single
 from scheduler.core.records import split_list
 from scheduler.core.unittree import subtree as units_under
-from scheduler.core.words import word
+from scheduler.core.words import word, words
 from scheduler.store.facts import unit_facts
 from scheduler.store.models import Unit
 from scheduler.store.models_calendar import Meeting, as_utc
@@ -151,12 +151,17 @@ def meetings_list(
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
-    header = ["id", "start", "end", "unit", "title", "kinds", "status", "seq", "invited", "event"]
-    body = [[str(row[key] if row[key] is not None else "") for key in _KEYS] for row in rows]
-    click.echo(render_table(header, body, right=(0, 7, 8, 9)) if rows else "(no meetings)")
+    lang = app.settings.language
+    header = [word(f"cli.meetings_header.{key}", lang) for key in _HEADER]
+    statuses = words(lang, "page.")
+    shown = [{**row, "status": statuses.get(row["status"], row["status"])} for row in rows]
+    body = [[str(row[key] if row[key] is not None else "") for key in _KEYS] for row in shown]
+    no_meetings = word("cli.no_meetings", lang)
+    click.echo(render_table(header, body, right=(0, 7, 8, 9)) if rows else no_meetings)
 
 
 _KEYS = ("id", "start", "end", "unit", "title", "kinds", "status", "sequence", "invited", "event")
+_HEADER = ("id", "start", "end", "unit", "title", "kinds", "status", "seq", "invited", "event")
 
 
 def _row(meeting: Meeting, unit: Unit, app: App) -> dict[str, Any]:
@@ -246,12 +251,13 @@ def feeds_list(app: App) -> None:
     from scheduler.calendar import feeds
 
     zone = app.settings.zone
+    lang = app.settings.language
     with app.session() as session:
         rows = feeds.listing(session)
     body = [
         [
             str(feed.id),
-            feed.scope,
+            word(f"cli.feed_scope.{feed.scope}", lang),
             target,
             f"{feed.hint}…",
             f"{as_utc(feed.created_at).astimezone(zone):%Y-%m-%d %H:%M}",
@@ -259,8 +265,11 @@ def feeds_list(app: App) -> None:
         ]
         for feed, target in rows
     ]
-    header = ["id", "scope", "covers", "token", "created", "revoked"]
-    click.echo(render_table(header, body, right=(0,)) if body else "(no feeds)")
+    header = [word(f"cli.feeds_header.{key}", lang) for key in FEED_COLUMNS]
+    click.echo(render_table(header, body, right=(0,)) if body else word("cli.no_feeds", lang))
+
+
+FEED_COLUMNS = ("id", "scope", "covers", "token", "created", "revoked")
 
 
 @command(feeds_group, "revoke")
@@ -288,7 +297,7 @@ def feeds_export(app: App, token: str, output: Path) -> None:
             raise single(Message("unknown_token"), "feeds export", field="TOKEN")
         body = feeds.render(session, app.book, app.settings, feed, app.now()).encode("utf-8")
     _write(output, body)
-    click.echo(f"{output}: {body.count(b'BEGIN:VEVENT')} events")
+    say(app, "feed_exported", file=output, events=body.count(b"BEGIN:VEVENT"))
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -23,8 +23,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from scheduler.cli import clickwords
 from scheduler.config import ConfigError, Settings, load_settings
-from scheduler.core.problems import InputError, Message, single
+from scheduler.core.problems import InputError, Message, message_of, said, single
 from scheduler.core.records import parse_day, unknown_unit
 from scheduler.core.rules import RuleBook, RulesError
 from scheduler.core.unittree import subtree as units_under
@@ -120,12 +121,12 @@ def run_app(function: Callable[..., Any], config: Path | None, **options: Any) -
             settings = settings.model_copy(update={"language": shared["lang"]})
         language = settings.language
         return function(App(settings, path), **options)
-    except InputError as error:
+    except (InputError, UnusableDatabase, RulesError) as error:
         raise Failure(error.said(language)) from None
-    except (RulesError, ConfigError, UnusableDatabase) as error:
-        raise Failure(str(error)) from None
+    except ConfigError as error:
+        raise Failure(error.said(shared.get("lang") or error.language or language)) from None
     except (OperationalError, ProgrammingError) as error:
-        raise Failure(f"database error: {error.orig}") from None
+        raise Failure(Message("database_error", reason=error.orig).said(language)) from None
 
 
 def config_option(function: F) -> F:
@@ -199,7 +200,7 @@ class DayType(click.ParamType):
         try:
             return parse_day(str(value))
         except ValueError as error:
-            self.fail(str(error), param, ctx)
+            self.fail(said(message_of(error), clickwords.language()), param, ctx)
 
 
 DAY = DayType()
@@ -208,7 +209,18 @@ DAY = DayType()
 CONFIG_HELP = "Configuration file (default: ./config.yaml)."
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Huiqi(click.Group):
+    """The ``huiqi`` group: click's own words (usage errors) in the command line's language."""
+
+    def main(self, args: Any = None, *rest: Any, **options: Any) -> Any:
+        clickwords.begin(args)
+        return super().main(args, *rest, **options)
+
+
+clickwords.install()
+
+
+@click.group(cls=Huiqi, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="huiqi")
 @click.option(
     "--config", type=click.Path(path_type=Path, dir_okay=False), default=None, help=CONFIG_HELP

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
-from scheduler.cli.kit import App, Failure, command, main
+from scheduler.cli.kit import App, Failure, command, main, say
 from scheduler.config import DEFAULT_CONFIG
 from scheduler.core.problems import Message
+from scheduler.core.words import word
 from scheduler.store import backup as backups
 from scheduler.store import dump, schema
 from scheduler.store.database import is_initialised
@@ -22,10 +23,11 @@ FILE = click.Path(path_type=Path, dir_okay=False)
 def backup_command(app: App, file: Path) -> None:
     """Back up the whole database to FILE (SQLite copy or pg_dump), while huiqi runs."""
     result = backups.backup(app.engine, file)
-    click.echo(f"{result.path}: {result.size} bytes, schema {schema.describe(result.revisions)}")
+    revisions = schema.describe(result.revisions)
+    say(app, "backup_written", file=result.path, size=result.size, schema=revisions)
     kept_apart = backups.outside_files(app.settings, app.config_path or DEFAULT_CONFIG)
-    outside = ", ".join(str(path) for path in kept_apart)
-    click.echo(f"not in the backup, keep copies too: {outside} and the secrets' environment file")
+    separator = "、" if app.settings.language == "zh" else ", "
+    say(app, "backup_outside", files=separator.join(str(path) for path in kept_apart))
 
 
 @command(main, "restore")
@@ -34,10 +36,8 @@ def backup_command(app: App, file: Path) -> None:
 def restore_command(app: App, file: Path, force: bool) -> None:
     """Replace the database by the backup FILE (refused over data unless --force)."""
     result = backups.restore(app.new_engine(), file, force)
-    click.echo(
-        f"{result.path}: restored (schema {schema.describe(result.restored)}), "
-        f"database now at {schema.describe(result.migrated_to)}"
-    )
+    restored, now = schema.describe(result.restored), schema.describe(result.migrated_to)
+    say(app, "restored", file=result.path, restored=restored, now=now)
 
 
 @command(main, "export")
@@ -58,7 +58,8 @@ def export_command(app: App, fmt: str, output: Path | None, with_secrets: bool) 
     with partial.open("w", encoding="utf-8") as out:
         summary = dump.export(app.engine, out, with_secrets)
     partial.replace(output)
-    click.echo(f"{output}: {summary}", err=True)
+    exported = word("cli.exported", app.settings.language)
+    click.echo(exported.format(file=output, rows=summary.total, tables=summary.tables), err=True)
 
 
 @command(main, "import-all")
@@ -66,4 +67,4 @@ def export_command(app: App, fmt: str, output: Path | None, with_secrets: bool) 
 def import_all_command(app: App, file: Path) -> None:
     """Load an export into an empty database, all or nothing."""
     summary = dump.import_all(app.new_engine(), file)
-    click.echo(f"{file}: {summary} imported")
+    say(app, "imported_all", file=file, rows=summary.total, tables=summary.tables)

@@ -18,10 +18,11 @@ from scheduler.cli.kit import (
     config_option,
     main,
     run_app,
+    say,
 )
 from scheduler.cli.textout import render_table
 from scheduler.core.problems import Message, single
-from scheduler.core.words import format_date, words
+from scheduler.core.words import format_date, word, words
 
 if TYPE_CHECKING:
     from scheduler.calendar.plans import YearPlan
@@ -106,9 +107,7 @@ def _warn_coverage(app: App, year_plan: YearPlan) -> None:
     _, rule_only = coverage_lines(year_plan.workdays, years)
     for year in rule_only:
         click.echo(
-            f"warning: {year}: workdays rest on the holidays package's statutory holidays only "
-            f"(adjusted working weekends unknown); import the notice: huiqi workdays import",
-            err=True,
+            word("cli.plan_workdays_warning", app.settings.language).format(year=year), err=True
         )
 
 
@@ -173,8 +172,6 @@ def plan_accept(
         delivery = invites.deliver(app.engine, app.book, app.settings, mailer, notices, now)
         sent, failed = len(delivery.sent), len(delivery.failed)
     planned = ", ".join(str(change.meeting.id) for change in changes) or "-"
-    click.echo(
-        f"{len(changes)} meetings planned ({planned}); invites: {sent} sent, {failed} failed"
-    )
+    say(app, "meetings_planned", count=len(changes), ids=planned, sent=sent, failed=failed)
     if failed:
-        raise Failure("some invites failed: retry with huiqi meetings send ID")
+        raise Failure(Message("invites_failed_retry").said(app.settings.language))

@@ -22,7 +22,8 @@ from scheduler.cli.kit import (
 )
 from scheduler.cli.streams import progress_bar
 from scheduler.core.importtemplates import KINDS, ExampleUnit, example_unit, import_template
-from scheduler.core.words import word
+from scheduler.core.problems import Message
+from scheduler.core.words import word, words
 from scheduler.rulefiles import read_rulebook
 from scheduler.store import attachments, obligations, registry, waivers
 from scheduler.store.blobs import blob_store
@@ -39,7 +40,8 @@ def init(app: App) -> None:
     try:
         migrate(engine, app.settings.timezone)
     except CommandError as error:
-        raise Failure(f"the database cannot be migrated: {error}") from None
+        cannot = Message("cannot_migrate", reason=error)
+        raise Failure(cannot.said(app.settings.language)) from None
     say(app, "database_ready", url=engine.url.render_as_string(hide_password=True))
 
 
@@ -67,25 +69,32 @@ def rules() -> None:
 def rules_check(app: App, files: tuple[Path, ...]) -> None:
     """Validate ruleset files (default: the configured ones) and summarise them."""
     book = read_rulebook(list(files) or app.settings.rule_paths, app.settings.term_starts)
-    lines = [
-        f"{len(book.rules)} rules in {', '.join(book.names)}; "
-        f"{len(book.event_kinds)} event kinds, {len(book.roles)} roles, "
-        f"{len(book.unit_kinds)} unit kinds"
-    ]
+    lang = app.settings.language
+    summary = word("cli.rules_summary", lang).format(
+        rules=len(book.rules),
+        names=("、" if lang == "zh" else ", ").join(book.names),
+        event_kinds=len(book.event_kinds),
+        roles=len(book.roles),
+        unit_kinds=len(book.unit_kinds),
+    )
+    lines = [summary]
     for rule in book.rules:
-        lines.append(f"  {rule.id:28} {_cadence_text(rule)}  {rule.title.zh}")
+        lines.append(f"  {rule.id:28} {_cadence_text(rule, lang)}  {rule.title(lang)}")
     click.echo("\n".join(lines))
 
 
-def _cadence_text(rule: Any) -> str:
+def _cadence_text(rule: Any, lang: str) -> str:
+    names = words(lang, "cli.cadence.")
     if rule.is_attend:
-        return "every event"
+        return names["event"]
     if rule.rolling:
-        return f"within {rule.rolling}"
+        duration = rule.rolling
+        shown = str(duration) if lang == "en" else word(f"cli.duration.{duration.unit}", lang)
+        return names["within"].format(duration=shown.format(count=duration.count))
     cadence = rule.cadence
     if hasattr(cadence, "years") and hasattr(cadence, "name"):
-        return f"term {cadence.name} ({cadence.years} years from {cadence.start})"
-    return f"every {cadence.months} month(s)"
+        return names["term"].format(name=cadence.name, years=cadence.years, start=cadence.start)
+    return names["months"].format(months=cadence.months)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -170,7 +170,7 @@ def run(app: App) -> None:
     try:
         daemon.run(app.settings, app.config_path)
     except daemon.DaemonError as error:
-        raise Failure(str(error)) from None
+        raise Failure(error.said(app.settings.language)) from None
 
 
 @command(main, "doctor")

@@ -49,20 +49,20 @@ def status(
                 streams.echo(streams.csv_bytes(_status_csv(shown), encoding="utf-8-sig"))
     else:
         click.echo(_status_table(rows, app.settings.language))
-    for line in _unmeasurable(rows):
+    for line in _unmeasurable(rows, app.settings.language):
         click.echo(line, err=True)
 
 
-def _unmeasurable(rows: list[reports.StatusRow]) -> list[str]:
+def _unmeasurable(rows: list[reports.StatusRow], language: str) -> list[str]:
     """Warnings for obligations whose amount depends on a unit attribute the unit lacks."""
     missing = {
         (row.unit.code, row.rule.id, getattr(row.rule.requirement, "per", None))
         for row in rows
         if row.obligation.required is None
     }
+    said = word("cli.unmeasurable", language)
     return [
-        f"warning: unit {code} has no numeric {attribute!r}: rule {rule} cannot be met "
-        f"(add the column to the units file)"
+        said.format(code=code, attribute=attribute, rule=rule)
         for code, rule, attribute in sorted(missing)
     ]
 

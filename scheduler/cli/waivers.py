@@ -43,7 +43,7 @@ def waive(app: App, unit: str, rule: str, period: str, reason: str, by: str) -> 
     """An admin's direct waiver of one obligation (unit, rule, period): it becomes exempt."""
     with app.session() as session:
         waivers.waive(session, app.book, unit, rule, period, reason, by, app.now())
-    click.echo(f"{unit} {rule} {period}: exempt")
+    say(app, "waived", unit=unit, rule=rule, period=period)
 
 
 @main.group("waivers")

@@ -176,7 +176,12 @@ def tokens_list(app: App, username: str | None) -> None:
         [str(t.id), t.username, t.name, _moment(app, t.created_at), _token_state(app, t)]
         for t in found
     ]
-    click.echo(render_table(["id", "user", "name", "created", "state"], body, right=(0,)))
+    lang = app.settings.language
+    header = [word(f"cli.tokens_header.{key}", lang) for key in TOKEN_COLUMNS]
+    click.echo(render_table(header, body, right=(0,)))
+
+
+TOKEN_COLUMNS = ("id", "user", "name", "created", "state")
 
 
 def _moment(app: App, moment: datetime) -> str:
@@ -185,9 +190,10 @@ def _moment(app: App, moment: datetime) -> str:
 
 
 def _token_state(app: App, token: Any) -> str:
+    lang = app.settings.language
     if token.revoked_at is not None:
-        return f"revoked {_moment(app, token.revoked_at)}"
-    return "active" if token.user_active else "user disabled"
+        return word("cli.token_state.revoked", lang).format(when=_moment(app, token.revoked_at))
+    return word(f"cli.token_state.{'active' if token.user_active else 'user_disabled'}", lang)
 
 
 @command(tokens, "revoke")
@@ -199,4 +205,4 @@ def tokens_revoke(app: App, token_id: int, by: str) -> None:
 
     with app.session() as session:
         label = accounts.revoke_token(session, token_id, app.now(), by)
-    say(app, "token_revoked", label=label)
+    say(app, "token_revoked", label=label.said(app.settings.language))

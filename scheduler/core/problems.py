@@ -98,6 +98,22 @@ class Problem:
         return message.said(language) if isinstance(message, Message) else message
 
 
+def located(language: str, filename: str, line: int | None, label: str | None, what: str) -> str:
+    """One located line of a configuration or ruleset file: ``FILE:LINE: LABEL: what`` (en) or
+    ``FILE 第N行，LABEL：what`` (zh), empty parts left out; ``label`` (a key, a rule) as given."""
+    if language == "en":
+        place = f"{filename}:{line}" if line is not None else filename
+        return "".join(f"{part}: " for part in (place, label) if part) + what
+    place = f"{filename} 第{line}行" if line is not None else filename
+    parts = [part for part in (place, label) if part]
+    return "，".join(parts) + "：" + what if parts else what
+
+
+def said(message: str | Message, language: str) -> str:
+    """A plain text as it is, a `Message` in ``language``."""
+    return message.said(language) if isinstance(message, Message) else message
+
+
 def field_name(field: str, language: str) -> str:
     """A column or option as the reader knows it: ``date`` → 日期 in Chinese; an option
     (``--unit``) or a column without a Chinese name stays as written."""

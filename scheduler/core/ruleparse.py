@@ -9,7 +9,6 @@ deduction-style ``score`` without points or with a floor above them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -25,6 +24,7 @@ from scheduler.core.periods import (
     TermCadence,
     parse_calendar_cadence,
 )
+from scheduler.core.problems import Message
 from scheduler.core.rules import (
     AttendRequirement,
     CountRequirement,
@@ -50,6 +50,7 @@ from scheduler.core.ruleschema import (
     parse_due,
     parse_remind,
 )
+from scheduler.core.validation import validation_message
 from scheduler.core.yamlsource import LineIndex, Path, YamlSourceError, item_key_at, parse_yaml
 
 
@@ -59,7 +60,7 @@ class _Context:
     index: LineIndex
     problems: list[RuleProblem]
 
-    def report(self, path: Path, message: str, rule_id: str | None = None) -> None:
+    def report(self, path: Path, message: str | Message, rule_id: str | None = None) -> None:
         line = self.index.line_of(path)
         self.problems.append(RuleProblem(self.filename, line, rule_id, message))
 
@@ -98,7 +99,7 @@ def _parse_source(
         return None
     context = _Context(filename, index, problems)
     if not isinstance(data, dict):
-        context.report((), "a ruleset must be a mapping with 'ruleset' and 'rules'")
+        context.report((), Message("ruleset_not_mapping"))
         return None
     try:
         spec = RulesetSpec.model_validate(data)
@@ -109,7 +110,7 @@ def _parse_source(
     for position, raw in enumerate(spec.rules):
         rule = _parse_rule(context, spec, position, raw, term_starts)
         if rule and rule.id in seen_ids:
-            context.report(("rules", position, "id"), "duplicate rule id", rule.id)
+            context.report(("rules", position, "id"), Message("duplicate_rule_id"), rule.id)
         elif rule:
             rules.append(rule)
             seen_ids.add(rule.id)
@@ -127,7 +128,7 @@ def _parse_rule(
     rule_id = raw.get("id") if isinstance(raw, dict) else None
     rule_id = str(rule_id) if rule_id is not None else f"#{position + 1}"
     if not isinstance(raw, dict):
-        context.report(path, "a rule must be a mapping", rule_id)
+        context.report(path, Message("rule_not_mapping"), rule_id)
         return None
     try:
         spec = RuleSpec.model_validate(raw)
@@ -146,11 +147,16 @@ def _parse_rule(
 def _check_vocabulary(context: _Context, ruleset: RulesetSpec, spec: RuleSpec, path: Path) -> None:
     def check(value: str, known: Iterable[str], what: str, where: Path) -> None:
         if value not in known:
-            choices = ", ".join(sorted(known))
-            context.report((*path, *where), f"unknown {what} {value!r} (known: {choices})", spec.id)
+            unknown = Message(
+                "unknown_vocabulary",
+                what=Message(f"vocabulary.{what}"),
+                value=value,
+                choices=sorted(known),
+            )
+            context.report((*path, *where), unknown, spec.id)
 
     for position, kind in enumerate(spec.applies_to):
-        check(kind, ruleset.unit_kinds, "unit kind", ("applies_to", position))
+        check(kind, ruleset.unit_kinds, "unit_kind", ("applies_to", position))
     requirement = spec.require
     kind = (
         requirement.count
@@ -159,7 +165,7 @@ def _check_vocabulary(context: _Context, ruleset: RulesetSpec, spec: RuleSpec, p
         if isinstance(requirement, SumSpec)
         else requirement.attend
     )
-    check(kind, ruleset.event_kinds, "event kind", ("require",))
+    check(kind, ruleset.event_kinds, "event_kind", ("require",))
     if isinstance(requirement, AttendSpec):
         check(requirement.role, ruleset.roles, "role", ("require", "role"))
     for key in ("responsible", "notify"):
@@ -175,13 +181,10 @@ def _check_score(context: _Context, spec: RuleSpec, path: Path) -> None:
     if spec.score is None:
         return
     if spec.points <= 0:
-        context.report((*path, "score"), "a rule scored by deduction needs 'points'", spec.id)
+        context.report((*path, "score"), Message("deduction_needs_points"), spec.id)
     elif spec.score.floor > spec.points:
-        context.report(
-            (*path, "score", "floor"),
-            f"score.floor {spec.score.floor} is above the rule's points {spec.points}",
-            spec.id,
-        )
+        above = Message("floor_above_points", floor=spec.score.floor, points=spec.points)
+        context.report((*path, "score", "floor"), above, spec.id)
 
 
 def _cadence(
@@ -193,16 +196,12 @@ def _cadence(
 ) -> CalendarCadence | TermCadence | None:
     attend = isinstance(spec.require, AttendSpec)
     if spec.every and spec.within:
-        context.report((*path, "within"), "'every' and 'within' exclude each other", spec.id)
+        context.report((*path, "within"), Message("every_and_within"), spec.id)
     elif attend and (spec.every or spec.within):
         key = "every" if spec.every else "within"
-        context.report(
-            (*path, key), "an attend rule has one obligation per event: no " + key, spec.id
-        )
+        context.report((*path, key), Message("attend_no_cadence", name=key), spec.id)
     elif not attend and not (spec.every or spec.within):
-        context.report(
-            path, "a rule needs 'every' (calendar periods) or 'within' (rolling)", spec.id
-        )
+        context.report(path, Message("needs_cadence"), spec.id)
     if not spec.every or attend:
         return None
     words = spec.every.split()
@@ -210,13 +209,14 @@ def _cadence(
         name = " ".join(words[1:])
         term = ruleset.terms.get(name)
         if term is None:
-            context.report((*path, "every"), f"term {name!r} is not declared in 'terms'", spec.id)
+            context.report((*path, "every"), Message("term_not_declared", name=name), spec.id)
             return None
         return TermCadence(name, term_starts.get(name, term.start), term.years)
     try:
         return parse_calendar_cadence(spec.every)
-    except ValueError as error:
-        context.report((*path, "every"), str(error), spec.id)
+    except ValueError:
+        bad = Message("bad_cadence", value=spec.every, shown=repr(spec.every))
+        context.report((*path, "every"), bad, spec.id)
         return None
 
 
@@ -304,14 +304,15 @@ def _report_validation(
         reported.add(location)
         path: Path = (*base, *location)
         key = location[-1] if location else None
+        message: Message
         if item["type"] == "extra_forbidden":
-            message = f"unknown key {key!r}"
+            message = Message("unknown_key", value=key)
         elif item["type"] == "missing":
-            message = f"missing key {key!r}"
+            message = Message("missing_key", value=key)
             path = path[:-1]
         else:
             field = ".".join(str(part) for part in location)
-            message = f"{field}: {_clean_message(item['msg'])}"
+            message = Message("key_said", name=field, message=validation_message(item))
         context.report(path, message, rule_id)
 
 
@@ -327,8 +328,3 @@ def _clean_location(location: tuple[Any, ...]) -> Path:
     if parts and parts[-1] in ("decimal", "int", "str", "float"):
         parts.pop()
     return tuple("from" if part == "from_" else part for part in parts)
-
-
-def _clean_message(message: str) -> str:
-    """Pydantic's message without its prefix and without the names of our schema classes."""
-    return re.sub(r" or instance of \w+Spec\b", "", message.removeprefix("Value error, "))

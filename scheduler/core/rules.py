@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from scheduler.core.periods import CalendarCadence, Duration, TermCadence
+from scheduler.core.problems import Message, located, said
 
 # ----------------------------------------------------------------------------------------------
 # The domain: what the engine reads.
@@ -167,16 +168,21 @@ class RuleBook:
 
 @dataclass(frozen=True)
 class RuleProblem:
-    """One validation problem, located."""
+    """One validation problem, located: ``FILE:LINE: rule ID: what`` in English (``str``),
+    ``FILE 第N行，规则 ID：what`` in Chinese (`said`)."""
 
     filename: str
     line: int
     rule_id: str | None
-    message: str
+    message: str | Message
 
     def __str__(self) -> str:
-        where = f"rule {self.rule_id}: " if self.rule_id else ""
-        return f"{self.filename}:{self.line}: {where}{self.message}"
+        return self.said("en")
+
+    def said(self, language: str) -> str:
+        rule = Message("rule_named", id=self.rule_id).said(language) if self.rule_id else None
+        what = said(self.message, language)
+        return located(language, self.filename, self.line, rule, what)
 
 
 class RulesError(ValueError):
@@ -185,3 +191,7 @@ class RulesError(ValueError):
     def __init__(self, problems: Sequence[RuleProblem]) -> None:
         super().__init__("\n".join(str(problem) for problem in problems))
         self.problems = tuple(problems)
+
+    def said(self, language: str) -> str:
+        """Every problem, one per line, in ``language``."""
+        return "\n".join(problem.said(language) for problem in self.problems)

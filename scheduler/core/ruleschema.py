@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 from scheduler.core.periods import Duration
+from scheduler.core.problems import Message, Refused
 from scheduler.core.rules import RemindStage
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -47,7 +48,7 @@ class EscalateSpec(_Strict):
     @field_validator("after")
     @classmethod
     def _duration(cls, value: str) -> str:
-        Duration.parse(value)
+        duration(value)
         return value
 
 
@@ -70,7 +71,7 @@ class SumSpec(_Strict):
     @classmethod
     def _positive(cls, value: Decimal | PerSpec) -> Decimal | PerSpec:
         if isinstance(value, Decimal) and value <= 0:
-            raise ValueError("at_least must be greater than 0")
+            raise Refused(Message("at_least_positive"))
         return value
 
 
@@ -138,14 +139,14 @@ class RuleSpec(_Strict):
     @classmethod
     def _id(cls, value: str) -> str:
         if not _ID.match(value):
-            raise ValueError("rule id must be lower-case letters, digits, '-' or '_'")
+            raise Refused(Message("rule_id_format"))
         return value
 
     @field_validator("within", "grace")
     @classmethod
     def _duration(cls, value: str | None) -> str | None:
         if value is not None:
-            Duration.parse(value)
+            duration(value)
         return value
 
     @field_validator("due")
@@ -180,12 +181,20 @@ def parse_due(value: str) -> Duration | None:
     if text == "period end":
         return None
     if not text.startswith("+"):
-        raise ValueError(f"bad due {value!r}: expected 'period end' or '+N days' after it")
-    return Duration.parse(text[1:])
+        raise Refused(Message("bad_due", value=value, shown=repr(value)))
+    return duration(text[1:])
 
 
 def parse_remind(value: str) -> RemindStage:
     match = _REMIND.match(str(value))
     if not match:
-        raise ValueError(f"bad reminder {value!r}: expected 'N days before' or 'on due'")
-    return RemindStage(Duration.parse(match.group(1)) if match.group(1) else None)
+        raise Refused(Message("bad_reminder", value=value, shown=repr(value)))
+    return RemindStage(duration(match.group(1)) if match.group(1) else None)
+
+
+def duration(text: str) -> Duration:
+    """`Duration.parse`, refused in the catalogue's words."""
+    try:
+        return Duration.parse(text)
+    except ValueError:
+        raise Refused(Message("bad_duration", value=text, shown=repr(text))) from None

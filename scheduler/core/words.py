@@ -13,8 +13,6 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-from scheduler.core.compliance import Status
-
 LOCALE = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "huiqi"
 LANGUAGES = ("zh", "en")
@@ -67,8 +65,10 @@ def word(key: str, language: str = "zh") -> str:
     return Words(language)[key]
 
 
-def status_name(status: Status, language: str = "zh") -> str:
-    return Words(language)[f"status.{Status(status).value}"]
+def status_name(status: str, language: str = "zh") -> str:
+    """The name of a `Status` (a ``str``: the words import nothing of the engine, whose rules'
+    problems are said in them)."""
+    return Words(language)[f"status.{status}"]
 
 
 def format_date(day: date, language: str = "zh") -> str:

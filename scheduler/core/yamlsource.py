@@ -13,13 +13,15 @@ from typing import Any
 
 import yaml
 
+from scheduler.core.problems import Message
+
 Path = tuple[str | int, ...]
 
 
 class YamlSourceError(ValueError):
-    """Malformed YAML, with the line it was found on."""
+    """Malformed YAML, with the line it was found on (``str``: ``FILE:LINE: what``)."""
 
-    def __init__(self, filename: str, line: int, message: str) -> None:
+    def __init__(self, filename: str, line: int, message: Message) -> None:
         super().__init__(f"{filename}:{line}: {message}")
         self.filename, self.line, self.message = filename, line, message
 
@@ -47,7 +49,7 @@ def parse_yaml(text: str, filename: str) -> tuple[Any, LineIndex]:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else 1
         problem = getattr(error, "problem", None) or str(error)
-        raise YamlSourceError(filename, line, f"malformed YAML: {problem}") from None
+        raise YamlSourceError(filename, line, Message("malformed_yaml", reason=problem)) from None
     index = LineIndex()
     if node is None:
         return None, index
@@ -65,7 +67,8 @@ def _build(
             key = constructor.construct_object(key_node, deep=True)
             if key in result:
                 line = key_node.start_mark.line + 1
-                raise YamlSourceError(filename, line, f"duplicate key {key!r}")
+                twice = Message("duplicate_key", value=key, shown=repr(key))
+                raise YamlSourceError(filename, line, twice)
             child = (*path, key)
             index.lines[child] = key_node.start_mark.line + 1
             result[key] = _build(value_node, child, index, constructor, filename)

@@ -23,7 +23,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.core.problems import single
+from scheduler.core.problems import Message, single
 from scheduler.core.records import EVENT_COLUMNS, PEOPLE_COLUMNS, UNIT_COLUMNS, Table
 from scheduler.core.rules import RuleBook
 from scheduler.core.words import words
@@ -95,7 +95,8 @@ class Demo:
                     writer.writeheader()
                     writer.writerows(row for _, row in table.rows)
             except OSError as error:
-                raise single(f"cannot write: {error.strerror}", str(path)) from None
+                unwritten = Message("cannot_write", reason=error.strerror)
+                raise single(unwritten, str(path)) from None
             paths.append(path)
         return paths
 
@@ -137,9 +138,10 @@ def generate(
 ) -> Demo:
     """The demo: units, people, and the events of ``year`` dated up to ``as_of``."""
     if as_of < date(year, 1, 1):
-        raise single(f"{as_of} is before the demo year {year}", "huiqi demo", field="as-of")
+        early = Message("demo_before_year", as_of=as_of, year=year)
+        raise single(early, "huiqi demo", field="as-of")
     if min(shape.counties, shape.townships - shape.counties + 1) < 1:
-        raise single("a demo needs at least one county and one township per county", "huiqi demo")
+        raise single(Message("demo_shape"), "huiqi demo")
     rng = random.Random(seed)
     places = demo_tree.places(rng, shape)
     people = demo_tree.people(rng, places, year, as_of)
@@ -224,14 +226,14 @@ class Loaded:
 def check_vocabulary(book: RuleBook) -> None:
     """Refuse rulesets that lack the unit kinds, roles or event kinds the demo records."""
     for what, needed, known in (
-        ("unit kinds", KINDS, book.unit_kinds),
+        ("unit_kinds", KINDS, book.unit_kinds),
         ("roles", ROLES, book.roles),
-        ("event kinds", EVENT_KINDS, book.event_kinds),
+        ("event_kinds", EVENT_KINDS, book.event_kinds),
     ):
         missing = [name for name in needed if name not in known]
         if missing:
-            message = f"the loaded rulesets lack the {what} {', '.join(missing)} the demo uses"
-            raise single(f"{message} (load rules/xihe-fulian.yaml)", "huiqi demo")
+            words = Message(f"demo_words.{what}")
+            raise single(Message("demo_vocabulary", what=words, missing=missing), "huiqi demo")
 
 
 def load_demo(session: Session, book: RuleBook, demo: Demo, now: datetime) -> Loaded:
@@ -247,9 +249,12 @@ def load_demo(session: Session, book: RuleBook, demo: Demo, now: datetime) -> Lo
         return Loaded(demo, already=True)
     if notes:
         other = next((note for note in notes if str(note).startswith(NOTE_MARK)), None)
-        held = f"another demo ({other})" if other else f"{len(notes)} units"
-        message = f"the database already holds {held}; the demo loads only into an empty one"
-        raise single(f"{message} (set HUIQI_DATABASE_URL to a new database)", "huiqi demo")
+        held = (
+            Message("demo_held_other", other=other)
+            if other
+            else Message("demo_held_units", count=len(notes))
+        )
+        raise single(Message("demo_not_empty", held=held), "huiqi demo")
     units, people, events = demo.tables()
     registry.import_units(session, book, units, ACTOR, now)
     assigned = registry.import_people(session, book, people, ACTOR, now)

@@ -36,6 +36,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 
 from scheduler import logs
 from scheduler.config import ConfigError, Settings, load_settings
+from scheduler.core.problems import Message
 from scheduler.core.workdays import coverage_lines
 from scheduler.reminders.dispatch import dispatch
 from scheduler.reminders.sweep import sweep
@@ -226,7 +227,7 @@ class Daemon:
     def run(self) -> None:
         """Lead (or wait to), then run the jobs until SIGTERM/SIGINT."""
         if not is_initialised(self.engine):
-            raise DaemonError("the database is not initialised: run 'huiqi init' first")
+            raise DaemonError(Message("not_initialised"))
         leadership = leadership_for(self.engine)
         self._handle_signals()
         try:
@@ -257,10 +258,7 @@ class Daemon:
             self._end_interrupted()
             return True
         if isinstance(leadership, FileLeadership):
-            raise DaemonError(
-                f"another 'huiqi run' is already running on {self.engine.url.database}: "
-                "SQLite allows one daemon (use PostgreSQL for several)"
-            )
+            raise DaemonError(Message("daemon_running", database=self.engine.url.database))
         log.info("another daemon leads: waiting to take over")
         while not self.stopping.wait(self.settings.reminders.leader_poll_seconds):
             if leadership.acquire():

@@ -242,8 +242,9 @@ def list_tokens(session: Session, username: str | None = None) -> list[TokenInfo
     ]
 
 
-def revoke_token(session: Session, token_id: int, now: datetime, actor: str) -> str:
-    """Revoke one API token: the next request that shows it is refused. Returns its label."""
+def revoke_token(session: Session, token_id: int, now: datetime, actor: str) -> Message:
+    """Revoke one API token: the next request that shows it is refused. Returns its label
+    (``token 3 sync of liu``; English in the trail)."""
     found = session.execute(
         select(ApiToken, User).join(User).where(ApiToken.id == token_id)
     ).first()
@@ -254,6 +255,13 @@ def revoke_token(session: Session, token_id: int, now: datetime, actor: str) -> 
         revoked = Message("token_revoked", id=token_id)
         raise single(revoked, "tokens revoke", field="id")
     token.revoked_at = now
-    label = f"token {token_id} {token.name} of {user.username}".replace("  ", " ")
-    trail.record(session, actor, "token.revoke", label, now, user.unit_id)
+    label = token_label(token_id, token.name, user.username)
+    trail.record(session, actor, "token.revoke", str(label), now, user.unit_id)
     return label
+
+
+def token_label(token_id: int, name: str, username: str) -> Message:
+    """``token 3 sync of liu`` (``token 3 of liu`` without a name) in any language."""
+    if name:
+        return Message("token_label", id=token_id, name=name, user=username)
+    return Message("token_label_unnamed", id=token_id, user=username)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.config import FileSettings
 from scheduler.core.access import Principal, can_change, can_read, lineage
-from scheduler.core.problems import single
+from scheduler.core.problems import Message, single
 from scheduler.store import trail
 from scheduler.store.blobs import BlobStore
 from scheduler.store.filetypes import FileType, identify, stored_name
@@ -55,7 +55,7 @@ def attach(
     may change everything) must be allowed to change the event's unit."""
     event = _current(session, event_id, where)
     if user is not None and not can_change(user, _lineage(session, event.unit_id)):
-        raise single(f"event {event_id} is outside your units", where)
+        raise single(Message("event_outside_scope", id=event_id), where)
     found = check(upload, limits, where)
     digest = store.put(upload.data)
     thumbnail = _thumbnail(store, upload.data, limits) if found.image else None
@@ -81,22 +81,22 @@ def attach(
 def check(upload: Upload, limits: FileSettings, where: str) -> FileType:
     """The upload's type, or `InputError`: its document type, size and content."""
     if upload.kind not in KINDS:
-        raise single(
-            f"unknown document type {upload.kind!r} (one of {', '.join(KINDS)})",
-            where,
-            field="type",
+        unknown = Message(
+            "unknown_document_type", value=upload.kind, shown=repr(upload.kind), choices=KINDS
         )
+        raise single(unknown, where, field="type")
     if not upload.data:
-        raise single("the file is empty", where, field="file")
+        raise single(Message("file_empty"), where, field="file")
     if len(upload.data) > limits.max_bytes:
-        raise single(f"the file is larger than {limits.max_bytes:,} bytes", where, field="file")
+        larger = Message("attachment_too_large", limit=f"{limits.max_bytes:,}")
+        raise single(larger, where, field="file")
     return identify(upload.data, upload.filename, limits.max_pixels, where)
 
 
 def _current(session: Session, event_id: int, where: str) -> Event:
     event = session.get(Event, event_id)
     if event is None or event.superseded_by is not None or event.voided_at is not None:
-        raise single(f"no current event {event_id}", where)
+        raise single(Message("no_current_event", id=event_id), where)
     return event
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from scheduler.config import Settings
-from scheduler.core.problems import single
+from scheduler.core.problems import Message, single
 from scheduler.store import pgtools, schema
 from scheduler.store.database import is_initialised, migrate
 
@@ -57,7 +57,7 @@ def partial_of(target: Path) -> Path:
 def backup(engine: Engine, target: Path) -> BackupResult:
     """Write a consistent backup of ``engine``'s database to ``target`` (replaced atomically)."""
     if not is_initialised(engine):
-        raise single("the database is not initialised: nothing to back up", str(target))
+        raise single(Message("backup_uninitialised"), str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = partial_of(target)
     partial.unlink(missing_ok=True)
@@ -84,7 +84,7 @@ def _sqlite_backup(engine: Engine, partial: Path) -> None:
             copy.execute("PRAGMA journal_mode=DELETE")  # a self-contained file, no -wal
             verdict = copy.execute("PRAGMA quick_check").fetchone()[0]
     if verdict != "ok":
-        raise single(f"the copy failed its check: {verdict}", str(partial))
+        raise single(Message("backup_check_failed", verdict=verdict), str(partial))
 
 
 def _durable(path: Path) -> None:
@@ -110,12 +110,12 @@ def backend_of(path: Path) -> str:
         with path.open("rb") as handle:
             head = handle.read(16)
     except OSError as error:
-        raise single(f"cannot read the backup: {error.strerror}", str(path)) from None
+        raise single(Message("backup_cannot_read", reason=error.strerror), str(path)) from None
     if head == SQLITE_MAGIC:
         return "sqlite"
     if head.startswith(pgtools.DUMP_MAGIC):
         return "postgresql"
-    raise single("not a huiqi backup (neither a SQLite file nor a pg_dump archive)", str(path))
+    raise single(Message("not_a_backup"), str(path))
 
 
 def read_revisions(path: Path) -> tuple[str, ...]:
@@ -127,10 +127,10 @@ def read_revisions(path: Path) -> tuple[str, ...]:
         with closing(sqlite3.connect(uri, uri=True)) as copy:
             verdict = copy.execute("PRAGMA quick_check").fetchone()[0]
             if verdict != "ok":
-                raise single(f"the backup is damaged: {verdict}", str(path))
+                raise single(Message("backup_damaged", verdict=verdict), str(path))
             rows = copy.execute(f"SELECT version_num FROM {schema.VERSION_TABLE}").fetchall()
     except sqlite3.DatabaseError as error:
-        raise single(f"the backup is unreadable: {error}", str(path)) from None
+        raise single(Message("backup_unreadable", reason=str(error)), str(path)) from None
     return tuple(sorted(row[0] for row in rows))
 
 
@@ -142,16 +142,13 @@ def restore(engine: Engine, source: Path, force: bool = False) -> RestoreResult:
     """Replace the database with the backup ``source``; see the module's docstring."""
     backend = backend_of(source)
     if backend != engine.dialect.name:
-        raise single(
-            f"a {backend} backup cannot be restored into {engine.dialect.name}: "
-            "use 'huiqi export' and 'huiqi import-all' to move between databases",
-            str(source),
-        )
+        other = Message("backup_other_backend", backend=backend, target=engine.dialect.name)
+        raise single(other, str(source))
     restored = read_revisions(source)
     _check_revisions(source, restored)
     filled = [] if force else schema.filled_tables(engine)
     if filled:
-        raise single(f"{schema.holds_data(filled)}: restore --force replaces it", str(source))
+        raise single(Message("restore_holds_data", data=schema.holds_data(filled)), str(source))
     if backend == "sqlite":
         _sqlite_restore(engine, source)
     else:
@@ -164,14 +161,15 @@ def restore(engine: Engine, source: Path, force: bool = False) -> RestoreResult:
 
 def _check_revisions(source: Path, found: tuple[str, ...]) -> None:
     if not found:
-        raise single("the backup has no schema revision: not a huiqi database", str(source))
+        raise single(Message("backup_no_revision"), str(source))
     strange = schema.unknown(found)
     if strange:
-        raise single(
-            f"schema revision {schema.describe(strange)} is newer than this huiqi "
-            f"(newest {schema.describe(schema.code_heads())}): upgrade huiqi first",
-            str(source),
+        newer = Message(
+            "backup_newer",
+            revisions=schema.describe(strange),
+            newest=schema.describe(schema.code_heads()),
         )
+        raise single(newer, str(source))
 
 
 def _sqlite_restore(engine: Engine, source: Path) -> None:

@@ -17,6 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.core.problems import Message
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -69,7 +71,7 @@ def migrate(engine: Engine, timezone: str = "Asia/Shanghai") -> None:
     from alembic import command
 
     state = schema_state(engine)
-    if state.newer:
+    if state.newer and state.problem:
         raise UnusableDatabase(state.problem)
 
     config = alembic_config(engine)
@@ -79,11 +81,19 @@ def migrate(engine: Engine, timezone: str = "Asia/Shanghai") -> None:
         command.upgrade(config, "heads")
 
 
-NOT_INITIALISED = "the database is not initialised: run 'huiqi init' first"
+NOT_INITIALISED = Message("not_initialised")
 
 
 class UnusableDatabase(ValueError):
-    """The database cannot be used as it is; the message is one line saying what to do."""
+    """The database cannot be used as it is: one line saying what to do, English by ``str``,
+    in any language by `said`."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+    def said(self, language: str) -> str:
+        return self.message.said(language)
 
 
 def open_existing(url: str) -> Engine:
@@ -106,17 +116,15 @@ class SchemaState:
     known: frozenset[str]
 
     @property
-    def problem(self) -> str | None:
+    def problem(self) -> Message | None:
         """None when the schema is this huiqi's; otherwise what to do, in one line."""
         if not self.revisions:
             return NOT_INITIALISED
-        listed = ", ".join(sorted(self.revisions))
+        listed = sorted(self.revisions)
         if not self.revisions <= self.known:
-            return f"the database was written by a newer huiqi (revision {listed}); upgrade huiqi"
+            return Message("database_newer", revisions=listed)
         if self.revisions != self.heads:
-            return (
-                f"the database has an older schema (revision {listed}): run huiqi init to migrate"
-            )
+            return Message("database_older", revisions=listed)
         return None
 
     @property
@@ -177,8 +185,8 @@ def schema_state(engine: Engine) -> SchemaState:
         raise
     except DatabaseError as error:
         if engine.dialect.name == "sqlite":
-            raise UnusableDatabase(f"{engine.url.database}: not a SQLite database") from None
-        raise UnusableDatabase(f"the database cannot be read: {error.orig}") from None
+            raise UnusableDatabase(Message("not_sqlite", file=engine.url.database)) from None
+        raise UnusableDatabase(Message("database_unreadable", reason=error.orig)) from None
 
 
 def check_schema(engine: Engine) -> None:

@@ -51,7 +51,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from scheduler.core.problems import single
+from scheduler.core.problems import Message, single
 from scheduler.store import schema
 from scheduler.store.database import migrate
 
@@ -69,9 +69,13 @@ class DumpSummary:
     def total(self) -> int:
         return sum(self.rows.values())
 
+    @property
+    def tables(self) -> int:
+        """The tables with a row."""
+        return sum(1 for count in self.rows.values() if count)
+
     def __str__(self) -> str:
-        tables = sum(1 for count in self.rows.values() if count)
-        return f"{self.total} rows in {tables} tables"
+        return f"{self.total} rows in {self.tables} tables"
 
 
 def _line(value: Any) -> str:
@@ -230,7 +234,8 @@ class _Loader:
             run()
         except IntegrityError as error:
             first = str(error.orig).strip().splitlines()[0]
-            raise single(f"{table.name}: refused by the database: {first}", self.filename) from None
+            refused = Message("dump_row_refused", table=table.name, reason=first)
+            raise single(refused, self.filename) from None
 
 
 def _later_links(table: Table, seen: list[str], tables: dict[str, Table]) -> list[tuple[str, bool]]:
@@ -256,16 +261,16 @@ def import_all(engine: Engine, source: Path) -> DumpSummary:
     with engine.connect() as connection, connection.begin():
         filled = schema.filled_tables(connection)
         if filled:
-            refusal = f"{schema.holds_data(filled)}: import-all loads only into an empty one"
+            refusal = Message("import_all_holds_data", data=schema.holds_data(filled))
             raise single(refusal, name)
         loader = _Loader(connection, name, tables)
         try:
             with source.open(encoding="utf-8") as lines:
                 _load_lines(loader, lines)
         except OSError as error:
-            raise single(f"cannot read: {error.strerror}", name) from None
+            raise single(Message("cannot_read", reason=error.strerror), name) from None
         except UnicodeDecodeError:
-            raise single("not UTF-8 text", name) from None
+            raise single(Message("not_utf8"), name) from None
         loader.link()
         if connection.dialect.name == "postgresql":
             _reset_sequences(connection, tables.values())
@@ -284,53 +289,48 @@ def _load_lines(loader: _Loader, lines: IO[str]) -> None:
         else:
             table, row = _row(item, loader, number)
             loader.add(table, row)
-    raise single(f"truncated: no end line after line {number}", loader.filename)
+    raise single(Message("export_truncated", number=number), loader.filename)
 
 
 def _parse(raw: str, filename: str, number: int) -> dict[str, Any]:
     try:
         item = json.loads(raw)
     except json.JSONDecodeError as error:
-        raise single(f"not JSON: {error.msg}", filename, number) from None
+        raise single(Message("not_json", reason=error.msg), filename, number) from None
     if not isinstance(item, dict):
-        raise single("not a JSON object", filename, number)
+        raise single(Message("not_json_object"), filename, number)
     return item
 
 
 def _check_header(item: dict[str, Any], filename: str) -> None:
     if item.get("huiqi") != "export":
-        raise single("not a huiqi export (no header line)", filename, 1)
+        raise single(Message("not_an_export"), filename, 1)
     if item.get("format") != FORMAT:
-        raise single(
-            f"export format {item.get('format')!r}, this huiqi reads {FORMAT}", filename, 1
-        )
+        found = repr(item.get("format"))
+        raise single(Message("export_format", found=found, expected=FORMAT), filename, 1)
     strange = schema.unknown(tuple(item.get("revisions") or ()))
     if strange:
-        raise single(
-            f"schema revision {schema.describe(strange)} is newer than this huiqi: "
-            "upgrade huiqi first",
-            filename,
-            1,
-        )
+        raise single(Message("export_newer", revisions=schema.describe(strange)), filename, 1)
 
 
 def _check_end(item: dict[str, Any], summary: DumpSummary, filename: str, number: int) -> None:
     expected = (item.get("end") or {}).get("rows")
     if expected != summary.total:
-        raise single(
-            f"the end line counts {expected} rows, the file holds {summary.total}", filename, number
-        )
+        counts = Message("export_end_count", expected=expected, total=summary.total)
+        raise single(counts, filename, number)
 
 
 def _row(item: dict[str, Any], loader: _Loader, number: int) -> tuple[Table, dict[str, Any]]:
     name, cells = item.get("table"), item.get("row")
     table = loader.tables.get(str(name))
     if table is None or not isinstance(cells, dict):
-        raise single(f"unknown table {name!r}", loader.filename, number, "table")
+        unknown = Message("unknown_table", name=name, shown=repr(name))
+        raise single(unknown, loader.filename, number, "table")
     row = {}
     for key, value in cells.items():
         if key not in table.columns:
-            raise single(f"unknown column {key!r}", loader.filename, number, f"{table.name}")
+            unknown = Message("unknown_column", name=key)
+            raise single(unknown, loader.filename, number, f"{table.name}")
         row[key] = _decode(table.columns[key], value, loader.filename, number)
     return table, row
 
@@ -345,9 +345,8 @@ def _decode(column: Column[Any], value: Any, filename: str, number: int) -> Any:
     except (TypeError, ValueError, InvalidOperation):
         where = f"{column.table.name}.{column.name}"
         shown = json.dumps(value, ensure_ascii=False)[:60]
-        raise single(
-            f"not a valid {type(kind).__name__.lower()}: {shown}", filename, number, where
-        ) from None
+        invalid = Message("not_a_valid_value", kind=type(kind).__name__.lower(), value=shown)
+        raise single(invalid, filename, number, where) from None
 
 
 def _convert(kind: Any, value: Any) -> Any:

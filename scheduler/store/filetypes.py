@@ -17,7 +17,7 @@ from pathlib import PurePath
 
 from PIL import Image, UnidentifiedImageError
 
-from scheduler.core.problems import InputError, single
+from scheduler.core.problems import InputError, Message, single
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 IMAGE_MAGIC = (
@@ -54,7 +54,7 @@ OLE_SUFFIXES = {
     ".ppt": "application/vnd.ms-powerpoint",
     ".dps": "application/vnd.ms-powerpoint",
 }
-NOT_ACCEPTED = "not a PDF, an image (PNG, JPEG, GIF, WebP) or an Office document"
+NOT_ACCEPTED = Message("file_not_accepted")
 
 
 @dataclass(frozen=True)
@@ -101,16 +101,19 @@ def _image(data: bytes, max_pixels: int, where: str) -> FileType:
                 if kind not in IMAGES:
                     raise single(NOT_ACCEPTED, where, field="file")
                 if width * height > max_pixels:
-                    raise single(
-                        f"the image has {width}x{height} pixels, more than {max_pixels:,}",
-                        where,
-                        field="file",
+                    pixels = Message(
+                        "image_too_many_pixels",
+                        width=width,
+                        height=height,
+                        limit=f"{max_pixels:,}",
                     )
+                    raise single(pixels, where, field="file")
                 image.verify()
     except InputError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Warning):
-        raise single(f"a damaged image: {NOT_ACCEPTED}", where, field="file") from None
+        damaged = Message("damaged_image", reason=NOT_ACCEPTED)
+        raise single(damaged, where, field="file") from None
     media_type, suffix = IMAGES[kind]
     return FileType(media_type, suffix, True, width, height)
 
@@ -121,14 +124,15 @@ def _office(data: bytes, where: str) -> FileType:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise single(f"a damaged ZIP file: {NOT_ACCEPTED}", where, field="file") from None
+        damaged = Message("damaged_zip_file", reason=NOT_ACCEPTED)
+        raise single(damaged, where, field="file") from None
     if "[Content_Types].xml" in names:
         if any(name.lower().endswith("vbaproject.bin") for name in names):
-            raise single("an Office document with macros is not accepted", where, field="file")
+            raise single(Message("office_macros"), where, field="file")
         for part, (media_type, suffix) in OOXML.items():
             if part in names:
                 return FileType(media_type, suffix)
-    raise single(f"a ZIP archive: {NOT_ACCEPTED}", where, field="file")
+    raise single(Message("zip_archive", reason=NOT_ACCEPTED), where, field="file")
 
 
 def stored_name(filename: str, found: FileType, fallback: str = "file") -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 from psycopg.conninfo import make_conninfo
 from sqlalchemy import Engine, inspect, text
 
-from scheduler.core.problems import single
+from scheduler.core.problems import Message, single
 from scheduler.store import schema
 
 DUMP_MAGIC = b"PGDMP"
@@ -31,11 +31,7 @@ def tool(name: str) -> str:
     """The path of a PostgreSQL client tool, or one line saying how to get it."""
     found = shutil.which(name)
     if found is None:
-        raise single(
-            "not installed: install the PostgreSQL client tools "
-            "(Debian: apt-get install postgresql-client)",
-            name,
-        )
+        raise single(Message("pg_tools_missing"), name)
     return found
 
 
@@ -55,7 +51,7 @@ def current_schema(engine: Engine) -> str:
     with engine.connect() as connection:
         name = connection.execute(text("SELECT current_schema()")).scalar()
     if not name:
-        raise single("the database's search_path names no existing schema", "database")
+        raise single(Message("pg_no_schema"), "database")
     return str(name)
 
 
@@ -63,7 +59,7 @@ def _run(command: list[str], environment: dict[str, str], where: str) -> str:
     result = subprocess.run(command, env=environment, capture_output=True, text=True)
     if result.returncode != 0:
         lines = (result.stderr or result.stdout).strip().splitlines() or ["failed"]
-        raise single(f"{Path(command[0]).name}: {lines[0]}", where)
+        raise single(Message("tool_failed", tool=Path(command[0]).name, reason=lines[0]), where)
     return result.stdout
 
 
@@ -95,7 +91,7 @@ def dump_revisions(path: Path) -> tuple[str, ...]:
 def _archive_schema(listing: str, path: Path) -> str:
     schemas = {match.group(1) for match in map(_TOC_TABLE.match, listing.splitlines()) if match}
     if len(schemas) != 1:
-        raise single("the archive holds no single schema of tables", str(path))
+        raise single(Message("archive_no_schema"), str(path))
     return schemas.pop()
 
 
@@ -106,7 +102,8 @@ def restore(engine: Engine, path: Path) -> None:
     target = current_schema(engine)
     source = _archive_schema(listing, path)
     if source != target:
-        raise single(f"the backup is of schema {source!r}, the database uses {target!r}", str(path))
+        other = Message("archive_other_schema", source=source, target=target)
+        raise single(other, str(path))
     kept = [line for line in listing.splitlines() if not _TOC_SCHEMA.match(line)]
     with tempfile.NamedTemporaryFile("w", suffix=".list", delete=False) as chosen:
         chosen.write("\n".join(kept) + "\n")
@@ -170,4 +167,4 @@ def _load(
         if script is None or script.returncode != 0 or code != 0:
             errors.seek(0)
             lines = errors.read().decode("utf-8", "replace").strip().splitlines() or ["failed"]
-            raise single(f"restore failed, the database is unchanged: {lines[-1]}", str(path))
+            raise single(Message("pg_restore_failed", reason=lines[-1]), str(path))

@@ -13,6 +13,7 @@ from functools import cache
 
 from sqlalchemy import Connection, Engine, Table, func, inspect, select, text
 
+from scheduler.core.problems import Message
 from scheduler.store import database
 from scheduler.store.models import Base
 
@@ -90,7 +91,6 @@ def filled_tables(bind: Engine | Connection) -> list[str]:
     ]
 
 
-def holds_data(filled: list[str]) -> str:
+def holds_data(filled: list[str]) -> Message:
     """``the database holds data (units, events, …)``: the start of a refusal."""
-    shown = ", ".join(filled[:4]) + (", …" if len(filled) > 4 else "")
-    return f"the database holds data ({shown})"
+    return Message("holds_data", tables=[*filled[:4], *(["…"] if len(filled) > 4 else [])])

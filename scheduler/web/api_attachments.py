@@ -86,7 +86,7 @@ async def attach(request: Request, event_id: Id, who: CallerDep) -> AttachmentOu
         unit_in_scope(session, user, unit.code, change=True)
     refused = body_refusal(request, limits)
     if refused:
-        raise HTTPException(refused[0], refused[1])
+        raise HTTPException(refused[0], str(refused[1]))
     form = await request.form(max_files=1, max_fields=4)
     try:
         files = await posted_files(form, limits, {"file": "type"})

@@ -49,14 +49,14 @@ SAFE_HEADERS = {
 }
 
 
-def body_refusal(request: Request, limits: FileSettings) -> tuple[int, str] | None:
+def body_refusal(request: Request, limits: FileSettings) -> tuple[int, Message] | None:
     """(411, why) without a Content-Length, (413, why) when the body exceeds what
     ``limits`` allow; None when the form may be parsed."""
     declared = request.headers.get("content-length", "")
     if not declared.isdigit():
-        return 411, "the upload must state its length (Content-Length)"
+        return 411, Message("upload_needs_length")
     if int(declared) > limits.max_files * limits.max_bytes + FORM_OVERHEAD:
-        return 413, f"the upload is larger than {limits.max_bytes:,} bytes a file"
+        return 413, Message("upload_body_too_large", limit=f"{limits.max_bytes:,}")
     return None
 
 
@@ -74,7 +74,7 @@ async def posted_files(
             data = await upload.read(limits.max_bytes + 1)
             found.append(attachments.Upload(upload.filename, data, kind or "other"))
     if len(found) > limits.max_files:
-        raise single(f"at most {limits.max_files} files at once", "upload", field="file")
+        raise single(Message("too_many_files", most=limits.max_files), "upload", field="file")
     return found
 
 
@@ -145,7 +145,7 @@ async def attach(request: Request, visit: VisitDep, event_id: int) -> Response:
     back = f"/units/{code}#event-{event_id}"
     refused = body_refusal(request, limits)
     if refused:
-        return _problem(request, visit, refused[1], back, refused[0])
+        return _problem(request, visit, refused[1].said(visit.lang), back, refused[0])
     form = await checked_form(request, visit)
     try:
         files = await posted_files(form, limits, {"files": "attachment_type", "photo": "=photo"})

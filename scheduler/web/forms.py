@@ -127,7 +127,7 @@ async def record_event(request: Request, visit: VisitDep, code: str) -> Response
             visit.context,
             "message.html",
             status_code=refused[0],
-            heading=refused[1],
+            heading=refused[1].said(visit.lang),
             back=f"/units/{code}/events/new",
         )
     form = await checked_form(request, visit)

@@ -34,6 +34,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler.config import ConfigError
+from scheduler.core.problems import Message
 from scheduler.store import jobs, reports
 from scheduler.store.database import transaction
 from scheduler.store.models_calendar import as_utc
@@ -94,7 +95,7 @@ def metrics_token() -> str | None:
     """The scrape token from the environment; a short one stops the app at start-up."""
     token = os.environ.get(TOKEN_VARIABLE) or None
     if token is not None and len(token) < MIN_TOKEN:
-        raise ConfigError(f"{TOKEN_VARIABLE}: at least {MIN_TOKEN} characters")
+        raise ConfigError(Message("at_least_characters", least=MIN_TOKEN), TOKEN_VARIABLE)
     return token
 
 

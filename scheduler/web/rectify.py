@@ -113,7 +113,7 @@ async def answer(request: Request, visit: VisitDep, item_id: int) -> Response:
     back = f"/units/{code}#rectify-{item_id}"
     refused = body_refusal(request, limits)
     if refused:
-        return _message(request, visit, refused[1], back, refused[0])
+        return _message(request, visit, refused[1].said(visit.lang), back, refused[0])
     form = await checked_form(request, visit)
     note = str(form.get("note", "")).strip()
     try:
