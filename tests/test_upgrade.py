@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from scheduler.core.rules import RuleBook
 from scheduler.demo import county as demo
 from scheduler.rulefiles import read_rulebook
-from scheduler.store import registry, reports, schema, waivers
+from scheduler.store import obligations, registry, reports, schema, waivers
 from scheduler.store.database import alembic_config, migrate, transaction
 from scheduler.tables import read_table
 from tests.conftest import BUNDLED_RULES, SHARED, huiqi_executable
@@ -98,6 +98,8 @@ def test_a_first_release_database_with_the_demo_upgrades_to_the_newest_schema(
         migrate(old)
         with old.connect() as connection:
             assert schema.revisions(connection) == schema.code_heads()
+        with transaction(old) as session:  # as the daemon's sweep or `obligations refresh`
+            obligations.settle(session, book, LOADED.date())
         with engine.begin() as connection:  # events written before 0014 keep no digest
             connection.execute(text("UPDATE events SET digest = NULL"))
         assert exported(old, with_secrets=True) == exported(engine, with_secrets=True)
