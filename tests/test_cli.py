@@ -494,6 +494,8 @@ def test_no_command_works_on_a_database_a_newer_huiqi_wrote(
         result = county("--lang", "en", *command, check=False)
         assert (result.returncode, result.stderr, result.stdout) == (1, NEWER + "\n", ""), command
     doctor = county("doctor", check=False)
+    assert doctor.returncode == 1 and "✗ 数据库：" in doctor.stdout and NEWER_ZH in doctor.stdout
+    doctor = county("--lang", "en", "doctor", check=False)
     assert doctor.returncode == 1 and NEWER in doctor.stdout
 
 

@@ -60,11 +60,20 @@ def test_doctor_says_what_is_wrong_and_exits_1(county: Engine, huiqi: HuiqiRunne
     result = huiqi("doctor", env=env, check=False)
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("✓ rules: 12 rules in xihe-fulian")
+    assert lines[0] == "✓ 规则：xihe-fulian 中共 12 条规则"
+    assert lines[1].startswith("✓ 数据库：sqlite:///")
+    assert lines[2].startswith(f"✗ 邮件：SMTP 127.0.0.1:{port}：")
+    assert "Connection refused" in lines[2]  # the operating system's words
+    assert "✓ 人员：每位职务人员都有邮箱地址" in lines
+    assert "✓ 时钟：SQLite：数据库与本机共用时钟" in lines
+    english = huiqi("--lang", "en", "doctor", env=env, check=False)
+    assert english.returncode == 1
+    lines = english.stdout.splitlines()
+    assert lines[0] == "✓ rules: 12 rules in xihe-fulian"
     assert lines[1].startswith("✓ database: sqlite:///")
     assert lines[2].startswith(f"✗ mail: SMTP 127.0.0.1:{port}: ")
-    assert "Connection refused" in lines[2]
-    assert any(line.startswith("✓ people: ") for line in lines)
+    assert "✓ people: every role holder has a mail address" in lines
+    assert "✓ clock: SQLite: the database shares this machine's clock" in lines
 
 
 def test_the_daemon_refuses_an_uninitialised_database(huiqi: HuiqiRunner) -> None:
@@ -81,10 +90,15 @@ def test_remind_refuses_to_start_without_the_secret_key_and_links_revoke_works(
     env = {"HUIQI_MAIL__FOLDER": str(tmp_path / "mail"), "HUIQI_SECRET_KEY": ""}
     refused = huiqi("remind", "--as-of", "2026-10-16", env=env, check=False)
     assert refused.returncode == 1
-    assert "HUIQI_SECRET_KEY is not set" in refused.stderr
+    assert refused.stderr.startswith("未设置 HUIQI_SECRET_KEY（或不足 16 个字符）：")
+    english = huiqi("--lang", "en", "remind", "--as-of", "2026-10-16", env=env, check=False)
+    assert english.stderr.startswith("HUIQI_SECRET_KEY is not set (or shorter than 16 characters)")
     assert huiqi("outbox").stdout.strip() == "（发件箱中没有符合条件的提醒）"  # nothing written
-    doctor = huiqi("doctor", env=env, check=False).stdout
-    assert "✗ links: HUIQI_SECRET_KEY is not set" in doctor
+    doctor = huiqi("doctor", env=env, check=False)
+    assert doctor.returncode == 1
+    assert "✗ 登记链接：未设置 HUIQI_SECRET_KEY（或不足 16 个字符）：" in doctor.stdout
+    doctor = huiqi("--lang", "en", "doctor", env=env, check=False)
+    assert "✗ links: HUIQI_SECRET_KEY is not set (or shorter than 16 characters)" in doctor.stdout
     env.pop("HUIQI_SECRET_KEY")
     huiqi("remind", "--as-of", "2026-10-16", env=env)
     assert record_link(mail_to(tmp_path / "mail", "chen@example.org")).startswith("/r/")

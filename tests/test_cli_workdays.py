@@ -129,6 +129,13 @@ def test_a_bad_notice_exits_1_with_one_line_and_keeps_the_earlier_one(
 
 def test_doctor_says_where_the_years_come_from(county: Engine, huiqi: HuiqiRunner) -> None:
     lines = huiqi("doctor", check=False).stdout.splitlines()
+    assert (
+        "! 工作日：2026年：chinese-calendar 的官方日历表；2027年：仅 holidays 包的法定节假日"
+        "（调休上班日未知）；请导入国务院2027年的节假日安排（huiqi workdays import）" in lines
+    )
+    lines = huiqi("--lang", "en", "doctor", check=False).stdout.splitlines()
     workdays = next(line for line in lines if " workdays: " in line)
     assert workdays.startswith("! workdays: 2026: chinese-calendar's official table; 2027: ")
-    assert "import the State Council's arrangement for 2027" in workdays
+    assert workdays.endswith(
+        "; import the State Council's arrangement for 2027 (huiqi workdays import)"
+    )

@@ -125,17 +125,50 @@ def test_serve_warns_when_base_url_does_not_match_its_address(
     assert (base_url_mismatch(base_url, host, port) is not None) == warned
 
 
+def test_the_base_url_warnings_are_said_in_both_languages() -> None:
+    from scheduler.cli.web import base_url_mismatch
+
+    elsewhere = base_url_mismatch("http://127.0.0.1:8000", "10.0.0.5", 8000)
+    assert elsewhere is not None
+    assert elsewhere.said("zh") == "web.base_url http://127.0.0.1:8000 指向本机，而不是 10.0.0.5"
+    assert (
+        str(elsewhere)
+        == "web.base_url http://127.0.0.1:8000 points at this machine, not at 10.0.0.5"
+    )
+    bad = base_url_mismatch("http://127.0.0.1:port", "127.0.0.1", 8000)
+    assert bad is not None and bad.said("zh") == "web.base_url http://127.0.0.1:port 的端口无效"
+    assert str(bad) == "web.base_url http://127.0.0.1:port has no valid port"
+
+
+SERVE_SAYS = {
+    "zh": (
+        "huiqi 正在 http://127.0.0.1:0 上服务，1 个工作进程（base_url http://127.0.0.1:8000）",
+        "注意：web.base_url http://127.0.0.1:8000 的端口是 8000，服务器在 0 端口："
+        "链接（订阅、邮件）会指向别处；请设置 web.base_url（HUIQI_WEB__BASE_URL）",
+    ),
+    "en": (
+        "huiqi serving on http://127.0.0.1:0 with 1 worker(s) (base_url http://127.0.0.1:8000)",
+        "warning: web.base_url http://127.0.0.1:8000 is on port 8000, the server on 0: links "
+        "(feeds, mails) point elsewhere; set web.base_url (HUIQI_WEB__BASE_URL)",
+    ),
+}
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_serve_prints_the_warning_on_stderr(county: object, database_url: str) -> None:
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_serve_says_where_it_listens_and_warns_on_stderr(
+    county: object, database_url: str, language: str
+) -> None:
     environment = {**os.environ, "HUIQI_DATABASE_URL": database_url}
     environment["HUIQI_RULES"] = str(ROOT / "rules" / "xihe-fulian.yaml")
-    server = subprocess.Popen([str(ROOT / ".venv/bin/huiqi"), "serve", "--port", "0"],
+    command = [str(ROOT / ".venv/bin/huiqi"), "--lang", language, "serve", "--port", "0"]
+    server = subprocess.Popen(command,
                               cwd=ROOT, env=environment, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
-        assert server.stderr is not None
-        line = server.stderr.readline()
+        assert server.stdout is not None and server.stderr is not None
+        started, warning = server.stdout.readline(), server.stderr.readline()
     finally:
         server.terminate()
         server.wait(timeout=30)
-    assert line.startswith("warning: web.base_url http://127.0.0.1:8000 is on port 8000, ")
+    assert (started.rstrip("\n"), warning.rstrip("\n")) == SERVE_SAYS[language]

@@ -48,7 +48,7 @@ def served(engine: Engine, book: RuleBook, tmp_path: Path) -> Iterator[tuple[htt
     finally:
         client.close()
         server.kill()
-    assert "with 2 worker(s)" in server.output
+    assert "，2 个工作进程（" in server.output  # the start-up line, in the configured language
 
 
 def _answers(client: httpx.Client) -> bool:

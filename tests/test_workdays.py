@@ -12,6 +12,7 @@ from scheduler.core.workdays import (
     Notice,
     Source,
     Workdays,
+    coverage,
     coverage_lines,
     covers,
     uncovered_years,
@@ -113,6 +114,12 @@ def test_coverage_lines_say_where_each_year_comes_from() -> None:
     assert lines[1] == "2027: the imported notice (2027年节假日安排)"
     assert lines[2].startswith("2028: the holidays package")
     assert rule_only == [2028]
+    said, _ = coverage(Workdays.of(notices=[NOTICE_2027]), [2026, 2027, 2028])
+    assert [line.said("zh") for line in said] == [
+        "2026年：chinese-calendar 的官方日历表",
+        "2027年：已导入的国务院通知《2027年节假日安排》",
+        "2028年：仅 holidays 包的法定节假日（调休上班日未知）",
+    ]
 
 
 def test_overrides_fill_in_an_uncovered_year() -> None:

@@ -262,4 +262,4 @@ def require_secret(app: App) -> None:
     try:
         links.secret_key()
     except links.SecretMissing as error:
-        raise Failure(str(error)) from None
+        raise Failure(error.message.said(app.settings.language)) from None

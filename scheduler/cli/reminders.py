@@ -184,6 +184,6 @@ def doctor_command(app: App, address: str | None) -> None:
     if address:
         findings.append(doctor_operations.send_test(app.settings, address, now))
     for finding in findings:
-        click.echo(str(finding))
+        click.echo(finding.said(app.settings.language))
     if any(not finding.ok for finding in findings):
         raise SystemExit(1)

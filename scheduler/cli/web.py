@@ -35,13 +35,12 @@ def serve(app: App, host: str, port: int, workers: int, access_log: bool) -> Non
         raise Failure(Message("not_initialised").said(app.settings.language))
     require_secret(app)
     logs.configure(app.settings.log.format, app.settings.log.level)
-    click.echo(
-        f"huiqi serving on http://{host}:{port} with {workers} worker(s) "
-        f"(base_url {app.settings.web.base_url})"
-    )
-    mismatch = base_url_mismatch(app.settings.web.base_url, host, port)
+    base_url = app.settings.web.base_url
+    say(app, "serving", host=host, port=port, workers=workers, base_url=base_url)
+    mismatch = base_url_mismatch(base_url, host, port)
     if mismatch:
-        click.echo(f"warning: {mismatch}", err=True)
+        lang = app.settings.language
+        click.echo(word("cli.serve_warning", lang).format(what=mismatch.said(lang)), err=True)
     level = app.settings.log.level if access_log else "warning"
     options: dict[str, Any] = {"host": host, "port": port, "access_log": access_log,
                                "log_config": None, "log_level": level}  # fmt: skip
@@ -55,7 +54,7 @@ def serve(app: App, host: str, port: int, workers: int, access_log: bool) -> Non
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
-def base_url_mismatch(base_url: str, host: str, port: int) -> str | None:
+def base_url_mismatch(base_url: str, host: str, port: int) -> Message | None:
     """Why links built on ``web.base_url`` would not reach a server on ``host:port``, or None.
     A base URL on another port, or on loopback while the server listens elsewhere (or the
     other way round), hands out links to a different address; a public name in front of a
@@ -64,16 +63,13 @@ def base_url_mismatch(base_url: str, host: str, port: int) -> str | None:
     try:
         url_port = url.port or (443 if url.scheme == "https" else 80)
     except ValueError:
-        return f"web.base_url {base_url} has no valid port"
+        return Message("base_url_bad_port", url=base_url)
     name = (url.hostname or "").lower()
     local = name in LOOPBACK
     if local and host not in LOOPBACK | {"0.0.0.0", "::"}:
-        return f"web.base_url {base_url} points at this machine, not at {host}"
+        return Message("base_url_elsewhere", url=base_url, host=host)
     if (local or url.port is not None) and url_port != port:
-        return (
-            f"web.base_url {base_url} is on port {url_port}, the server on {port}: links "
-            f"(feeds, mails) point elsewhere; set web.base_url (HUIQI_WEB__BASE_URL)"
-        )
+        return Message("base_url_other_port", url=base_url, url_port=url_port, port=port)
     return None
 
 

@@ -28,6 +28,8 @@ from functools import lru_cache
 
 import chinese_calendar
 
+from scheduler.core.problems import Message
+
 _LONGEST_BREAK = 60  # no run of days off is this long; a guard against bad overrides
 
 
@@ -168,25 +170,27 @@ def statutory_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("CN", years=year))
 
 
-SOURCE_TEXT = {
-    Source.NOTICE: "the imported notice",
-    Source.OFFICIAL: "chinese-calendar's official table",
-    Source.RULES: "the holidays package's statutory holidays only (adjusted working weekends "
-    "unknown)",
-}
-
-
-def coverage_lines(workdays: Workdays, years: Iterable[int]) -> tuple[list[str], list[int]]:
-    """One line per year saying where its workdays come from, and the years resting on the
-    ``holidays`` package's rules alone (whose notice should be imported)."""
+def coverage(workdays: Workdays, years: Iterable[int]) -> tuple[list[Message], list[int]]:
+    """One line per year saying where its workdays come from (the imported notice, named;
+    chinese-calendar's table; the ``holidays`` package's rules alone), and the years resting on
+    those rules alone (whose notice should be imported)."""
     years = sorted(set(years))
     lines = []
     for year in years:
         notice = workdays.notice_of(year)
-        source = workdays.year_source(year)
-        detail = f"{SOURCE_TEXT[source]} ({notice.title})" if notice else SOURCE_TEXT[source]
-        lines.append(f"{year}: {detail}")
+        source = Message(f"year_source.{workdays.year_source(year)}")
+        if notice:
+            lines.append(Message("year_source_line_notice", year=year, source=source,
+                                 title=notice.title))  # fmt: skip
+        else:
+            lines.append(Message("year_source_line", year=year, source=source))
     return lines, workdays.rule_only_years(years)
+
+
+def coverage_lines(workdays: Workdays, years: Iterable[int]) -> tuple[list[str], list[int]]:
+    """`coverage` in English (the logs)."""
+    lines, rule_only = coverage(workdays, years)
+    return [str(line) for line in lines], rule_only
 
 
 def uncovered_years(years: Iterable[int]) -> list[int]:

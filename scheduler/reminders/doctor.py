@@ -5,6 +5,9 @@ the SMTP server answering and accepting the login), the group-chat robots' envir
 variables, role holders without a mail address, and where this year's and the next year's
 workdays come from (an imported notice, chinese-calendar's table, or the holidays package's
 rules alone, which is a warning).
+
+A finding's text is said in the reader's language (`Finding.said`); ``str()`` is its English
+line, as before.
 """
 
 from __future__ import annotations
@@ -14,13 +17,16 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Literal, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from scheduler.config import Settings
-from scheduler.core.workdays import Workdays, coverage_lines
+from scheduler.core.problems import Message
+from scheduler.core.rules import RulesError
+from scheduler.core.words import words
+from scheduler.core.workdays import Workdays, coverage
 from scheduler.rulefiles import read_rulebook
 from scheduler.store import links
 from scheduler.store.database import (
@@ -36,66 +42,101 @@ from scheduler.transports.base import TransportError
 from scheduler.transports.mail import PASSWORD_VARIABLE, SmtpMailer
 
 Level = Literal["ok", "warning", "error"]
+MARKS = {"ok": "✓", "warning": "!", "error": "✗"}
+_SEPARATOR = {"zh": "；", "en": "; "}
+
+
+class Sayable(Protocol):
+    """Words that can be said in a language (a `Message`, a ruleset's problem)."""
+
+    def said(self, language: str) -> str: ...
+
+
+Text = str | Sayable  # a plain text (another program's words) is said as it is
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One check's verdict."""
+    """One check's verdict: ``message`` is its text, or several parts said one after the
+    other (``; `` in English, ``；`` in Chinese)."""
 
     level: Level
     topic: str
-    detail: str
+    message: Text | tuple[Text, ...]
 
     @property
     def ok(self) -> bool:
         return self.level != "error"
 
+    @property
+    def detail(self) -> str:
+        """The text in English."""
+        return self.what("en")
+
+    def what(self, language: str) -> str:
+        """The text in ``language``."""
+        lang = "en" if language == "en" else "zh"
+        parts = self.message if isinstance(self.message, tuple) else (self.message,)
+        return _SEPARATOR[lang].join(_said(part, lang) for part in parts)
+
+    def said(self, language: str) -> str:
+        """``✓ topic: text`` (en) or ``✓ 主题：text`` (zh); a topic without Chinese words
+        keeps its name."""
+        lang = "en" if language == "en" else "zh"
+        name = words(lang, "cli.doctor_topic.").get(self.topic, self.topic)
+        colon = ": " if lang == "en" else "："
+        return f"{MARKS[self.level]} {name}{colon}{self.what(lang)}"
+
     def __str__(self) -> str:
-        mark = {"ok": "✓", "warning": "!", "error": "✗"}[self.level]
-        return f"{mark} {self.topic}: {self.detail}"
+        return self.said("en")
+
+
+def _said(part: Text, language: str) -> str:
+    return part if isinstance(part, str) else part.said(language)
 
 
 def examine(settings: Settings, today: date) -> list[Finding]:
     """Every check, in order; none raises."""
-    checks: list[Callable[[], Finding]] = [
-        lambda: _rules(settings),
-        lambda: _database(settings),
-        lambda: _mail(settings),
-        lambda: _workdays(settings, today),
+    checks: list[tuple[str, Callable[[], Finding]]] = [
+        ("rules", lambda: _rules(settings)),
+        ("database", lambda: _database(settings)),
+        ("mail", lambda: _mail(settings)),
+        ("workdays", lambda: _workdays(settings, today)),
     ]
-    findings = [_guarded(check) for check in checks]
+    findings = [_guarded(topic, check) for topic, check in checks]
     findings.extend(_chats(settings))
     findings.append(_links(settings))
     if findings[1].level == "ok":
-        findings.append(_guarded(lambda: _addresses(settings)))
+        findings.append(_guarded("people", lambda: _addresses(settings)))
     return findings
 
 
 def _links(settings: Settings) -> Finding:
     """Record links need the server secret."""
     if not settings.reminders.links:
-        return Finding("ok", "links", "record links in reminders are off")
+        return Finding("ok", "links", Message("doctor.links_off"))
     try:
         links.secret_key()
     except links.SecretMissing as error:
-        return Finding("error", "links", str(error))
-    days = settings.reminders.link_days
-    return Finding("ok", "links", f"record links on, signed with HUIQI_SECRET_KEY, {days} days")
+        return Finding("error", "links", error.message)
+    return Finding("ok", "links", Message("doctor.links_on", days=settings.reminders.link_days))
 
 
-def _guarded(check: Callable[[], Finding]) -> Finding:
+def _guarded(topic: str, check: Callable[[], Finding]) -> Finding:
     try:
         return check()
     except Exception as error:  # a check that crashes is a finding, not a traceback
-        return Finding("error", check.__name__, f"{type(error).__name__}: {error}")
+        return Finding("error", topic, f"{type(error).__name__}: {error}")
 
 
 def _rules(settings: Settings) -> Finding:
     try:
         book = read_rulebook(settings.rule_paths, settings.term_starts, settings.review.mode)
+    except RulesError as error:
+        return Finding("error", "rules", error.problems[0])
     except (ValueError, OSError) as error:
         return Finding("error", "rules", str(error).splitlines()[0])
-    return Finding("ok", "rules", f"{len(book.rules)} rules in {', '.join(book.names)}")
+    return Finding("ok", "rules", Message("doctor.rules", count=len(book.rules), names=book.names))
 
 
 def _database(settings: Settings) -> Finding:
@@ -103,16 +144,20 @@ def _database(settings: Settings) -> Finding:
     try:
         engine = open_existing(settings.resolved_database_url)
     except UnusableDatabase as error:
-        return Finding("error", "database", str(error))
+        return Finding("error", "database", error.message)
     shown = engine.url.render_as_string(hide_password=True)
     try:
-        problem = schema_state(engine).problem
-    except (UnusableDatabase, OperationalError) as error:
-        return Finding("error", "database", f"{shown}: {getattr(error, 'orig', error)}")
+        problem: Text | None = schema_state(engine).problem
+    except UnusableDatabase as error:
+        problem = error.message
+    except OperationalError as error:
+        problem = str(error.orig)
     finally:
         engine.dispose()
     if problem:
-        return Finding("error", "database", f"{shown}: {problem}")
+        return Finding(
+            "error", "database", Message("doctor.database_at", url=shown, problem=problem)
+        )
     return Finding("ok", "database", shown)
 
 
@@ -125,31 +170,32 @@ def _mail(settings: Settings) -> Finding:
             probe.write_bytes(b"")
             probe.unlink()
         except OSError as error:
-            return Finding("error", "mail", f"folder {folder} is not writable: {error}")
-        return Finding("ok", "mail", f"folder transport: mails are written to {folder}")
+            unwritable = Message("doctor.folder_unwritable", folder=folder, reason=error)
+            return Finding("error", "mail", unwritable)
+        return Finding("ok", "mail", Message("doctor.folder_transport", folder=folder))
     return _smtp(settings)
 
 
 def _smtp(settings: Settings) -> Finding:
-    where = f"SMTP {settings.mail.host}:{settings.mail.port} ({settings.mail.security})"
-    mailer = SmtpMailer(settings.mail, os.environ.get(PASSWORD_VARIABLE))
+    mail = settings.mail
+    mailer = SmtpMailer(mail, os.environ.get(PASSWORD_VARIABLE))
     try:
         client = mailer.connect()
     except TransportError as error:
-        return Finding("error", "mail", error.reason)
+        return Finding("error", "mail", error.message)
     client.close()
-    login = f", logged in as {settings.mail.user}" if settings.mail.user else ""
-    return Finding("ok", "mail", f"{where} answers{login}")
+    where = {"host": mail.host, "port": mail.port, "security": mail.security}
+    if mail.user:
+        return Finding("ok", "mail", Message("doctor.smtp_logged_in", user=mail.user, **where))
+    return Finding("ok", "mail", Message("doctor.smtp_answers", **where))
 
 
 def _workdays(settings: Settings, today: date) -> Finding:
-    lines, rule_only = coverage_lines(_deployment_workdays(settings), [today.year, today.year + 1])
-    detail = "; ".join(lines)
+    lines, rule_only = coverage(_deployment_workdays(settings), [today.year, today.year + 1])
     if rule_only:
-        years = ", ".join(map(str, rule_only))
-        advice = f"import the State Council's arrangement for {years} (huiqi workdays import)"
-        return Finding("warning", "workdays", f"{detail}; {advice}")
-    return Finding("ok", "workdays", detail)
+        advice = Message("doctor.import_arrangement", years=rule_only)
+        return Finding("warning", "workdays", (*lines, advice))
+    return Finding("ok", "workdays", tuple(lines))
 
 
 def _deployment_workdays(settings: Settings) -> Workdays:
@@ -171,10 +217,11 @@ def _chats(settings: Settings) -> list[Finding]:
         names = [chat.url_env, *([chat.secret_env] if chat.secret_env else [])]
         unset = [name for name in names if not os.environ.get(name)]
         if unset:
-            detail = f"unit {chat.unit} ({chat.kind}): {', '.join(unset)} not set"
+            detail = Message("doctor.chat_unset", unit=chat.unit, kind=chat.kind, names=unset)
             findings.append(Finding("error", "chat", detail))
         else:
-            findings.append(Finding("ok", "chat", f"unit {chat.unit} ({chat.kind}) configured"))
+            configured = Message("doctor.chat_configured", unit=chat.unit, kind=chat.kind)
+            findings.append(Finding("ok", "chat", configured))
     return findings
 
 
@@ -190,6 +237,5 @@ def _addresses(settings: Settings) -> Finding:
     finally:
         engine.dispose()
     if count:
-        detail = f"{count} role holders have no mail address: their reminders are undeliverable"
-        return Finding("warning", "people", detail)
-    return Finding("ok", "people", "every role holder has a mail address")
+        return Finding("warning", "people", Message("doctor.no_addresses", count=count))
+    return Finding("ok", "people", Message("doctor.addresses"))

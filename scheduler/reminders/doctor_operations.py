@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from scheduler.config import Settings
+from scheduler.core.problems import Message
 from scheduler.reminders.doctor import Finding
 from scheduler.store import daily_backup, jobs, schema
 from scheduler.store.database import UnusableDatabase, open_existing, transaction
@@ -35,7 +36,7 @@ def examine(settings: Settings, now: datetime) -> list[Finding]:
     try:
         engine = open_existing(settings.resolved_database_url)
     except UnusableDatabase as error:
-        return [Finding("error", "schema", str(error))]
+        return [Finding("error", "schema", error.message)]
     try:
         findings = [
             _guarded("schema", _schema, engine),
@@ -61,36 +62,34 @@ def _schema(engine: Engine) -> Finding:
     heads = schema.code_heads()
     shown = schema.describe(found)
     if not found:
-        return Finding("error", "schema", "no revision: run 'huiqi init'")
+        return Finding("error", "schema", Message("doctor.no_revision"))
     if schema.unknown(found):
-        return Finding("error", "schema", f"revision {shown} is newer than this huiqi: upgrade it")
+        return Finding("error", "schema", Message("doctor.revision_newer", revision=shown))
     if found != heads:
-        detail = f"revision {shown}, this huiqi has {schema.describe(heads)}: run 'huiqi init'"
-        return Finding("error", "schema", detail)
-    return Finding("ok", "schema", f"revision {shown} (the newest)")
+        older = Message("doctor.revision_older", revision=shown, heads=schema.describe(heads))
+        return Finding("error", "schema", older)
+    return Finding("ok", "schema", Message("doctor.revision_newest", revision=shown))
 
 
 def _backups(engine: Engine, settings: Settings, now: datetime) -> Finding:
     folder = daily_backup.folder_of(settings)
     if folder is None:
-        return Finding("warning", "backup", "backup.folder is not set: no daily backup")
+        return Finding("warning", "backup", Message("doctor.backup_off"))
     with transaction(engine) as session:
         last = jobs.latest(session, daily_backup.JOB)
     if last is not None and last.status == FAILED:
-        return Finding("error", "backup", f"the backup of {last.day} failed: {last.detail}")
+        failed = Message("doctor.backup_failed", day=last.day, reason=last.detail)
+        return Finding("error", "backup", failed)
     found = daily_backup.daily_backups(folder) if folder.is_dir() else []
     if not found:
-        return Finding(
-            "warning", "backup", f"no daily backup in {folder} yet ('huiqi run' makes them)"
-        )
+        return Finding("warning", "backup", Message("doctor.no_backup", folder=folder))
     path = found[-1][1]
     age = now - datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    detail = f"newest {path} ({path.stat().st_size} bytes), {len(found)} kept"
+    newest = Message("doctor.backup_newest", path=path, size=path.stat().st_size, count=len(found))
     if age > BACKUP_AGE:
-        return Finding(
-            "warning", "backup", f"{detail}: {age.days} days old, is 'huiqi run' running?"
-        )
-    return Finding("ok", "backup", detail)
+        old = Message("doctor.backup_old", backup=newest, days=age.days)
+        return Finding("warning", "backup", old)
+    return Finding("ok", "backup", newest)
 
 
 def _folders(settings: Settings, engine: Engine) -> list[Path]:
@@ -115,25 +114,28 @@ def _existing(folder: Path) -> Path:
 
 def _disk(folder: Path) -> Finding:
     usage = shutil.disk_usage(_existing(folder))
-    detail = f"{folder}: {usage.free / 2**30:.1f} GiB free of {usage.total / 2**30:.1f} GiB"
+    free, total = f"{usage.free / 2**30:.1f}", f"{usage.total / 2**30:.1f}"
+    detail = Message("doctor.disk", folder=folder, free=free, total=total)
     if usage.free < MIN_FREE:
         return Finding("error", "disk", detail)
     if usage.free < usage.total * LOW_SHARE:
-        return Finding("warning", "disk", f"{detail} (under {LOW_SHARE:.0%})")
+        low = Message("doctor.disk_low", disk=detail, share=f"{LOW_SHARE:.0%}")
+        return Finding("warning", "disk", low)
     return Finding("ok", "disk", detail)
 
 
 def _clock(engine: Engine, now: datetime) -> Finding:
     if engine.dialect.name == "sqlite":
-        return Finding("ok", "clock", "SQLite: the database shares this machine's clock")
+        return Finding("ok", "clock", Message("doctor.clock_shared"))
     started = time.monotonic()
     with engine.connect() as connection:
         server = connection.execute(text("SELECT CURRENT_TIMESTAMP")).scalar_one()
     halfway = now + timedelta(seconds=(time.monotonic() - started) / 2)
     skew = (server - halfway).total_seconds()
-    detail = f"the database server's clock is {abs(skew):.1f} s {'ahead' if skew > 0 else 'behind'}"
+    way = "ahead" if skew > 0 else "behind"
+    detail = Message(f"doctor.clock_{way}", skew=f"{abs(skew):.1f}")
     if abs(skew) > SKEW_WARNING.total_seconds():
-        return Finding("warning", "clock", f"{detail}: synchronise both with NTP")
+        return Finding("warning", "clock", Message("doctor.clock_skewed", clock=detail))
     return Finding("ok", "clock", detail)
 
 
@@ -150,11 +152,15 @@ def send_test(settings: Settings, address: str, now: datetime) -> Finding:
     )
     error = make_mailer(settings).send_batch([mail])[0]
     if error is not None:
-        return Finding("error", "send-test", error.reason)
+        return Finding("error", "send-test", error.message)
     if settings.mail.transport == "folder":
         folder = settings.path(settings.mail.folder)
-        return Finding(
-            "warning", "send-test", f"written to {folder}: the folder transport mails nobody"
-        )
-    where = f"SMTP {settings.mail.host}:{settings.mail.port}"
-    return Finding("ok", "send-test", f"accepted by {where} for {address} ({mail.message_id})")
+        return Finding("warning", "send-test", Message("doctor.folder_mails_nobody", folder=folder))
+    accepted = Message(
+        "doctor.test_accepted",
+        host=settings.mail.host,
+        port=settings.mail.port,
+        address=address,
+        id=mail.message_id,
+    )
+    return Finding("ok", "send-test", accepted)

@@ -28,6 +28,7 @@ from scheduler.core.links import (
     read_token,
     token_hash,
 )
+from scheduler.core.problems import Message
 from scheduler.core.rules import RuleBook
 from scheduler.core.words import word
 from scheduler.store import trail
@@ -42,18 +43,19 @@ _SHORTEST_KEY = 16
 
 
 class SecretMissing(RuntimeError):
-    """``HUIQI_SECRET_KEY`` is not set (or too short) while record links are on."""
+    """``HUIQI_SECRET_KEY`` is not set (or too short) while record links are on: what to do,
+    English by ``str``, in any language by ``message``."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(str(message))
+        self.message = message
 
 
 def secret_key(environ: Mapping[str, str] = os.environ) -> bytes:
     """The server secret that signs links; `SecretMissing` with what to do when unset."""
     value = environ.get(SECRET_ENV, "")
     if len(value) < _SHORTEST_KEY:
-        raise SecretMissing(
-            f"{SECRET_ENV} is not set (or shorter than {_SHORTEST_KEY} characters): record links"
-            " in reminders need it; set it to a long random string (python -c 'import secrets;"
-            " print(secrets.token_urlsafe(32))') or turn them off with reminders.links: false"
-        )
+        raise SecretMissing(Message("secret_missing", variable=SECRET_ENV, shortest=_SHORTEST_KEY))
     return value.encode("utf-8")
 
 

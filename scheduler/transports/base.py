@@ -11,16 +11,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
+from scheduler.core.problems import Message
+
 M_contra = TypeVar("M_contra", contravariant=True)
 
 
 class TransportError(Exception):
-    """A message was not delivered: ``reason`` says why; ``permanent`` when retrying cannot
+    """A message was not delivered: ``reason`` says why in English (the outbox stores it),
+    ``message`` in any language when it is a `Message`; ``permanent`` when retrying cannot
     help (a refused address, a deleted robot), transient otherwise (network, rate limits)."""
 
-    def __init__(self, reason: str, permanent: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, reason: str | Message, permanent: bool = False) -> None:
+        super().__init__(str(reason))
+        self.reason = str(reason)
+        self.message = reason
         self.permanent = permanent
 
 

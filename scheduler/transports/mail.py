@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import quote
 
 from scheduler.config import MailSettings, Settings
+from scheduler.core.problems import Message
 from scheduler.transports.base import Transport, TransportError
 
 PASSWORD_VARIABLE = "HUIQI_SMTP_PASSWORD"
@@ -193,7 +194,9 @@ class FolderMailer:
                 self._write(mail, render(mail, self.sender, now))
                 results.append(None)
             except OSError as error:
-                results.append(TransportError(f"cannot write to {self.folder}: {error}"))
+                results.append(
+                    TransportError(Message("mail.cannot_write", folder=self.folder, reason=error))
+                )
         return results
 
     def _write(self, mail: OutgoingMail, raw: bytes) -> None:
@@ -234,7 +237,7 @@ class SmtpMailer:
         import yagmail
 
         if self.settings.user and self.password is None:
-            raise TransportError(f"mail.user is set but {PASSWORD_VARIABLE} is not")
+            raise TransportError(Message("mail.no_password", variable=PASSWORD_VARIABLE))
         client = yagmail.SMTP(
             self.settings.user or "",
             self.password,
@@ -250,8 +253,9 @@ class SmtpMailer:
         try:
             client.login()
         except (OSError, smtplib.SMTPException) as error:
+            host, port = self.settings.host, self.settings.port
             raise TransportError(
-                f"SMTP {self.settings.host}:{self.settings.port}: {_why(error)}"
+                Message("mail.unreachable", host=host, port=port, reason=_why(error))
             ) from None
         return client
 
@@ -278,7 +282,7 @@ class SmtpMailer:
 
 
 def _lost(error: BaseException, count: int) -> list[TransportError | None]:
-    return [TransportError(f"connection lost: {_why(error)}")] * count
+    return [TransportError(Message("mail.connection_lost", reason=_why(error)))] * count
 
 
 def _why(error: BaseException) -> str:
@@ -294,16 +298,16 @@ def _text(value: Any) -> str:
 def _refused(refused: dict[str, tuple[int, bytes]]) -> TransportError:
     """Some recipients refused (the others accepted): permanent, so nobody gets it twice."""
     detail = "; ".join(f"{addr}: {code} {_text(text)}" for addr, (code, text) in refused.items())
-    return TransportError(f"recipient refused: {detail}", permanent=True)
+    return TransportError(Message("mail.recipients_refused", detail=detail), permanent=True)
 
 
 def _smtp_error(error: smtplib.SMTPException) -> TransportError:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in error.recipients.values()]
-        detail = _refused(error.recipients).reason
+        detail = _refused(error.recipients).message
         return TransportError(detail, permanent=all(code >= 500 for code in codes))
     code = getattr(error, "smtp_code", 0)
-    return TransportError(f"SMTP error: {_why(error)}", permanent=code >= 500)
+    return TransportError(Message("mail.smtp_error", reason=_why(error)), permanent=code >= 500)
 
 
 def make_mailer(settings: Settings) -> Mailer:
