@@ -14,6 +14,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scheduler.core import jsontext
 from scheduler.core.records import (
     EVENT_COLUMNS,
     EventParser,
@@ -148,3 +149,16 @@ def test_a_plain_good_row_is_read_the_quick_way(book: RuleBook) -> None:
     row = parser._plain(2, cells)
     assert row is not None and row.kinds == ("hearing", "party_meeting")
     assert parser._plain(3, cells) is None  # the same event again: refused cell by cell
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(JSON_VALUES)
+def test_the_texts_are_json_dumps_of_the_value(value: object) -> None:
+    assert jsontext.dumps(value) == json.dumps(value)
+    assert jsontext.dumps_unicode(value) == json.dumps(value, ensure_ascii=False)

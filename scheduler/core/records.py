@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import json
 import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -18,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
 from typing import Any, TypeVar
 
+from scheduler.core.jsontext import dumps_unicode
 from scheduler.core.problems import InputError, Message, Problem, Refused, message_of
 from scheduler.core.words import word
 
@@ -442,15 +442,6 @@ class EventRow:
         return event_digest(self.day, self.time, self.title, self.amount, self.kinds, self.attended)
 
 
-def _text(parts: Iterable[str]) -> str:
-    """The JSON array of the strings ``parts`` exactly as ``json.dumps(list(parts),
-    ensure_ascii=False)`` writes it, in one join (the C encoder's string quoting)."""
-    return "[" + ", ".join(map(_quote, parts)) + "]"
-
-
-_quote = json.encoder.encode_basestring  # a string as json.dumps(..., ensure_ascii=False) has it
-
-
 def event_digest(
     day: date, time: str | None, title: str, amount: Decimal | None, kinds: Collection[str],
     attended: Collection[str],
@@ -458,11 +449,15 @@ def event_digest(
     """What an event says (date, time, title, amount, kinds, roles that attended; not its ref),
     as a SHA-256 in hex: a re-imported row whose digest is its current event's is unchanged.
     The hashed text is ``json.dumps([date, time, title, amount, kinds, roles],
-    ensure_ascii=False)`` (the kinds and roles sorted, the amount with two decimals)."""
+    ensure_ascii=False)``: the kinds and roles sorted, the amount with two decimals."""
     money = "" if amount is None else f"{Decimal(amount):.2f}"
-    head = ", ".join(map(_quote, (day.isoformat(), time or "", title, money)))
-    text = f"[{head}, {_text(sorted(set(kinds)))}, {_text(sorted(set(attended)))}]"
-    return hashlib.sha256(text.encode()).hexdigest()
+    parts = [day.isoformat(), time or "", title, money, _sorted(kinds), _sorted(attended)]
+    return hashlib.sha256(dumps_unicode(parts).encode()).hexdigest()
+
+
+def _sorted(labels: Collection[str]) -> list[str]:
+    """``sorted(set(labels))``, quicker for one label or none."""
+    return list(labels) if len(labels) < 2 else sorted(set(labels))
 
 
 def event_key(
@@ -473,11 +468,9 @@ def event_key(
     re-imported row replaces or leaves its event instead of doubling it. A SHA-256 in hex of
     ``json.dumps(["ref", ref])`` or ``json.dumps(["row", date, time, *kinds, title])``
     (``ensure_ascii=False``, the kinds sorted)."""
-    if ref:
-        text = _text(("ref", ref))
-    else:
-        text = _text(("row", day.isoformat(), time or "", *sorted(set(kinds)), title.strip()))
-    return hashlib.sha256(text.encode()).hexdigest()
+    parts = ["ref", ref] if ref else ["row", day.isoformat(), time or "", *_sorted(kinds)]
+    parts += [] if ref else [title.strip()]
+    return hashlib.sha256(dumps_unicode(parts).encode()).hexdigest()
 
 
 def parse_events(

@@ -16,7 +16,6 @@ line.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import uuid
 from collections import Counter
@@ -30,6 +29,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from scheduler.core.jsontext import dumps
 from scheduler.core.problems import Message, single
 from scheduler.core.records import (
     EVENT_COLUMNS,
@@ -315,8 +315,9 @@ def _trail(
     new_ids: Sequence[int],
 ) -> None:  # fmt: skip
     """One entry per event written: ``event.add`` with its state, ``event.replace`` with the
-    fields that changed and the version it replaces. The states go in as the JSON text the
-    columns' processor would bind them as (`_json`)."""
+    fields that changed and the version it replaces. The states go in as the JSON columns'
+    processor would bind them, ``json.dumps`` (the engine's serializer), a text the database
+    keeps as it is (SQLite's text, PostgreSQL's ``json``)."""
     actions: list[str] = []
     units: list[int] = []
     subjects: list[str] = []
@@ -334,8 +335,8 @@ def _trail(
         before, after = trail.diff(old.state, _row_state(row))
         after["replaces"] = f"#{old.id}"
         actions.append("event.replace")
-        befores.append(_json(before or None))
-        afters.append(_json(after))
+        befores.append(dumps(before or None))
+        afters.append(dumps(after))
     columns: dict[str, Sequence[Any]] = {
         "action": actions, "unit_id": units, "subject": subjects, "before": befores,
         "after": afters,
@@ -344,32 +345,23 @@ def _trail(
     bulk.insert_columns(session, TRAIL, columns, same, raw=("before", "after"))
 
 
-def _json(value: Any) -> str:
-    """A trail state as its JSON column binds it: ``json.dumps`` (the engine's serializer),
-    which the database keeps as it is (SQLite's text, PostgreSQL's ``json``)."""
-    return json.dumps(value)
-
-
-_ascii = json.encoder.encode_basestring_ascii  # a string as json.dumps quotes it
-
-
 def _snapshot_json(row: EventRow, day: str) -> str:
-    """``_json(trail.snapshot(_row_state(row)))`` written directly: the fields in that order,
-    the empty ones left out, strings quoted by the C encoder (``day`` is the ISO date)."""
-    parts = [f'"date": "{day}"']
+    """``dumps(trail.snapshot(_row_state(row)))`` without its general conversions (``day``
+    is the row's ISO date): the fields in that order, the empty ones left out."""
+    state: dict[str, Any] = {"date": day}
     if row.time:
-        parts.append(f'"time": {_ascii(row.time)}')
+        state["time"] = row.time
     if row.title:
-        parts.append(f'"title": {_ascii(row.title)}')
+        state["title"] = row.title
     if row.kinds:
-        parts.append(f'"kinds": [{", ".join(map(_ascii, sorted(row.kinds)))}]')
+        state["kinds"] = sorted(row.kinds)
     if row.attended:
-        parts.append(f'"attended": [{", ".join(map(_ascii, sorted(row.attended)))}]')
+        state["attended"] = sorted(row.attended)
     if row.amount is not None:
-        parts.append(f'"amount": {_ascii(f"{row.amount.normalize():f}")}')
+        state["amount"] = f"{row.amount.normalize():f}"
     if row.ref:
-        parts.append(f'"ref": {_ascii(row.ref)}')
-    return "{" + ", ".join(parts) + "}"
+        state["ref"] = row.ref
+    return dumps(state)
 
 
 def _row_subject(row: EventRow) -> str:
