@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -381,8 +381,7 @@ def _event_subject(event: Event) -> str:
     return " ".join(part for part in parts if part)
 
 
-@dataclass(frozen=True)
-class _Current:
+class _Current(NamedTuple):
     """A current event a row may stand for: its id, digest and (for the trail) its state."""
 
     id: int
@@ -394,43 +393,55 @@ def _current_by_key(
     session: Session, rows: Sequence[EventRow], unit_ids: Sequence[int]
 ) -> dict[tuple[int, str], _Current]:
     """The current events at the rows' units whose keys the rows carry, by (unit, key): one
-    Core statement for the chunk, without kinds and roles; those are read (for the trail's
-    diff) only for the events a row changes and for events written before digests were kept,
-    which get their digest now."""
+    Core statement for the chunk reading ids and digests; the states, kinds and roles are read
+    (for the trail's diff) only for the events a row changes and for events written before
+    digests were kept, which get their digest now."""
     events = EVENTS
     wanted = {(unit_id, row.key): row.digest for row, unit_id in zip(rows, unit_ids, strict=True)}
     keys, units = sorted({key for _, key in wanted}), sorted(set(unit_ids))
-    statement = select(
-        events.c.id, events.c.unit_id, events.c.key, events.c.digest, events.c.date,
-        events.c.time, events.c.title, events.c.amount, events.c.ref,
-    ).where(
+    statement = select(events.c.id, events.c.unit_id, events.c.key, events.c.digest).where(
         events.c.superseded_by.is_(None), events.c.voided_at.is_(None),
         events.c.unit_id.in_(units), events.c.key.in_(keys),
     )  # fmt: skip
-    found = {
-        (event.unit_id, event.key): event
-        for event in session.execute(statement)
-        if (event.unit_id, event.key) in wanted
-    }
-    differing = [event.id for where, event in found.items() if event.digest != wanted[where]]
-    kinds, attended = _labels(session, differing)
-    result = {}
-    for where, event in found.items():
-        if event.digest == wanted[where]:
-            result[where] = _Current(event.id, event.digest, {})  # unchanged: no diff to make
+    result: dict[tuple[int, str], _Current] = {}
+    differing: dict[int, tuple[tuple[int, str], str | None]] = {}  # id: (unit, key), digest
+    for event_id, unit_id, key, digest in session.execute(statement).all():
+        where = (unit_id, key)
+        if where not in wanted:
             continue
-        state = {
-            "date": event.date, "time": event.time, "title": event.title,
-            "kinds": sorted(kinds.get(event.id, ())),
-            "attended": sorted(attended.get(event.id, ())),
-            "amount": event.amount, "ref": event.ref,
-        }  # fmt: skip
-        digest = event.digest or event_digest(
+        if digest == wanted[where]:
+            result[where] = _Current(event_id, digest, {})  # unchanged: no diff to make
+        else:
+            differing[event_id] = (where, digest)
+    for event_id, state in _states(session, list(differing)).items():
+        where, digest = differing[event_id]
+        digest = digest or event_digest(
             state["date"], state["time"], state["title"], state["amount"], state["kinds"],
             state["attended"],
         )  # fmt: skip
-        result[where] = _Current(event.id, digest, state)
+        result[where] = _Current(event_id, digest, state)
     return result
+
+
+def _states(session: Session, event_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The states of the events ``event_ids`` as the trail's diff compares them."""
+    events = EVENTS
+    kinds, attended = _labels(session, event_ids)
+    states = {}
+    ordered = sorted(event_ids)
+    for start in range(0, len(ordered), 500):
+        statement = select(
+            events.c.id, events.c.date, events.c.time, events.c.title, events.c.amount,
+            events.c.ref,
+        ).where(events.c.id.in_(ordered[start : start + 500]))  # fmt: skip
+        for event in session.execute(statement):
+            states[event.id] = {
+                "date": event.date, "time": event.time, "title": event.title,
+                "kinds": sorted(kinds.get(event.id, ())),
+                "attended": sorted(attended.get(event.id, ())),
+                "amount": event.amount, "ref": event.ref,
+            }  # fmt: skip
+    return states
 
 
 def _labels(
