@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
+from operator import attrgetter
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import bindparam, func, select, update
@@ -262,11 +263,11 @@ def _insert_events(
     new_ids = _reserve_ids(session, len(rows))
     keys = [row.key if old is None else f"~{uuid.uuid4().hex}" for _, row, _, old in fresh]
     columns: dict[str, Sequence[Any]] = {
-        "id": new_ids, "unit_id": [unit_id for _, _, unit_id, _ in fresh],
-        "date": [row.day for row in rows], "time": [row.time for row in rows],
-        "title": [row.title for row in rows], "amount": [row.amount for row in rows],
-        "ref": [row.ref for row in rows], "digest": [row.digest for row in rows], "key": keys,
+        "id": new_ids, "unit_id": [unit_id for _, _, unit_id, _ in fresh], "key": keys,
     }  # fmt: skip
+    for name, field in (("date", "day"), ("time", "time"), ("title", "title"),
+                        ("amount", "amount"), ("ref", "ref"), ("digest", "digest")):  # fmt: skip
+        columns[name] = list(map(attrgetter(field), rows))
     same = {"source": source, "recorded_by": actor, "recorded_at": now}
     bulk.insert_columns(session, events, columns, same)
     for table, name, labels in ((KINDS, "kind", "kinds"), (ATTENDANCE, "role", "attended")):
