@@ -11,10 +11,11 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from functools import cached_property, lru_cache
+from functools import lru_cache
+from json.encoder import encode_basestring
 from typing import Any, TypeVar
 
 from scheduler.core.jsontext import dumps_unicode
@@ -432,14 +433,17 @@ class EventRow:
     attended: tuple[str, ...]
     amount: Decimal | None
     ref: str | None
+    key: str = field(init=False, repr=False, compare=False)  # `event_key` of the row
+    digest: str = field(init=False, repr=False, compare=False)  # `event_digest` of the row
 
-    @cached_property
-    def key(self) -> str:
-        return event_key(self.ref, self.day, self.time, self.kinds, self.title)
-
-    @cached_property
-    def digest(self) -> str:
-        return event_digest(self.day, self.time, self.title, self.amount, self.kinds, self.attended)
+    def __post_init__(self) -> None:
+        # computed once here: every row an import keeps needs both
+        key = event_key(self.ref, self.day, self.time, self.kinds, self.title)
+        object.__setattr__(self, "key", key)
+        digest = event_digest(
+            self.day, self.time, self.title, self.amount, self.kinds, self.attended
+        )
+        object.__setattr__(self, "digest", digest)
 
 
 def event_digest(
@@ -468,9 +472,11 @@ def event_key(
     re-imported row replaces or leaves its event instead of doubling it. A SHA-256 in hex of
     ``json.dumps(["ref", ref])`` or ``json.dumps(["row", date, time, *kinds, title])``
     (``ensure_ascii=False``, the kinds sorted)."""
-    parts = ["ref", ref] if ref else ["row", day.isoformat(), time or "", *_sorted(kinds)]
-    parts += [] if ref else [title.strip()]
-    return hashlib.sha256(dumps_unicode(parts).encode()).hexdigest()
+    if ref:
+        text = f'["ref", {encode_basestring(ref)}]'  # dumps_unicode(["ref", ref])
+    else:
+        text = dumps_unicode(["row", day.isoformat(), time or "", *_sorted(kinds), title.strip()])
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def parse_events(
