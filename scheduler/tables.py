@@ -291,6 +291,7 @@ def _bounded(
     """Number the rows from 1 and refuse, as soon as it shows, a row past ``max_rows`` rows
     after the header (blank ones count), more than ``max_columns`` columns, or a cell longer
     than ``max_cell_chars``."""
+    longest = limits.max_cell_chars
     for number, cells in enumerate(grid, start=1):
         if number > limits.max_rows + 1:
             raise _too_many_rows(filename, limits)
@@ -301,16 +302,13 @@ def _bounded(
             raise _refuse(
                 filename, Message("too_many_columns", count=width, limit=limits.max_columns), number
             )
-        for cell in cells[:width]:
-            if len(cell) > limits.max_cell_chars:
-                raise _refuse(
-                    filename,
-                    Message(
-                        "cell_too_long", size=f"{len(cell):,}", limit=f"{limits.max_cell_chars:,}"
-                    ),
-                    number,
-                )
-        yield number, cells[:width]
+        if width < len(cells):
+            cells = cells[:width]
+        if cells and max(map(len, cells)) > longest:
+            cell = next(cell for cell in cells if len(cell) > longest)
+            message = Message("cell_too_long", size=f"{len(cell):,}", limit=f"{longest:,}")
+            raise _refuse(filename, message, number)
+        yield number, cells
 
 
 def _table(filename: str, rows: Iterator[tuple[int, list[str]]], stream: bool = False) -> Table:
@@ -333,12 +331,17 @@ def _body(
     rows: Iterator[tuple[int, list[str]]],
 ) -> Iterator[tuple[int, dict[str, str]]]:  # fmt: skip
     """The data rows by column name, blank rows skipped."""
+    every = columns == named  # no column without a name: a full row is its cells by name
     for number, cells in rows:
-        if not any(cell.strip() for cell in cells):
+        stripped = list(map(str.strip, cells))
+        if not any(stripped):
             continue
         if len(cells) > len(columns):
             raise _refuse(filename, Message("more_cells"), number)
-        values = dict(zip(columns, (cell.strip() for cell in cells), strict=False))
+        if every and len(stripped) == len(columns):
+            yield number, dict(zip(named, stripped, strict=True))
+            continue
+        values = dict(zip(columns, stripped, strict=False))
         yield number, {column: values.get(column, "") for column in named}
 
 

@@ -17,7 +17,7 @@ from scheduler.store import (  # noqa: F401
     models_waivers,
     models_workdays,
 )
-from scheduler.store.database import _migrations, alembic_config, make_engine, migrate
+from scheduler.store.database import alembic_config, make_engine, migrate
 from scheduler.store.models import Base
 
 
@@ -38,12 +38,6 @@ def test_migrating_twice_changes_nothing(engine: Engine) -> None:
     with engine.connect() as connection:
         heads = set(MigrationContext.configure(connection).get_current_heads())
     assert heads == set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
-
-
-def test_the_schema_check_reads_the_revisions_alembic_reads(engine: Engine) -> None:
-    script = ScriptDirectory.from_config(alembic_config(engine))
-    known = {revision.revision for revision in script.walk_revisions()}
-    assert _migrations() == (frozenset(script.get_heads()), frozenset(known))
 
 
 def test_migrating_merges_current_events_a_concurrent_import_doubled(database_url: str) -> None:

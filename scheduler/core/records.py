@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import json
 import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
+from functools import lru_cache
+from json.encoder import encode_basestring
 from typing import Any, TypeVar
 
+from scheduler.core.jsontext import dumps_unicode
 from scheduler.core.problems import InputError, Message, Problem, Refused, message_of
 from scheduler.core.words import word
 
@@ -432,17 +433,17 @@ class EventRow:
     attended: tuple[str, ...]
     amount: Decimal | None
     ref: str | None
+    key: str = field(init=False, repr=False, compare=False)  # `event_key` of the row
+    digest: str = field(init=False, repr=False, compare=False)  # `event_digest` of the row
 
-    @cached_property
-    def key(self) -> str:
-        return event_key(self.ref, self.day, self.time, self.kinds, self.title)
-
-    @cached_property
-    def digest(self) -> str:
-        return event_digest(self.day, self.time, self.title, self.amount, self.kinds, self.attended)
-
-
-_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps(..., ensure_ascii=False), built once
+    def __post_init__(self) -> None:
+        # computed once here: every row an import keeps needs both
+        key = event_key(self.ref, self.day, self.time, self.kinds, self.title)
+        object.__setattr__(self, "key", key)
+        digest = event_digest(
+            self.day, self.time, self.title, self.amount, self.kinds, self.attended
+        )
+        object.__setattr__(self, "digest", digest)
 
 
 def event_digest(
@@ -450,10 +451,17 @@ def event_digest(
     attended: Collection[str],
 ) -> str:  # fmt: skip
     """What an event says (date, time, title, amount, kinds, roles that attended; not its ref),
-    as a SHA-256 in hex: a re-imported row whose digest is its current event's is unchanged."""
+    as a SHA-256 in hex: a re-imported row whose digest is its current event's is unchanged.
+    The hashed text is ``json.dumps([date, time, title, amount, kinds, roles],
+    ensure_ascii=False)``: the kinds and roles sorted, the amount with two decimals."""
     money = "" if amount is None else f"{Decimal(amount):.2f}"
-    parts = [day.isoformat(), time or "", title, money, sorted(set(kinds)), sorted(set(attended))]
-    return hashlib.sha256(_JSON.encode(parts).encode()).hexdigest()
+    parts = [day.isoformat(), time or "", title, money, _sorted(kinds), _sorted(attended)]
+    return hashlib.sha256(dumps_unicode(parts).encode()).hexdigest()
+
+
+def _sorted(labels: Collection[str]) -> list[str]:
+    """``sorted(set(labels))``, quicker for one label or none."""
+    return list(labels) if len(labels) < 2 else sorted(set(labels))
 
 
 def event_key(
@@ -461,10 +469,14 @@ def event_key(
 ) -> str:
     """What makes an event the same event at its unit: its ``ref``, or without one its natural
     key (date, time, kinds, title). The database keeps one current event per (unit, key), so a
-    re-imported row replaces or leaves its event instead of doubling it. A SHA-256 in hex."""
-    parts = ["ref", ref] if ref else ["row", day.isoformat(), time or "", *sorted(set(kinds))]
-    parts += [] if ref else [title.strip()]
-    return hashlib.sha256(_JSON.encode(parts).encode()).hexdigest()
+    re-imported row replaces or leaves its event instead of doubling it. A SHA-256 in hex of
+    ``json.dumps(["ref", ref])`` or ``json.dumps(["row", date, time, *kinds, title])``
+    (``ensure_ascii=False``, the kinds sorted)."""
+    if ref:
+        text = f'["ref", {encode_basestring(ref)}]'  # dumps_unicode(["ref", ref])
+    else:
+        text = dumps_unicode(["row", day.isoformat(), time or "", *_sorted(kinds), title.strip()])
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def parse_events(
@@ -499,6 +511,8 @@ class EventParser:
         self.problems: list[Problem] = []
         self.refs: dict[str, set[str]] = {}  # by unit: what a long file keeps of each row
         self.seen: dict[tuple[str, str], int] = {}  # rows without ref, by (unit, key)
+        self.known_kinds: dict[str, tuple[str, ...]] = {}  # a kinds cell read before: its keys
+        self.known_roles: dict[str, tuple[str, ...]] = {}  # an attended cell read before
 
     def feed(self, rows: Iterable[tuple[int, Mapping[str, str]]]) -> list[EventRow]:
         """The rows of ``rows`` that have no problem."""
@@ -515,6 +529,55 @@ class EventParser:
             raise InputError(self.problems)
 
     def _row(self, number: int, cells: Mapping[str, str]) -> EventRow | None:
+        """The row when it has no problem, else None with its problems noted."""
+        row = self._plain(number, cells)
+        return row if row is not None else self._checked(number, cells)
+
+    def _plain(self, number: int, cells: Mapping[str, str]) -> EventRow | None:
+        """The row when every cell is plainly good (the row `_checked` returns without a
+        problem), else None, and then `_checked` reads the row again and names its problems.
+        The quick way for most of a file: a cell text seen before is not parsed again. Only a
+        row it returns is remembered (its ref, or its key without ref)."""
+        get = cells.get
+        unit, day_text, ref = get("unit", ""), get("date", ""), get("ref", "")
+        title, time_text, amount_text = get("title", ""), get("time", ""), get("amount", "")
+        span = self.units.get(unit)
+        if (
+            span is None or not unit or not day_text or ":" in day_text or "：" in day_text
+            or len(unit) > MAX_CHARS["unit"] or len(ref) > MAX_CHARS["ref"]
+            or len(title) > MAX_CHARS["title"]
+        ):  # fmt: skip
+            return None  # unknown unit, no date, a date with its time, a text too long
+        kinds = _keys(get("kinds", ""), self.kind_names, self.known_kinds)
+        roles = get("attended", "")
+        attended = _keys(roles, self.role_names, self.known_roles) if roles else ()
+        if not kinds or attended is None:
+            return None
+        try:
+            day = _parse_day(day_text)
+            time = _parse_time(time_text) if time_text else None
+            amount = _parse_amount(amount_text) if amount_text else None
+        except ValueError:
+            return None
+        if (span.active_from and day < span.active_from) or (
+            span.active_to and day > span.active_to
+        ):
+            return None
+        refs = self.refs.get(unit)
+        if ref and refs is not None and ref in refs:
+            return None
+        row = EventRow(number, unit, kinds, day, time, title, attended, amount, ref or None)
+        if ref:
+            self.refs.setdefault(unit, set()).add(ref)
+            return row
+        where = (unit, row.key)
+        if where in self.seen:
+            return None
+        self.seen[where] = number
+        return row
+
+    def _checked(self, number: int, cells: Mapping[str, str]) -> EventRow | None:
+        """The row read cell by cell, every problem noted; None when it has one."""
         units, problems = self.units, self.problems
         before = len(problems)
         split, conflict = _moment_split(cells)
@@ -574,6 +637,29 @@ def _clock_of(text: str) -> str:
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
+
+
+KNOWN_CELLS = 4_096  # the cell texts an event parser keeps the reading of, for each column
+_parse_day = lru_cache(maxsize=KNOWN_CELLS)(parse_day)  # a refused text raises each time
+_parse_time = lru_cache(maxsize=KNOWN_CELLS)(parse_time)
+_parse_amount = lru_cache(maxsize=KNOWN_CELLS)(parse_amount)
+
+
+def _keys(
+    text: str, names: Mapping[str, str], known: dict[str, tuple[str, ...]]
+) -> tuple[str, ...] | None:
+    """The keys of the ``;``-list ``text`` when each item is a key or title in ``names``, else
+    None (also for a list of no item); ``known`` keeps what texts read before gave."""
+    keys = known.get(text)
+    if keys is not None:
+        return keys
+    items = split_list(text)
+    if not items or any(item not in names for item in items):
+        return None
+    keys = _unique(names[item] for item in items)
+    if len(known) < KNOWN_CELLS:
+        known[text] = keys
+    return keys
 
 
 def _check_once(read: _RowReader, row: EventRow, seen: dict[tuple[str, str], int]) -> None:

@@ -1,16 +1,19 @@
 """Many rows into one table inside the caller's transaction, at the driver's speed.
 
-`insert_rows` binds each value with the column type's own SQLAlchemy bind processor (so the
+`insert_columns` binds each value with the column type's own SQLAlchemy bind processor (so the
 stored text of a date, a timestamp or a JSON value is what an ORM or Core insert would store)
 and hands the rows to the driver whole: PostgreSQL's ``COPY … FROM STDIN`` through psycopg 3,
 elsewhere one DBAPI ``executemany`` of a prepared ``INSERT``. What Core's ``executemany`` adds
-on top (a dictionary of parameters built and checked per row) is what this leaves out.
+on top (a dictionary of parameters built and checked per row) is what this leaves out. The
+values come a column at a time: a value every row shares is bound once, a column of days once
+for each day, and a column the caller gives as the driver takes it (``raw``) not at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from operator import itemgetter
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from datetime import date
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import Table
@@ -18,35 +21,46 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+# The types whose equal values a processor binds alike, so that each is bound once (not
+# datetime: equal instants in two zones bind apart; not bool, int and float: True == 1 == 1.0).
+_BY_VALUE = frozenset({date, str, type(None)})
 
-def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert ``rows`` (each with the same keys, column names of ``table``) into ``table``."""
-    if not rows:
+
+def insert_columns(
+    session: Session, table: Table, columns: Mapping[str, Sequence[Any]],
+    same: Mapping[str, Any] | None = None, raw: Collection[str] = (),
+) -> None:  # fmt: skip
+    """Insert rows into ``table`` given by column: ``columns`` maps column names to their
+    values (each sequence as long, one value a row), ``same`` to the one value of every row.
+    The values of the columns named in ``raw`` are handed to the driver as they are."""
+    count = len(next(iter(columns.values()))) if columns else 0
+    if not count:
         return
     connection = session.connection()
-    names = list(rows[0])
-    values = _bound(connection, table, names, rows)
-    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
-        _copy(connection, table.name, names, values)
-        return
-    columns = ", ".join(names)
-    marks = ", ".join("?" if connection.dialect.paramstyle == "qmark" else "%s" for _ in names)
-    connection.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", values)
-
-
-def _bound(
-    connection: Connection, table: Table, names: Sequence[str],
-    rows: Sequence[Mapping[str, Any]],
-) -> list[tuple[Any, ...]]:  # fmt: skip
-    """Each row's values in the order of ``names``, bound by their columns' processors: a
-    column at a time, so that the loops run in C (``map``, ``zip``)."""
     dialect = connection.dialect
-    columns: list[Iterable[Any]] = []
-    for name in names:
-        values: Iterable[Any] = map(itemgetter(name), rows)
+    names = [*columns, *(same or {})]
+    bound: list[Iterable[Any]] = []
+    for name, values in columns.items():
+        bind = None if name in raw else table.c[name].type._cached_bind_processor(dialect)
+        bound.append(values if bind is None else _bind_all(bind, values))
+    for name, value in (same or {}).items():
         bind = table.c[name].type._cached_bind_processor(dialect)
-        columns.append(values if bind is None else map(bind, values))
-    return list(zip(*columns, strict=True))
+        bound.append(repeat(value if bind is None else bind(value), count))
+    rows = list(zip(*bound, strict=True))
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        _copy(connection, table.name, names, rows)
+        return
+    marks = ", ".join("?" if dialect.paramstyle == "qmark" else "%s" for _ in names)
+    statement = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"
+    connection.exec_driver_sql(statement, rows)
+
+
+def _bind_all(bind: Callable[[Any], Any], values: Sequence[Any]) -> Iterable[Any]:
+    """``values`` bound by ``bind``, each distinct one once when their types allow it."""
+    if set(map(type, values)) <= _BY_VALUE:
+        known = {value: bind(value) for value in set(values)}
+        return map(known.__getitem__, values)
+    return map(bind, values)
 
 
 def _copy(connection: Connection, table: str, names: Sequence[str], values: list[tuple]) -> None:

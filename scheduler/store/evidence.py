@@ -21,14 +21,16 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from itertools import islice
-from typing import Any, TypeVar
+from operator import attrgetter
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from scheduler.core.jsontext import dumps
 from scheduler.core.problems import Message, single
 from scheduler.core.records import (
     EVENT_COLUMNS,
@@ -170,15 +172,18 @@ def _record_events(
         if not parser.problems:
             chunk_units = [units[row.unit][0] for row in rows]
             written = _write(session, rows, chunk_units, table.filename, actor, now)
-            counts.update(outcome.outcome for outcome in written.outcomes)
+            counts.update(written.outcomes)
             if keep:
-                outcomes.extend(written.outcomes)
+                outcomes.extend(
+                    RowOutcome(row.row, _row_subject(row), outcome)
+                    for row, outcome in zip(rows, written.outcomes, strict=True)
+                )
                 ids.extend(written.ids)
             unit_ids.update(chunk_units)
             written_units.update(
                 unit_id
                 for unit_id, outcome in zip(chunk_units, written.outcomes, strict=True)
-                if outcome.outcome != "unchanged"
+                if outcome != "unchanged"
             )
         if progress is not None:
             progress(len(chunk))
@@ -202,28 +207,35 @@ def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 @dataclass
 class _Chunk:
-    """What writing one chunk of rows did: each row's outcome and event id, in row order."""
+    """What writing one chunk of rows did: each row's outcome (``created``, ``updated``,
+    ``unchanged``) and event id, in row order."""
 
-    outcomes: list[RowOutcome]
+    outcomes: list[str]
     ids: list[int]
+
+
+_Fresh = tuple[int, EventRow, int, "_Current | None"]  # (position, row, unit id, current event)
 
 
 def _write(
     session: Session, rows: Sequence[EventRow], unit_ids: Sequence[int], source: str,
     actor: str, now: datetime,
 ) -> _Chunk:  # fmt: skip
-    """Write the new and changed events of ``rows`` with SQLAlchemy Core bulk statements: the
-    events, their kinds and attendance, the replaced versions superseded, one trail entry per
-    event written. A row is unchanged when its digest is its current event's."""
+    """Write the new and changed events of ``rows`` with bulk statements: the events, their
+    kinds and attendance, the replaced versions superseded, one trail entry per event
+    written. A row is unchanged when its digest is its current event's."""
     current = _current_by_key(session, rows, unit_ids)
-    ids: list[int | None] = []
-    fresh: list[tuple[int, EventRow, int, _Current | None]] = []  # (position, row, unit, old)
+    ids: list[int] = []
+    outcomes: list[str] = []
+    fresh: list[_Fresh] = []
     for position, (row, unit_id) in enumerate(zip(rows, unit_ids, strict=True)):
         old = current.get((unit_id, row.key))
         if old is not None and old.digest == row.digest:
             ids.append(old.id)
+            outcomes.append("unchanged")
             continue
-        ids.append(None)
+        ids.append(0)  # its new id, below
+        outcomes.append("created" if old is None else "updated")
         fresh.append((position, row, unit_id, old))
     try:
         new_ids = _insert_events(session, fresh, source, actor, now)
@@ -235,52 +247,35 @@ def _write(
                 if old is not None]  # fmt: skip
     attachments.carry_forward_many(session, replaced)  # a new version keeps the documents
     _trail(session, actor, now, fresh, new_ids)
-    outcomes = []
-    for position, row in enumerate(rows):
-        old = current.get((unit_ids[position], row.key))
-        done = ids[position] == (old.id if old else None)
-        outcome = "unchanged" if done else "created" if old is None else "updated"
-        outcomes.append(RowOutcome(row.row, _row_subject(row), outcome))
-    return _Chunk(outcomes, [event_id for event_id in ids if event_id is not None])
+    return _Chunk(outcomes, ids)
 
 
 def _insert_events(
-    session: Session, fresh: Sequence[tuple[int, EventRow, int, _Current | None]], source: str,
-    actor: str, now: datetime,
-) -> list[int]:  # fmt: skip
+    session: Session, fresh: Sequence[_Fresh], source: str, actor: str, now: datetime
+) -> list[int]:
     """Insert the new versions, their kinds and attendance; supersede what they replace. A
     replacement takes its key only once the version it replaces is superseded, so that the
     unique index on current (unit, key) holds at every step."""
     if not fresh:
         return []
     events = EVENTS
-    values = [
-        {
-            "unit_id": unit_id, "date": row.day, "time": row.time, "title": row.title,
-            "amount": row.amount, "ref": row.ref, "digest": row.digest, "source": source,
-            "key": row.key if old is None else f"~{uuid.uuid4().hex}",
-            "recorded_by": actor, "recorded_at": now,
-        }
-        for _, row, unit_id, old in fresh
-    ]  # fmt: skip
-    new_ids = _reserve_ids(session, len(values))
-    for event_id, value in zip(new_ids, values, strict=True):
-        value["id"] = event_id
-    bulk.insert_rows(session, events, values)
-    kinds = [
-        {"event_id": new_id, "kind": kind}
-        for new_id, (_, row, _, _) in zip(new_ids, fresh, strict=True)
-        for kind in row.kinds
-    ]
-    attendance = [
-        {"event_id": new_id, "role": role}
-        for new_id, (_, row, _, _) in zip(new_ids, fresh, strict=True)
-        for role in row.attended
-    ]
-    if kinds:
-        bulk.insert_rows(session, KINDS, kinds)
-    if attendance:
-        bulk.insert_rows(session, ATTENDANCE, attendance)
+    rows = [row for _, row, _, _ in fresh]
+    new_ids = _reserve_ids(session, len(rows))
+    keys = [row.key if old is None else f"~{uuid.uuid4().hex}" for _, row, _, old in fresh]
+    columns: dict[str, Sequence[Any]] = {
+        "id": new_ids, "unit_id": [unit_id for _, _, unit_id, _ in fresh], "key": keys,
+    }  # fmt: skip
+    for name, field in (("date", "day"), ("time", "time"), ("title", "title"),
+                        ("amount", "amount"), ("ref", "ref"), ("digest", "digest")):  # fmt: skip
+        columns[name] = list(map(attrgetter(field), rows))
+    same = {"source": source, "recorded_by": actor, "recorded_at": now}
+    bulk.insert_columns(session, events, columns, same)
+    for table, name, labels in ((KINDS, "kind", "kinds"), (ATTENDANCE, "role", "attended")):
+        pairs = [(new_id, label) for new_id, row in zip(new_ids, rows, strict=True)
+                 for label in getattr(row, labels)]  # fmt: skip
+        if pairs:
+            event_ids, values = zip(*pairs, strict=True)
+            bulk.insert_columns(session, table, {"event_id": event_ids, name: values})
     replaced = [
         {"old_id": old.id, "new_id": new_id, "new_key": row.key}
         for new_id, (_, row, _, old) in zip(new_ids, fresh, strict=True)
@@ -317,35 +312,61 @@ def _reserve_ids(session: Session, count: int) -> list[int]:
 
 
 def _trail(
-    session: Session, actor: str, now: datetime,
-    fresh: Sequence[tuple[int, EventRow, int, _Current | None]], new_ids: Sequence[int],
+    session: Session, actor: str, now: datetime, fresh: Sequence[_Fresh],
+    new_ids: Sequence[int],
 ) -> None:  # fmt: skip
     """One entry per event written: ``event.add`` with its state, ``event.replace`` with the
-    fields that changed and the version it replaces."""
-    entries = []
+    fields that changed and the version it replaces. The states go in as the JSON columns'
+    processor would bind them, ``json.dumps`` (the engine's serializer), a text the database
+    keeps as it is (SQLite's text, PostgreSQL's ``json``)."""
+    actions: list[str] = []
+    units: list[int] = []
+    subjects: list[str] = []
+    befores: list[str] = []
+    afters: list[str] = []
     for new_id, (_, row, unit_id, old) in zip(new_ids, fresh, strict=True):
-        subject = _subject(row.day, row.title, new_id)
+        day = row.day.isoformat()
+        subjects.append(f"{day} {row.title} (#{new_id})" if row.title else f"{day} (#{new_id})")
+        units.append(unit_id)
         if old is None:
-            action, before, after = "event.add", None, _row_snapshot(row)
-        else:
-            action = "event.replace"
-            before, after = trail.diff(old.state, _row_state(row))
-            after["replaces"] = f"#{old.id}"
-        entries.append(
-            {"at": now, "actor": actor, "action": action, "unit_id": unit_id,
-             "subject": subject, "before": before or None, "after": after or None}
-        )  # fmt: skip
-    if entries:
-        bulk.insert_rows(session, TRAIL, entries)
+            actions.append("event.add")
+            befores.append("null")
+            afters.append(_snapshot_json(row, day))
+            continue
+        before, after = trail.diff(old.state, _row_state(row))
+        after["replaces"] = f"#{old.id}"
+        actions.append("event.replace")
+        befores.append(dumps(before or None))
+        afters.append(dumps(after))
+    columns: dict[str, Sequence[Any]] = {
+        "action": actions, "unit_id": units, "subject": subjects, "before": befores,
+        "after": afters,
+    }  # fmt: skip
+    same = {"at": now, "actor": actor}
+    bulk.insert_columns(session, TRAIL, columns, same, raw=("before", "after"))
+
+
+def _snapshot_json(row: EventRow, day: str) -> str:
+    """``dumps(trail.snapshot(_row_state(row)))`` without its general conversions (``day``
+    is the row's ISO date): the fields in that order, the empty ones left out."""
+    state: dict[str, Any] = {"date": day}
+    if row.time:
+        state["time"] = row.time
+    if row.title:
+        state["title"] = row.title
+    if row.kinds:
+        state["kinds"] = sorted(row.kinds)
+    if row.attended:
+        state["attended"] = sorted(row.attended)
+    if row.amount is not None:
+        state["amount"] = f"{row.amount.normalize():f}"
+    if row.ref:
+        state["ref"] = row.ref
+    return dumps(state)
 
 
 def _row_subject(row: EventRow) -> str:
     return f"{row.unit} {row.day.isoformat()} {row.title}".rstrip()
-
-
-def _subject(day: date, title: str, event_id: int) -> str:
-    """How the trail names an event: its date, title and id."""
-    return " ".join(part for part in (day.isoformat(), title, f"(#{event_id})") if part)
 
 
 def _row_state(row: EventRow) -> dict[str, Any]:
@@ -355,25 +376,13 @@ def _row_state(row: EventRow) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _row_snapshot(row: EventRow) -> dict[str, Any]:
-    """``trail.snapshot(_row_state(row))``, without its general conversions."""
-    money = None if row.amount is None else f"{row.amount.normalize():f}"
-    state = {
-        "date": row.day.isoformat(), "time": row.time, "title": row.title,
-        "kinds": sorted(row.kinds), "attended": sorted(row.attended), "amount": money,
-        "ref": row.ref,
-    }  # fmt: skip
-    return {key: value for key, value in state.items() if value not in (None, "", [])}
-
-
 def _event_subject(event: Event) -> str:
     """How the trail names an event: its date, title and id."""
     parts = (event.date.isoformat(), event.title, f"(#{event.id})")
     return " ".join(part for part in parts if part)
 
 
-@dataclass(frozen=True)
-class _Current:
+class _Current(NamedTuple):
     """A current event a row may stand for: its id, digest and (for the trail) its state."""
 
     id: int
@@ -385,43 +394,55 @@ def _current_by_key(
     session: Session, rows: Sequence[EventRow], unit_ids: Sequence[int]
 ) -> dict[tuple[int, str], _Current]:
     """The current events at the rows' units whose keys the rows carry, by (unit, key): one
-    Core statement for the chunk, without kinds and roles; those are read (for the trail's
-    diff) only for the events a row changes and for events written before digests were kept,
-    which get their digest now."""
+    Core statement for the chunk reading ids and digests; the states, kinds and roles are read
+    (for the trail's diff) only for the events a row changes and for events written before
+    digests were kept, which get their digest now."""
     events = EVENTS
     wanted = {(unit_id, row.key): row.digest for row, unit_id in zip(rows, unit_ids, strict=True)}
     keys, units = sorted({key for _, key in wanted}), sorted(set(unit_ids))
-    statement = select(
-        events.c.id, events.c.unit_id, events.c.key, events.c.digest, events.c.date,
-        events.c.time, events.c.title, events.c.amount, events.c.ref,
-    ).where(
+    statement = select(events.c.id, events.c.unit_id, events.c.key, events.c.digest).where(
         events.c.superseded_by.is_(None), events.c.voided_at.is_(None),
         events.c.unit_id.in_(units), events.c.key.in_(keys),
     )  # fmt: skip
-    found = {
-        (event.unit_id, event.key): event
-        for event in session.execute(statement)
-        if (event.unit_id, event.key) in wanted
-    }
-    differing = [event.id for where, event in found.items() if event.digest != wanted[where]]
-    kinds, attended = _labels(session, differing)
-    result = {}
-    for where, event in found.items():
-        if event.digest == wanted[where]:
-            result[where] = _Current(event.id, event.digest, {})  # unchanged: no diff to make
+    result: dict[tuple[int, str], _Current] = {}
+    differing: dict[int, tuple[tuple[int, str], str | None]] = {}  # id: (unit, key), digest
+    for event_id, unit_id, key, digest in session.execute(statement).all():
+        where = (unit_id, key)
+        if where not in wanted:
             continue
-        state = {
-            "date": event.date, "time": event.time, "title": event.title,
-            "kinds": sorted(kinds.get(event.id, ())),
-            "attended": sorted(attended.get(event.id, ())),
-            "amount": event.amount, "ref": event.ref,
-        }  # fmt: skip
-        digest = event.digest or event_digest(
+        if digest == wanted[where]:
+            result[where] = _Current(event_id, digest, {})  # unchanged: no diff to make
+        else:
+            differing[event_id] = (where, digest)
+    for event_id, state in _states(session, list(differing)).items():
+        where, digest = differing[event_id]
+        digest = digest or event_digest(
             state["date"], state["time"], state["title"], state["amount"], state["kinds"],
             state["attended"],
         )  # fmt: skip
-        result[where] = _Current(event.id, digest, state)
+        result[where] = _Current(event_id, digest, state)
     return result
+
+
+def _states(session: Session, event_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The states of the events ``event_ids`` as the trail's diff compares them."""
+    events = EVENTS
+    kinds, attended = _labels(session, event_ids)
+    states = {}
+    ordered = sorted(event_ids)
+    for start in range(0, len(ordered), 500):
+        statement = select(
+            events.c.id, events.c.date, events.c.time, events.c.title, events.c.amount,
+            events.c.ref,
+        ).where(events.c.id.in_(ordered[start : start + 500]))  # fmt: skip
+        for event in session.execute(statement):
+            states[event.id] = {
+                "date": event.date, "time": event.time, "title": event.title,
+                "kinds": sorted(kinds.get(event.id, ())),
+                "attended": sorted(attended.get(event.id, ())),
+                "amount": event.amount, "ref": event.ref,
+            }  # fmt: skip
+    return states
 
 
 def _labels(
