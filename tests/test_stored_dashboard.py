@@ -6,22 +6,20 @@ reads it only while the stored rows are up to date."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 
 from scheduler.core.rules import RuleBook
 from scheduler.demo import county as demo
 from scheduler.store import obligations, registry, reports
 from scheduler.store.database import make_engine, migrate, transaction
 from scheduler.web import views
-from tests.conftest import POSTGRES
+from tests.conftest import postgres_schema
 
 YEAR = 2026
 NOW = datetime(2026, 9, 15, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -37,17 +35,8 @@ def demo_county(
         url = f"sqlite:///{Path(tmp_path_factory.mktemp('dash')) / 'demo.db'}"
         yield from _loaded(url, book)
         return
-    if POSTGRES is None:
-        pytest.skip("PostgreSQL is not reachable")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in POSTGRES else "?"
-    yield from _loaded(f"{POSTGRES}{separator}options={quote(f'-csearch_path={schema}')}", book)
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with postgres_schema() as url:
+        yield from _loaded(url, book)
 
 
 def _loaded(url: str, book: RuleBook) -> Iterator[Engine]:
