@@ -134,7 +134,7 @@ def test_xlsx_has_a_summary_and_a_sheet_per_rule_ready_to_print(
     assert sheet["F2"].value == datetime(2021, 2, 28)
     assert sheet["F2"].number_format == audit_xlsx.ZH_DATE
     assert sheet["G2"].value == "✔ 按时完成"
-    assert sheet["G2"].fill.fgColor.rgb == "00" + audit_xlsx.STATUS_FILLS[Status.MET]
+    assert sheet["G2"].fill.fgColor.rgb == "FF" + audit_xlsx.STATUS_FILLS[Status.MET]
     assert sheet["K2"].alignment.wrap_text and sheet["K2"].alignment.vertical == "top"
     assert sheet["F2"].alignment.vertical == "top" and sheet["F2"].fill.fill_type is None
     assert workbook["变更记录"]["G2"].value == "换届"
@@ -149,7 +149,7 @@ def test_the_summary_sheets_rule_table_has_the_frozen_bold_header_printed_on_eac
     header = next(row for row in summary.iter_rows() if row[1].value == "规则名称")
     number = header[0].row
     assert [cell.value for cell in header[:3]] == ["规则", "规则名称", "依据条款"]
-    assert all(cell.font.bold and cell.fill.fgColor.rgb == "00DDE4EE" for cell in header)
+    assert all(cell.font.bold and cell.fill.fgColor.rgb == "FFDDE4EE" for cell in header)
     assert (
         summary.freeze_panes == f"A{number + 1}"
         and summary.print_title_rows == f"${number}:${number}"

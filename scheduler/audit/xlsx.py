@@ -1,18 +1,30 @@
-"""The audit listing as an XLSX workbook (`scheduler.audit.sheetml`).
+"""The audit listing as an XLSX workbook, written with XlsxWriter.
 
 A summary sheet (the filters and one line per rule), one sheet per rule with a row per
 obligation, and, when given, a sheet of the change trail. Every table has a bold header row that
 stays frozen when scrolling and repeats on each printed page; columns have set widths; pages
 print A4 landscape, fitted to the page width. Dates are real date cells shown as 2021年3月31日.
-Text cells are always text, never formulas, whatever they start with.
+Text cells are always text (``write_string``, inline strings), never formulas or links,
+whatever they start with; characters XML cannot hold (controls other than tab and line breaks)
+are left out, a text is cut at Excel's 32,767 characters, and a number that is not finite
+(Excel has none) leaves its cell empty. XlsxWriter's ``constant_memory`` mode writes each row
+out once the next one starts, so the workbook holds one row of cells at a time.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import date, datetime
+import math
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
+
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 from scheduler.audit.bundle import (
     Document,
@@ -32,7 +44,6 @@ from scheduler.audit.export import (
     status_text,
 )
 from scheduler.audit.listing import AuditListing, AuditRow, Evidence
-from scheduler.audit.sheetml import Layout, Row, Style, Workbook, cell
 from scheduler.core.compliance import Status
 from scheduler.core.gcpause import gc_paused
 from scheduler.core.summaries import SEVERITY
@@ -72,35 +83,74 @@ RULE_COLUMNS = (
 AMOUNT_COLUMN = 1 + [key for key, _ in RULE_COLUMNS].index("evidence_amounts")
 COLUMN_KINDS = {4: "date", 5: "date", 6: "date", 7: "status", AMOUNT_COLUMN: "amount"}
 STATUS_COLUMN = 7
+OPTIONS = {
+    "constant_memory": True,  # rows written out as they come, strings inline
+    "strings_to_formulas": False,  # `write` would otherwise take "=..." for a formula;
+    "strings_to_urls": False,  # every cell is written by its type anyway
+    "strings_to_numbers": False,
+    "remove_timezone": True,  # a time's zone dropped (times are local already)
+}
+ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what XML cannot hold
+LINK_ESCAPES = str.maketrans(
+    {ch: f"%{ord(ch):02x}" for ch in '%#" <>[]^`{}'}
+)  # XlsxWriter's escapes, and # (else the rest is taken for a place in the file)
+PIXELS = 7  # of a character of the default font: a width of w is stored as w characters
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A sheet's column widths (in characters, as stored); the header row (frozen with the
+    rows above it, and on a printable sheet repeated on each page); printable: A4 landscape,
+    one page wide, centred."""
+
+    widths: Sequence[float]
+    header: int = 1
+    printable: bool = True
+
+
+Cell = tuple[object, Format | None, str | None]  # value, style, relative link
+Row = Sequence[Cell | None]
+
+
+def cell(value: object, style: Format | None = None, link: str | None = None) -> Cell | None:
+    """A cell, or none for an empty value (``None`` or ``""``)."""
+    return None if value is None or value == "" else (value, style, link)
 
 
 class Styles:
-    """The workbook's cell styles and their numbers (`sheetml.Workbook`'s order, 0 the
-    default): the title, the header, the trail's times, the links of the documents sheet, and
-    a rule sheet's cells by kind of column and, for the status column, status."""
+    """The workbook's cell styles: the title, the header, the trail's times, the links of the
+    documents sheet (None: XlsxWriter's built-in Hyperlink style), and a rule sheet's cells by
+    kind of column and, for the status column, status."""
 
-    def __init__(self, lang: str) -> None:
-        top = "top"  # aligned to the top, text wrapped
-        found: dict[object, Style] = {
-            "title": Style(bold=True, size=14),
-            "header": Style(bold=True, fill=HEADER_FILL, vertical="center"),
-            "time": Style(number_format="yyyy-mm-dd hh:mm"),
-            "link": Style(link=True),
-            ("text", None): Style(vertical=top),
-            ("date", None): Style(vertical=top, number_format=ZH_DATE if lang != "en" else EN_DATE),
-            ("amount", None): Style(vertical=top, number_format="#,##0.##"),
+    def __init__(self, book: Workbook, lang: str) -> None:
+        top = {"valign": "top", "text_wrap": True}
+        date_format = ZH_DATE if lang != "en" else EN_DATE
+        self.title = book.add_format({"bold": True, "font_size": 14})
+        self.header = book.add_format(
+            {"bold": True, "bg_color": f"#{HEADER_FILL}", "pattern": 1, "valign": "vcenter",
+             "text_wrap": True}
+        )  # fmt: skip
+        self.time = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        self.link: Format | None = None
+        self.text = book.add_format(top)
+        kinds = {
+            "text": self.text,
+            "date": book.add_format({**top, "num_format": date_format}),
+            "amount": book.add_format({**top, "num_format": "#,##0.##"}),
         }
-        for status in Status:
-            found[("status", status)] = Style(vertical=top, fill=STATUS_FILLS.get(status))
-        self.list = list(found.values())
-        self.number = {key: n for n, key in enumerate(found, 1)}
-        kinds = {**COLUMN_KINDS, STATUS_COLUMN: "text"}  # the status column: `of_status`
+        self.statuses = {
+            status: book.add_format({**top, "bg_color": f"#{rgb}", "pattern": 1})
+            if (rgb := STATUS_FILLS.get(status))
+            else self.text
+            for status in Status
+        }
         last = len(RULE_COLUMNS) + 1  # and the review column
-        self.columns = [self.number[(kinds.get(n, "text"), None)] for n in range(1, last + 1)]
+        named = {**COLUMN_KINDS, STATUS_COLUMN: "text"}  # the status column: `of_status`
+        self.columns = [kinds[named.get(n, "text")] for n in range(1, last + 1)]
 
-    def of_status(self, status: Status | None) -> int:
+    def of_status(self, status: Status | None) -> Format:
         """The style of an obligation's status cell (coloured by status)."""
-        return self.number[("status", status)] if status else self.number[("text", None)]
+        return self.statuses[status] if status else self.text
 
 
 def to_xlsx(
@@ -129,29 +179,109 @@ def _workbook(
     trail: Sequence[Change],
     documents: Sequence[Document] | None,
 ) -> None:
-    styles = Styles(lang)
-    book = Workbook(out, styles.list, generated)
-    words = labels(lang)
-    layout, rows = _summary_sheet(listing, lang, generated, zone, styles)
-    book.add_sheet(words["summary"], layout, rows)
+    book = Workbook(out, OPTIONS)
+    created = generated.astimezone(UTC).replace(tzinfo=None) if generated.tzinfo else generated
+    book.set_properties({"author": "huiqi", "created": created})
+    styles, words, names = Styles(book, lang), labels(lang), set[str]()
+
+    def add(title: str, sheet: Sheet) -> None:
+        name = _unique(_sheet_name(title), names)
+        names.add(name.casefold())
+        _write_sheet(book.add_worksheet(name), *sheet)
+
+    add(words["summary"], _summary_sheet(listing, lang, generated, zone, styles))
     links = None if documents is None else by_obligation(documents)
     for rule in listing.rules:
-        layout, rows = _rule_sheet(listing.rows_of(rule), lang, zone, styles, links)
-        book.add_sheet(_sheet_name(rule.id), layout, rows)
+        add(rule.id, _rule_sheet(listing.rows_of(rule), lang, zone, styles, links))
     if documents is not None:
-        layout, rows = _documents_sheet(documents, lang, styles)
-        book.add_sheet(words["documents"], layout, rows)
+        add(words["documents"], _documents_sheet(documents, lang, styles))
     if trail:
-        layout, rows = _trail_sheet(trail, lang, zone, styles)
-        book.add_sheet(words["trail"], layout, rows)
+        add(words["trail"], _trail_sheet(trail, lang, zone, styles))
     book.close()
 
 
 Sheet = tuple[Layout, Iterator[Row]]
 
 
+def _write_sheet(sheet: Worksheet, layout: Layout, rows: Iterable[Row]) -> None:
+    """The sheet's layout and page setup, then its rows (row 1 first, a row's cells from
+    column A, None for none)."""
+    for column, width in enumerate(layout.widths):
+        sheet.set_column_pixels(column, column, width * PIXELS)
+    sheet.freeze_panes(layout.header, 0)
+    if layout.printable:
+        sheet.repeat_rows(layout.header - 1)
+        sheet.set_paper(9)  # A4
+        sheet.set_landscape()
+        sheet.fit_to_pages(1, 0)  # one page wide, as many long as it takes
+        sheet.center_horizontally()
+        sheet.set_margins(left=0.4, right=0.4, top=1, bottom=1)
+    else:
+        sheet.set_margins(left=0.75, right=0.75, top=1, bottom=1)
+    sheet.set_header("", margin=0.5)
+    sheet.set_footer("", margin=0.5)
+    for number, row in enumerate(rows):
+        for column, item in enumerate(row):
+            if item is not None:
+                _write_cell(sheet, number, column, *item)
+
+
+def _write_cell(
+    sheet: Worksheet, row: int, column: int, value: object, style: Format | None, link: str | None
+) -> None:
+    """One cell, by the type of its value: text always as text."""
+    if isinstance(value, str):
+        text = ILLEGAL.sub("", value) if ILLEGAL.search(value) else value
+        if link is None:
+            sheet.write_string(row, column, text, style)
+        else:
+            target = "external:" + link.translate(LINK_ESCAPES)
+            sheet.write_url(row, column, target, style, text)
+    elif isinstance(value, bool):
+        sheet.write_boolean(row, column, value, style)
+    elif isinstance(value, int | float | Decimal):
+        if _finite(value):
+            sheet.write_number(row, column, value, style)
+        else:
+            sheet.write_blank(row, column, None, style)
+    elif isinstance(value, date):
+        sheet.write_datetime(row, column, value, style)
+    else:
+        raise TypeError(f"cannot write {value!r} into a cell")
+
+
+def _finite(number: int | float | Decimal) -> bool:
+    if isinstance(number, Decimal):
+        return number.is_finite()
+    return isinstance(number, int) or math.isfinite(number)
+
+
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _sheet_name(text: str) -> str:
+    """Excel sheet names: at most 31 characters (UTF-16 units), none of []:*?/\\, not
+    starting or ending with an apostrophe."""
+    cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in text).strip("'") or "_"
+    while _utf16_length(cleaned) > 31:
+        cleaned = cleaned[:-1]
+    return cleaned
+
+
+def _unique(title: str, taken: set[str]) -> str:
+    """``title``, or with a number after it (within Excel's 31 characters) when another
+    sheet has it already (``taken``: their names casefolded): Excel refuses a workbook with two
+    sheets of one name."""
+    candidate, number = title, 1
+    while candidate.casefold() in taken:
+        suffix = str(number)
+        candidate, number = _sheet_name(title[: 31 - len(suffix)]) + suffix, number + 1
+    return candidate
+
+
 def _header(texts: Sequence[str], styles: Styles) -> Row:
-    return [cell(text, styles.number["header"]) for text in texts]
+    return [cell(text, styles.header) for text in texts]
 
 
 def _plain(values: Sequence[object]) -> Row:
@@ -162,7 +292,7 @@ def _documents_sheet(documents: Sequence[Document], lang: str, styles: Styles) -
     """One row per file of the bundle, its path a relative link to the file."""
     words, kinds = labels(lang), words_of(lang, "trail.document.")
     keys = ("unit_code", "rule", "period", "document_type", "document_file")
-    link = styles.number["link"]
+    link = styles.link
 
     def rows() -> Iterator[Row]:
         yield _header([words[key] for key in keys], styles)
@@ -172,12 +302,6 @@ def _documents_sheet(documents: Sequence[Document], lang: str, styles: Styles) -
                    cell(d.path, link, d.path)]  # fmt: skip
 
     return Layout([10, 24, 14, 12, 60], printable=False), rows()
-
-
-def _sheet_name(text: str) -> str:
-    """Excel sheet names: at most 31 characters, none of []:*?/\\."""
-    cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in text)
-    return cleaned[:31]
 
 
 def _summary_sheet(
@@ -195,7 +319,7 @@ def _summary_sheet(
               words["rate"]]  # fmt: skip
 
     def rows() -> Iterator[Row]:
-        yield [cell(words["title"], styles.number["title"])]
+        yield [cell(words["title"], styles.title)]
         for label, value in filters:
             yield _plain([label, value])
         yield []
@@ -225,7 +349,7 @@ def _rule_sheet(
     if links is not None:
         header.append(words["documents"])
         widths.append(30)
-    columns, text = styles.columns, styles.number[("text", None)]
+    columns, text = styles.columns, styles.text
 
     def sheet_rows() -> Iterator[Row]:
         yield _header(header, styles)
@@ -310,7 +434,7 @@ def _date_text(day: date, lang: str) -> str:
 def _trail_sheet(trail: Sequence[Change], lang: str, zone: ZoneInfo, styles: Styles) -> Sheet:
     words = labels(lang)
     keys = ("changed_at", "changed_by", "action", "unit_code", "subject", "before", "after")
-    time_style = styles.number["time"]
+    time_style = styles.time
 
     def rows() -> Iterator[Row]:
         yield _header([words[key] for key in keys], styles)

@@ -140,7 +140,7 @@ def render(
         return audit_export.to_csv(listing, lang, zone)
     if fmt == "xlsx":
         from scheduler.audit import (
-            xlsx as audit_xlsx,  # openpyxl is slow to import: only when needed
+            xlsx as audit_xlsx,  # XlsxWriter: imported only when needed
         )
 
         return audit_xlsx.to_xlsx(listing, lang, zone, app.now(), changes)
