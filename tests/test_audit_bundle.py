@@ -7,8 +7,10 @@ import zipfile
 from pathlib import Path
 from urllib.parse import unquote
 
+import pytest
 from openpyxl import load_workbook
 
+from scheduler.audit import bundle
 from tests import filesamples as sample
 from tests.conftest import HuiqiRunner
 
@@ -67,3 +69,16 @@ def test_a_zip_without_documents_is_still_the_listing(county: HuiqiRunner, tmp_p
     county("audit", "--year", "2021", "--as-of", "2021-06-30", "--format", "zip", "-o", str(out))
     with zipfile.ZipFile(out) as archive:
         assert archive.namelist() == ["台账.xlsx"]
+
+
+def test_a_workbook_made_in_a_forked_child_comes_back_whole() -> None:
+    made = bytes(range(256)) * 8192  # 2 MB: more than a pipe holds at once
+    assert bundle.in_child(lambda: made)() == made
+
+
+def test_a_workbook_the_child_cannot_make_is_made_here_and_its_error_raised() -> None:
+    def failing() -> bytes:
+        raise ValueError("no such sheet")
+
+    with pytest.raises(ValueError, match="no such sheet"):
+        bundle.in_child(failing)()

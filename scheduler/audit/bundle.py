@@ -12,6 +12,7 @@ files are compressed already), and so is the XLSX (a ZIP of deflated parts itsel
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import shutil
 import zipfile
@@ -19,7 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO
+from functools import partial
+from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session
 
@@ -115,18 +117,21 @@ def write_zip(
     documents: Sequence[Document],
     store: BlobStore,
     when: datetime,
+    forked: bool = False,
 ) -> int:
     """Write the bundle into ``out`` (entries dated ``when``): each document streamed from
     ``store``, then the XLSX (made by ``xlsx`` from the documents it links); how many documents
-    were written. The XLSX is built in a second thread while the documents are copied: the
-    copying waits on the disk or the network (and releases the interpreter's lock), the
-    workbook wants the processor."""
+    were written. The XLSX is built while the documents are copied: in a second thread, or
+    (``forked``, for a single-threaded process such as the command line, and an ``xlsx`` that
+    uses no database connection) in a forked child process, which runs on another processor
+    instead of taking the interpreter's lock from the copying."""
     stamp = when.timetuple()[:6]
     with (
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="bundle-xlsx") as pool,
         zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive,
     ):
-        workbook = pool.submit(xlsx, documents)
+        made = partial(xlsx, documents)
+        workbook = pool.submit(in_child(made) if forked else made)
         for document in documents:
             info = zipfile.ZipInfo(document.path, date_time=stamp)
             info.file_size = document.size
@@ -135,3 +140,36 @@ def write_zip(
         # stored: an XLSX is itself a ZIP of deflated parts
         archive.writestr(zipfile.ZipInfo(xlsx_name, date_time=stamp), workbook.result())
     return len(documents)
+
+
+def in_child(make: Callable[[], bytes]) -> Callable[[], bytes]:
+    """``make`` started at once in a forked child process; the returned call waits for its
+    bytes (made again here, where its error can be raised, if the child failed). The child
+    shares nothing it writes with this process and leaves without running its exit handlers
+    (multiprocessing's fork ends with ``os._exit``)."""
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    child = context.Process(target=_send, args=(make, sending), daemon=True)
+    child.start()
+    sending.close()
+
+    def result() -> bytes:
+        try:
+            made: bytes | None = receiving.recv()
+        except EOFError:
+            made = None
+        finally:
+            receiving.close()
+            child.join()
+        return make() if made is None else made
+
+    return result
+
+
+def _send(make: Callable[[], bytes], sending: Any) -> None:
+    try:
+        sending.send(make())
+    except BaseException:  # said by the parent, which makes it again
+        sending.send(None)
+    finally:
+        sending.close()

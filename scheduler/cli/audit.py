@@ -75,8 +75,8 @@ def _write_zip(
     documents: list[bundle.Document],
 ) -> int:
     """Stream the bundle into a temporary file beside ``output``, then rename it: never a
-    half-written ZIP. The trail and the XLSX are made in `bundle.write_zip`'s second thread,
-    while the documents are copied."""
+    half-written ZIP. The trail is read first; the XLSX is made in a forked child process while
+    the documents are copied (`bundle.write_zip`)."""
     from scheduler.audit import xlsx as audit_xlsx
 
     folder = output.resolve().parent
@@ -84,9 +84,10 @@ def _write_zip(
         raise single(Message("no_such_folder"), str(folder), field="--output")
     now, zone = app.now(), app.settings.zone
 
+    with gc_paused(), app.session() as session:  # thousands of rows, no garbage
+        changes = listing_trail(session, listing, app, lang)
+
     def workbook(linked: Sequence[bundle.Document]) -> bytes:
-        with gc_paused(), app.session() as session:  # thousands of rows, no garbage
-            changes = listing_trail(session, listing, app, lang)
         return audit_xlsx.to_xlsx(listing, lang, zone, now, changes, linked)
 
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{output.name}.")
@@ -94,7 +95,7 @@ def _write_zip(
         with os.fdopen(handle, "wb") as out:
             name = f"{output.stem}.xlsx"
             count = bundle.write_zip(out, name, workbook, documents, blob_store(app.settings),
-                                     local_time(now, zone))  # fmt: skip
+                                     local_time(now, zone), forked=True)  # fmt: skip
         os.replace(temporary, output)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
