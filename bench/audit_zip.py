@@ -18,8 +18,9 @@ database and a folder store under a temporary directory. Then, in turn, ``--repe
 * the bundle's peak Python memory (tracemalloc) next to the bytes it wrote.
 
 Each figure is the median of the runs. The target is the bundle within 2x of the floor's wall
-time, in memory bounded by far less than the ZIP. The bundle builds its XLSX in a second thread
-while it copies the documents: compare its processor seconds with the floor's too.
+time, in memory bounded by far less than the ZIP. The command builds its XLSX in a forked child
+process while it copies the documents: the in-process processor seconds leave the child's out,
+the whole process's include it (its children's time).
 """
 
 from __future__ import annotations
