@@ -96,7 +96,7 @@ def test_one_units_rows_come_from_the_stored_obligations_as_evaluated(
             for rule in [None, "township-hearing", "village-funding"]:
                 selection = reports.Selection(as_of, date(YEAR, 1, 1), date(YEAR, 12, 31),
                                               unit.code, False, rule)  # fmt: skip
-                assert reports._one_unit_stored(session, book, selection) is not None
+                assert reports._scoped_stored(session, book, selection) is not None
                 stored = reports.status_rows(session, book, selection)
                 evaluated = reports._status_rows(
                     *reports.evaluate_selection(session, book, selection)
@@ -104,3 +104,23 @@ def test_one_units_rows_come_from_the_stored_obligations_as_evaluated(
                 assert stored == evaluated, (unit.code, rule)
         assert any(reports.status_rows(session, book, reports.Selection(
             as_of, date(YEAR, 1, 1), date(YEAR, 12, 31), sample[1].code)))  # fmt: skip
+
+
+@pytest.mark.parametrize("as_of", [date(2026, 3, 1), date(2026, 9, 15)])
+def test_a_subtrees_obligations_come_from_the_stored_obligations_as_evaluated(
+    demo_county: Engine, book: RuleBook, as_of: date
+) -> None:
+    """The API's, the command line's and the 台账's selections of a unit and its subtree load
+    that subtree's units and stored rows only, and give what the evaluation gives."""
+    with transaction(demo_county) as session:
+        units = reports.unit_facts(session)
+        roots = [next(u for u in units if u.kind == kind) for kind in ("county", "township")]
+        for root in roots:
+            for rule in [None, "village-funding", "village-chair-attendance"]:
+                selection = reports.Selection(as_of, date(YEAR, 1, 1), date(YEAR, 12, 31),
+                                              root.code, True, rule)  # fmt: skip
+                stored = reports._scoped_stored(session, book, selection)
+                assert stored is not None
+                assert stored == reports.evaluate_selection(session, book, selection)
+                assert reports.selected_obligations(session, book, selection) == stored
+        assert stored[2], "the township's villages owe the rule"

@@ -1,8 +1,9 @@
 """The audit listing (台账): one row per obligation with its evidence and waiver.
 
-`audit_listing(session, book, query)` evaluates the selection through
-`scheduler.store.reports.evaluate_selection` and loads the evidence of every row with one more
-statement, so a listing costs a fixed number of statements whatever the size of the county.
+`audit_listing(session, book, query)` takes the selection's obligations from
+`scheduler.store.reports.selected_obligations` (a unit's or a subtree's stored ones while they
+are current, else evaluated) and loads the evidence of every row with one more statement, so a
+listing costs a fixed number of statements whatever the size of the county.
 Renderers (CSV, XLSX, HTML) live in `scheduler.audit.export`.
 """
 
@@ -25,7 +26,7 @@ from scheduler.core.summaries import on_time_rate
 from scheduler.store import reviews
 from scheduler.store.facts import CURRENT
 from scheduler.store.models import Event, EventKind
-from scheduler.store.reports import Selection, evaluate_selection
+from scheduler.store.reports import Selection, selected_obligations
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ def audit_listing(session: Session, book: RuleBook, query: AuditQuery) -> AuditL
     selection = Selection(
         query.as_of, query.first, query.last, query.unit, query.unit is not None, query.rule
     )
-    units, rules, obligations = evaluate_selection(session, book, selection)
+    units, rules, obligations = selected_obligations(session, book, selection)
     if query.status is not None:
         obligations = [o for o in obligations if o.status is query.status]
     wanted = {event_id for o in obligations for event_id in o.evidence}

@@ -142,30 +142,41 @@ def _stored_selection(
 
 
 def status_rows(session: Session, book: RuleBook, selection: Selection) -> list[StatusRow]:
-    """Obligations whose period overlaps ``[first, last]``, by unit code, rule and period
-    (one unit's read from its stored obligations while they are current)."""
+    """Obligations whose period overlaps ``[first, last]``, by unit code, rule and period."""
     with gc_paused():
-        found = _one_unit_stored(session, book, selection)
-        return _status_rows(*(found or evaluate_selection(session, book, selection)))
+        return _status_rows(*selected_obligations(session, book, selection))
 
 
-def _one_unit_stored(
+def selected_obligations(
+    session: Session, book: RuleBook, selection: Selection
+) -> tuple[list[UnitFacts], list[Rule], list[Obligation]]:
+    """What `evaluate_selection` gives; a selection of one unit or of a unit's subtree is read
+    from the stored obligations of those units while they are current, loading those units
+    only."""
+    return _scoped_stored(session, book, selection) or evaluate_selection(session, book, selection)
+
+
+def _scoped_stored(
     session: Session, book: RuleBook, selection: Selection
 ) -> tuple[list[UnitFacts], list[Rule], list[Obligation]] | None:
-    """`stored_selection` of a selection of one unit (not its subtree), loading that unit
-    only; None when it is not such a selection, the unit is unknown (the evaluation says so)
-    or the stored rows are not current."""
-    if selection.unit is None or selection.subtree:
+    """`stored_selection` of a selection of one unit or subtree; None when it is not such a
+    selection, the unit is unknown (the evaluation says so) or the rows are not current."""
+    if selection.unit is None:
         return None
-    unit = tallies.unit_by_code(session, selection.unit)
-    if unit is None or not stored_obligations.current(session, book, selection.last):
+    root = tallies.unit_by_code(session, selection.unit)
+    if root is None or not stored_obligations.current(session, book, selection.last):
         return None
+    units = tallies.subtree_units(session, root.id) if selection.subtree else [root]
     rules = selected_rules(book, selection.rule)
-    entries = stored_obligations.entries(session, rules, [unit.id], selection.first, selection.last)
+    ids = [unit.id for unit in units]
+    entries = stored_obligations.entries(session, rules, ids, selection.first, selection.last)
+    place = {unit.id: number for number, unit in enumerate(units)}
+    order = {rule.id: number for number, rule in enumerate(rules)}
+    entries.sort(key=lambda e: (order[e.rule_id], place[e.unit_id], e.position))
     found = obligations_on(
         entries, selection.as_of, selection.first, selection.last, book.review_mode
     )
-    return [unit], rules, list(found)
+    return units, rules, list(found)
 
 
 def _status_rows(

@@ -107,6 +107,17 @@ def unit_by_code(session: Session, code: str) -> UnitFacts | None:
     return None if row is None else UnitFacts(*row)
 
 
+def subtree_units(session: Session, root: int) -> list[UnitFacts]:
+    """The unit ``root`` and every unit under it, by code."""
+    u = UNITS.c
+    start = select(u.id).where(u.id == root).cte("below", recursive=True)
+    below = start.union_all(select(u.id).join(start, u.parent_id == start.c.id))
+    query = (
+        select(*(u[name] for name in _FACTS)).where(u.id.in_(select(below.c.id))).order_by(u.code)
+    )
+    return [UnitFacts(*row) for row in session.connection().execute(query)]
+
+
 def with_children(session: Session, ids: Collection[int]) -> set[int]:
     """Which of ``ids`` have units under them."""
     u = UNITS.c

@@ -236,7 +236,7 @@ def _obligations(
 ) -> list[tuple[Rule, Obligation]]:
     """The unit's open and overdue obligations of count and sum rules, soonest due first."""
     selection = reports.Selection(today, today - _LOOKBACK, today, holder.unit_code)
-    _, rules, obligations = reports.evaluate_selection(session, context.book, selection)
+    _, rules, obligations = reports.selected_obligations(session, context.book, selection)
     by_id = {rule.id: rule for rule in rules}
     found = [
         (by_id[o.rule_id], o)
@@ -257,7 +257,7 @@ def _obligation(
     if not context.book.has_rule(rule):
         return None
     selection = reports.Selection(today, today - _LOOKBACK, today, holder.unit_code, rule=rule)
-    _, rules, obligations = reports.evaluate_selection(session, context.book, selection)
+    _, rules, obligations = reports.selected_obligations(session, context.book, selection)
     for o in obligations:
         if o.unit_id == holder.unit_id and o.period.label == period:
             return rules[0], o
