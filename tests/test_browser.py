@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 
 from scheduler.core.rules import RuleBook
 from scheduler.reminders.sweep import sweep
+from scheduler.store import obligations
 from scheduler.store.database import transaction
 from tests.conftest import ROOT
 from tests.countyfacts import load_county
@@ -61,6 +62,8 @@ def served(
 ) -> Iterator[str]:
     """The app on a loopback port, over real HTTP."""
     load_county(engine, book, MORE_EVENTS, units=VILLAGES)
+    with transaction(engine) as session:  # the pages read the stored obligations, as deployed
+        obligations.settle(session, book, NOW.date())
     add_users(engine)
     app = make_app(engine, book, settings_for(database_url, str(tmp_path)))
     yield from serve(app, free_port())
