@@ -65,42 +65,49 @@ class Leadership(Protocol):
 
 @dataclass
 class PostgresLeadership:
-    """``pg_try_advisory_lock`` (per schema) on a connection kept open while leading."""
+    """``pg_try_advisory_lock`` (per schema) on a connection kept open while leading. The
+    leader check (a scheduler thread) and the release at a stop (the main thread) use the
+    connection one at a time."""
 
     engine: Engine
     connection: Connection | None = None
+    using: threading.Lock = field(default_factory=threading.Lock)
 
     def acquire(self) -> bool:
-        if self.connection is None:
-            self.connection = self.engine.connect()
-        # One lock per schema, so that deployments sharing a database do not block each other.
-        query = text("SELECT pg_try_advisory_lock(:key, hashtext(current_schema()))")
-        won = bool(self.connection.execute(query, {"key": LOCK_KEY}).scalar())
-        self.connection.commit()
-        return won
+        with self.using:
+            if self.connection is None:
+                self.connection = self.engine.connect()
+            # One lock per schema, so that deployments sharing a database do not block each
+            # other.
+            query = text("SELECT pg_try_advisory_lock(:key, hashtext(current_schema()))")
+            won = bool(self.connection.execute(query, {"key": LOCK_KEY}).scalar())
+            self.connection.commit()
+            return won
 
     def alive(self) -> bool:
-        try:
-            assert self.connection is not None
-            self.connection.execute(text("SELECT 1")).scalar()
-            self.connection.commit()
-        except Exception:
-            return False
-        return True
+        with self.using:
+            try:
+                assert self.connection is not None
+                self.connection.execute(text("SELECT 1")).scalar()
+                self.connection.commit()
+            except Exception:
+                return False
+            return True
 
     def release(self) -> None:
         """Unlock, then close the connection for good (not back to the pool).
 
         Closing alone also frees the lock, but only once the server has ended the session,
         which happens a moment later; unlocking first makes a handover immediate."""
-        if self.connection is not None:
-            with suppress(Exception):  # a dead connection has lost the lock already
-                unlock = text("SELECT pg_advisory_unlock(:key, hashtext(current_schema()))")
-                self.connection.execute(unlock, {"key": LOCK_KEY})
-                self.connection.commit()
-            self.connection.invalidate()
-            self.connection.close()
-            self.connection = None
+        with self.using:
+            if self.connection is not None:
+                with suppress(Exception):  # a dead connection has lost the lock already
+                    unlock = text("SELECT pg_advisory_unlock(:key, hashtext(current_schema()))")
+                    self.connection.execute(unlock, {"key": LOCK_KEY})
+                    self.connection.commit()
+                self.connection.invalidate()
+                self.connection.close()
+                self.connection = None
 
 
 @dataclass
