@@ -117,8 +117,9 @@ def stored_selection(
     units and rules with SQL (`scheduler.store.obligations`) instead of loading events and
     evaluating them; None when the stored rows are not up to date with ``book``.
 
-    No page reads it yet: turning every stored row into an obligation costs about what the
-    evaluation costs (docs/scale.md); the dashboard needs its counts from SQL first."""
+    For a large selection it is no faster than evaluating (turning every stored row into an
+    obligation costs about what the evaluation does, docs/scale.md): the dashboard counts with
+    SQL instead, and only a unit's or a subtree's reads use the rows (`selected_obligations`)."""
     if not stored_obligations.current(session, book, selection.last):
         return None
     with gc_paused():
@@ -128,9 +129,21 @@ def stored_selection(
 def _stored_selection(
     session: Session, book: RuleBook, selection: Selection
 ) -> tuple[list[UnitFacts], list[Rule], list[Obligation]]:
-    rules = selected_rules(book, selection.rule)
     units = _units(unit_facts(session), selection.unit, selection.subtree)
-    ids = [unit.id for unit in units] if selection.unit else None
+    return _stored_of(session, book, selection, units, bool(selection.unit))
+
+
+def _stored_of(
+    session: Session,
+    book: RuleBook,
+    selection: Selection,
+    units: list[UnitFacts],
+    only_these: bool,
+) -> tuple[list[UnitFacts], list[Rule], list[Obligation]]:
+    """The selection's obligations of ``units`` from their stored rows (``only_these``: read
+    the rows of these units only, else of every unit), in the evaluation's order."""
+    rules = selected_rules(book, selection.rule)
+    ids = [unit.id for unit in units] if only_these else None
     entries = stored_obligations.entries(session, rules, ids, selection.first, selection.last)
     place = {unit.id: number for number, unit in enumerate(units)}
     order = {rule.id: number for number, rule in enumerate(rules)}
@@ -167,16 +180,7 @@ def _scoped_stored(
     if root is None or not stored_obligations.current(session, book, selection.last):
         return None
     units = tallies.subtree_units(session, root.id) if selection.subtree else [root]
-    rules = selected_rules(book, selection.rule)
-    ids = [unit.id for unit in units]
-    entries = stored_obligations.entries(session, rules, ids, selection.first, selection.last)
-    place = {unit.id: number for number, unit in enumerate(units)}
-    order = {rule.id: number for number, rule in enumerate(rules)}
-    entries.sort(key=lambda e: (order[e.rule_id], place[e.unit_id], e.position))
-    found = obligations_on(
-        entries, selection.as_of, selection.first, selection.last, book.review_mode
-    )
-    return units, rules, list(found)
+    return _stored_of(session, book, selection, units, True)
 
 
 def _status_rows(
