@@ -19,7 +19,7 @@ from scheduler.store.models_reviews import EventReview
 CURRENT = and_(Event.superseded_by.is_(None), Event.voided_at.is_(None))
 
 
-def _connection(session: Session) -> Connection:
+def flushed_connection(session: Session) -> Connection:
     """The session's connection, for Core reads, with pending ORM changes flushed first (as the
     session's own queries would autoflush them)."""
     session.flush()
@@ -28,7 +28,7 @@ def _connection(session: Session) -> Connection:
 
 def unit_facts(session: Session) -> list[UnitFacts]:
     """Every unit, in code order (one statement)."""
-    rows = _connection(session).execute(
+    rows = flushed_connection(session).execute(
         select(
             Unit.id,
             Unit.code,
@@ -59,11 +59,13 @@ def event_facts(
     if not kinds:
         return []
     with gc_paused():
-        found = _event_facts(_connection(session), kinds, first, last, unit_ids)
+        found = _event_facts(flushed_connection(session), kinds, first, last, unit_ids)
         if not reviews:
             return found
         states = dict(
-            _connection(session).execute(select(EventReview.event_id, EventReview.status)).all()
+            flushed_connection(session)
+            .execute(select(EventReview.event_id, EventReview.status))
+            .all()
         )
         return [fact._replace(review=states.get(fact.id)) for fact in found]
 
@@ -126,7 +128,7 @@ def _attendance(
 
 def waiver_facts(session: Session) -> dict[WaiverKey, WaiverFacts]:
     """Every waiver by (unit id, rule id, period label) (one statement)."""
-    rows = _connection(session).execute(
+    rows = flushed_connection(session).execute(
         select(
             Waiver.unit_id, Waiver.rule_id, Waiver.period_label, Waiver.reason, Waiver.approved_by
         )

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.core.compliance import Status, UnitFacts
 from scheduler.core.ledger import ATTEND
+from scheduler.store.facts import flushed_connection
 from scheduler.store.models import Unit
 from scheduler.store.stored_status import (
     DUE_PASSED,
@@ -93,14 +94,14 @@ def units_where(
     if roots:
         found.append(u.parent_id.is_(None))
     query = select(*(u[name] for name in _FACTS)).where(or_(*found)).order_by(u.code)
-    return [UnitFacts(*row) for row in session.connection().execute(query)]
+    return [UnitFacts(*row) for row in flushed_connection(session).execute(query)]
 
 
 def unit_by_code(session: Session, code: str) -> UnitFacts | None:
     """The unit called ``code``, if any."""
     u = UNITS.c
     row = (
-        session.connection()
+        flushed_connection(session)
         .execute(select(*(u[name] for name in _FACTS)).where(u.code == code))
         .first()
     )
@@ -115,14 +116,14 @@ def subtree_units(session: Session, root: int) -> list[UnitFacts]:
     query = (
         select(*(u[name] for name in _FACTS)).where(u.id.in_(select(below.c.id))).order_by(u.code)
     )
-    return [UnitFacts(*row) for row in session.connection().execute(query)]
+    return [UnitFacts(*row) for row in flushed_connection(session).execute(query)]
 
 
 def with_children(session: Session, ids: Collection[int]) -> set[int]:
     """Which of ``ids`` have units under them."""
     u = UNITS.c
     query = select(u.parent_id).where(u.parent_id.in_(list(ids))).distinct()
-    return set(session.connection().execute(query).scalars())
+    return set(flushed_connection(session).execute(query).scalars())
 
 
 def _placed(shown: Collection[int], opened: Collection[int]) -> CTE:
@@ -150,7 +151,7 @@ def kind_counts(
         .join(placed, UNITS.c.id == placed.c.id)
         .group_by(UNITS.c.kind)
     )
-    return {kind: int(number) for kind, number in session.connection().execute(query)}
+    return {kind: int(number) for kind, number in flushed_connection(session).execute(query)}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -182,7 +183,7 @@ def rule_tallies(
         counted,
         met,
         start,
-    ) in session.connection().execute(grouped):
+    ) in flushed_connection(session).execute(grouped):
         tally = tallies[rule_id]
         status = STATUS_AT[worst]
         begins = _date(start)
