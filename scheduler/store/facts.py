@@ -26,20 +26,14 @@ def flushed_connection(session: Session) -> Connection:
     return session.connection()
 
 
+# A unit's columns in the order of `UnitFacts`' fields.
+UNIT_COLUMNS = (Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id, Unit.active_from,
+                Unit.active_to, Unit.attributes)  # fmt: skip
+
+
 def unit_facts(session: Session) -> list[UnitFacts]:
     """Every unit, in code order (one statement)."""
-    rows = flushed_connection(session).execute(
-        select(
-            Unit.id,
-            Unit.code,
-            Unit.name,
-            Unit.kind,
-            Unit.parent_id,
-            Unit.active_from,
-            Unit.active_to,
-            Unit.attributes,
-        ).order_by(Unit.code)
-    )
+    rows = flushed_connection(session).execute(select(*UNIT_COLUMNS).order_by(Unit.code))
     return [UnitFacts(*row) for row in rows]
 
 

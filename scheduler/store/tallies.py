@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.core.compliance import Status, UnitFacts
 from scheduler.core.ledger import ATTEND
-from scheduler.store.facts import flushed_connection
+from scheduler.store.facts import UNIT_COLUMNS, flushed_connection
 from scheduler.store.models import Unit
 from scheduler.store.stored_status import (
     DUE_PASSED,
@@ -36,7 +36,6 @@ from scheduler.store.stored_status import (
 )
 
 UNITS = Unit.__table__
-_FACTS = ("id", "code", "name", "kind", "parent_id", "active_from", "active_to", "attributes")
 
 
 @dataclass
@@ -93,18 +92,14 @@ def units_where(
     found = [u.id.in_(list(ids)), u.parent_id.in_(list(parents))]
     if roots:
         found.append(u.parent_id.is_(None))
-    query = select(*(u[name] for name in _FACTS)).where(or_(*found)).order_by(u.code)
+    query = select(*UNIT_COLUMNS).where(or_(*found)).order_by(u.code)
     return [UnitFacts(*row) for row in flushed_connection(session).execute(query)]
 
 
 def unit_by_code(session: Session, code: str) -> UnitFacts | None:
     """The unit called ``code``, if any."""
     u = UNITS.c
-    row = (
-        flushed_connection(session)
-        .execute(select(*(u[name] for name in _FACTS)).where(u.code == code))
-        .first()
-    )
+    row = flushed_connection(session).execute(select(*UNIT_COLUMNS).where(u.code == code)).first()
     return None if row is None else UnitFacts(*row)
 
 
@@ -113,9 +108,7 @@ def subtree_units(session: Session, root: int) -> list[UnitFacts]:
     u = UNITS.c
     start = select(u.id).where(u.id == root).cte("below", recursive=True)
     below = start.union_all(select(u.id).join(start, u.parent_id == start.c.id))
-    query = (
-        select(*(u[name] for name in _FACTS)).where(u.id.in_(select(below.c.id))).order_by(u.code)
-    )
+    query = select(*UNIT_COLUMNS).where(u.id.in_(select(below.c.id))).order_by(u.code)
     return [UnitFacts(*row) for row in flushed_connection(session).execute(query)]
 
 

@@ -193,9 +193,9 @@ def _shown_units(
         roots = tallies.units_where(session, roots=True)
     expanded = {roots[0].id} if len(roots) == 1 else set()
     expanded |= _chain(session, opened, {root.id for root in roots})
+    # no root is below an opened unit: the opened ones are roots or under one
     below = tallies.units_where(session, parents=expanded) if expanded else []
-    known = {root.id for root in roots}
-    return roots + [unit for unit in below if unit.id not in known], expanded
+    return roots + below, expanded
 
 
 def _chain(session: Session, opened: str | None, roots: set[int]) -> set[int]:
