@@ -10,7 +10,11 @@ takes the first N events only. The floors:
 * import: the same CSV rows into a SQLite table of the same columns with the csv module and
   one ``executemany`` (no validation, no kinds, no trail);
 * status: ``SELECT unit, kind, count(*)`` over the events and their kinds, grouped, and the
-  C JSON encoder writing one object per group.
+  C JSON encoder writing one object per group;
+* the status read from the stored obligations (after ``huiqi obligations refresh``, timed
+  too), next to that floor and to a second one, the same rows: the stored obligations of the
+  year with their unit's code and name, sorted, each written as one JSON object by the C
+  encoder (no status, no evidence).
 
 Each figure is wall-clock seconds, processor seconds (user + system, of the process and its
 children) and peak resident memory of the process, measured by the operating system
@@ -33,6 +37,7 @@ from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 HUIQI = str(Path(sys.executable).parent / "huiqi")
+STATUS = [HUIQI, "status", "--as-of", "2026-12-31", "--format", "json"]
 
 IMPORT_FLOOR = """
 import csv, sqlite3, sys
@@ -56,6 +61,23 @@ out = sys.stdout
 out.write("[\\n")
 for number, (unit, kind, count) in enumerate(rows):
     out.write(("," if number else "") + json.dumps({"unit": unit, "kind": kind, "count": count}))
+out.write("]\\n")
+"""
+
+ROWS_FLOOR = """
+import json, sqlite3, sys
+connection = sqlite3.connect(sys.argv[1])
+rows = connection.execute(
+    "SELECT u.code, u.name, o.rule_id, o.label, o.start, o.\\"end\\", o.due, o.required, o.actual "
+    "FROM obligations o JOIN units u ON u.id = o.unit_id "
+    "WHERE o.start <= '2026-12-31' AND o.\\"end\\" >= '2026-01-01' "
+    "ORDER BY u.code, o.rule_id, o.start"
+)
+names = ("unit", "unit_name", "rule", "label", "start", "end", "due", "required", "actual")
+out = sys.stdout
+out.write("[\\n")
+for number, row in enumerate(rows):
+    out.write(("," if number else "") + json.dumps(dict(zip(names, row)), ensure_ascii=False))
 out.write("]\\n")
 """
 
@@ -119,22 +141,33 @@ def main(argv: Sequence[str] | None = None) -> int:
             "status floor: GROUP BY + C JSON encoder": run(
                 [sys.executable, "-c", STATUS_FLOOR, str(database)], env
             ),
-            "huiqi status --format json (year)": run(
-                [HUIQI, "status", "--as-of", "2026-12-31", "--format", "json"], env
+            "huiqi status --format json (year)": run(STATUS, env),
+            "huiqi obligations refresh (first build)": run([HUIQI, "obligations", "refresh"], env),
+            "rows floor: stored rows + C JSON encoder": run(
+                [sys.executable, "-c", ROWS_FLOOR, str(database)], env
             ),
+            "huiqi status --format json (stored)": run(STATUS, env),
         }
     print(f"{lines:,} event rows; load average {load:.1f} before, {os.getloadavg()[0]:.1f} after")
     print(f"{'measure':42} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} {'÷ floor (cpu)':>14}")
-    floors = {"import": "import floor", "status": "status floor"}
     for name, figure in figures.items():
-        floor_name = next(
-            k for k in figures if k.startswith(floors["import" if "import" in name else "status"])
-        )
-        ratio = figure.cpu / figures[floor_name].cpu
+        ratios = [f"{figure.cpu / figures[floor].cpu:.1f}×" for floor in _floors(name, figures)]
         print(
-            f"{name:42} {figure.wall:8.2f} {figure.cpu:8.2f} {figure.peak_mb:8.0f} {ratio:13.1f}×"
+            f"{name:42} {figure.wall:8.2f} {figure.cpu:8.2f} {figure.peak_mb:8.0f} "
+            f"{' / '.join(ratios):>14}"
         )
     return 0
+
+
+def _floors(name: str, figures: dict[str, Run]) -> list[str]:
+    """The floors a measure is divided by: the import's, the status's (and, read from the
+    stored obligations, the same rows' too); none for the first build."""
+    if "refresh" in name or "floor" in name:
+        return [name] if "floor" in name else []
+    if "import" in name:
+        return [next(k for k in figures if k.startswith("import floor"))]
+    status = next(k for k in figures if k.startswith("status floor"))
+    return [status, *(k for k in figures if k.startswith("rows floor") and "stored" in name)]
 
 
 def _events_file(source: Path, target: Path, rows: int | None) -> None:

@@ -21,8 +21,10 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -59,6 +61,7 @@ def _postgres_base() -> str | None:
 
 
 POSTGRES = _postgres_base()
+STORED_DEMO_NOW = datetime(2026, 9, 15, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -103,6 +106,34 @@ def engine(database_url: str) -> Iterator[Engine]:
 def book() -> RuleBook:
     """The bundled Xihe ruleset (R1–R12)."""
     return read_rulebook([BUNDLED_RULES])
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stored_demo(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, book: RuleBook
+) -> Iterator[Engine]:
+    """The demo county of 2026 (as of 15 September) with its obligations stored, in SQLite or
+    a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield from _stored_demo(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}", book)
+        return
+    with postgres_schema() as url:
+        yield from _stored_demo(url, book)
+
+
+def _stored_demo(url: str, book: RuleBook) -> Iterator[Engine]:
+    from scheduler.demo import county as demo
+    from scheduler.store import obligations
+    from scheduler.store.database import transaction
+
+    now = STORED_DEMO_NOW
+    engine = make_engine(url)
+    migrate(engine)
+    with transaction(engine) as session:
+        demo.load_demo(session, book, demo.generate(year=now.year, as_of=now.date()), now)
+        obligations.settle(session, book, now.date())
+    yield engine
+    engine.dispose()
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:

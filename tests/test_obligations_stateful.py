@@ -21,10 +21,11 @@ from scheduler.core.ledger import ledger, obligations_on
 from scheduler.core.problems import InputError
 from scheduler.core.records import UNIT_COLUMNS, Table
 from scheduler.core.rules import RuleBook
-from scheduler.store import obligations, registry, reviews, waivers
+from scheduler.store import obligations, registry, reports, reviews, waivers
 from scheduler.store.database import make_engine, migrate, transaction
 from scheduler.store.facts import event_facts, unit_facts, waiver_facts
 from scheduler.store.models import Event, Unit
+from scheduler.store.status_stream import StoredStatus
 from tests.ledgerfacts import HORIZON, amounts, attended, days, kinds, sample_book
 
 TODAY = date(2021, 6, 1)  # the day the rows are computed on: their horizon is the end of 2022
@@ -200,6 +201,10 @@ class Obligations(RuleBasedStateMachine):
             reviewed = book.review_mode != "off"
             every = event_facts(session, kinds_, date.min, date.max, None, reviewed)
             found = waiver_facts(session)
+            selection = reports.Selection(self.as_of, first, last)
+            streamed = list(StoredStatus(session, rules, self.as_of, first, last))
+            listed = reports._status_rows(*reports.evaluate_selection(session, book, selection))
+        assert streamed == [row.to_json() for row in listed]
         rebuilt = ledger(rules, sorted(units, key=lambda u: u.id), every, found, HORIZON,
                          book.review_mode)  # fmt: skip
         assert stored == rebuilt

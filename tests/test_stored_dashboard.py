@@ -6,47 +6,20 @@ reads it only while the stored rows are up to date."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
 
 from scheduler.core.rules import RuleBook
-from scheduler.demo import county as demo
 from scheduler.store import obligations, registry, reports
-from scheduler.store.database import make_engine, migrate, transaction
+from scheduler.store.database import transaction
 from scheduler.web import views
-from tests.conftest import postgres_schema
 
 YEAR = 2026
 NOW = datetime(2026, 9, 15, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
 DAYS = [date(2026, 1, 1), date(2026, 3, 31), date(2026, 7, 1), date(2026, 9, 15), date(2027, 2, 1)]
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def demo_county(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, book: RuleBook
-) -> Iterator[Engine]:
-    """The demo county with its obligations stored, in SQLite or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{Path(tmp_path_factory.mktemp('dash')) / 'demo.db'}"
-        yield from _loaded(url, book)
-        return
-    with postgres_schema() as url:
-        yield from _loaded(url, book)
-
-
-def _loaded(url: str, book: RuleBook) -> Iterator[Engine]:
-    engine = make_engine(url)
-    migrate(engine)
-    with transaction(engine) as session:
-        demo.load_demo(session, book, demo.generate(year=YEAR, as_of=NOW.date()), NOW)
-        obligations.settle(session, book, NOW.date())
-    yield engine
-    engine.dispose()
 
 
 def _codes(engine: Engine) -> dict[str, list[str]]:
@@ -71,19 +44,19 @@ def _both(
 
 @pytest.mark.parametrize("as_of", DAYS)
 def test_the_county_with_each_township_opened(
-    demo_county: Engine, book: RuleBook, as_of: date
+    stored_demo: Engine, book: RuleBook, as_of: date
 ) -> None:
-    codes = _codes(demo_county)
+    codes = _codes(stored_demo)
     for opened in [None, *codes["township"][:6], codes["village"][0], "no-such-unit"]:
-        stored, evaluated = _both(demo_county, book, None, opened, None, as_of)
+        stored, evaluated = _both(stored_demo, book, None, opened, None, as_of)
         assert stored == evaluated, (opened, as_of)
     assert any(block.rows for block in stored)
     assert any(block.totals for block in stored)
 
 
 @pytest.mark.parametrize("as_of", [date(2026, 5, 31), date(2026, 9, 15)])
-def test_every_scope_and_one_rule(demo_county: Engine, book: RuleBook, as_of: date) -> None:
-    codes = _codes(demo_county)
+def test_every_scope_and_one_rule(stored_demo: Engine, book: RuleBook, as_of: date) -> None:
+    codes = _codes(stored_demo)
     township, village = codes["township"][1], codes["village"][3]
     cases = [
         (codes["county"][0], None),
@@ -94,18 +67,18 @@ def test_every_scope_and_one_rule(demo_county: Engine, book: RuleBook, as_of: da
     ]
     for scope, opened in cases:
         for rule in [None, "township-hearing", book.rules[-1].id]:
-            stored, evaluated = _both(demo_county, book, scope, opened, rule, as_of)
+            stored, evaluated = _both(stored_demo, book, scope, opened, rule, as_of)
             assert stored == evaluated, (scope, opened, rule)
 
 
 def test_the_page_reads_the_stored_rows_only_while_they_are_current(
-    demo_county: Engine, book: RuleBook
+    stored_demo: Engine, book: RuleBook
 ) -> None:
     """A change made without the rulebook marks its unit: the dashboard evaluates (the same
     blocks) until the next settle."""
     selection = reports.year_selection(YEAR, NOW.date())
-    with transaction(demo_county) as session:
-        township = _codes(demo_county)["township"][0]
+    with transaction(stored_demo) as session:
+        township = _codes(stored_demo)["township"][0]
         cells = {"unit": township, "kinds": "hearing", "date": "2026-09-01", "title": "听取汇报"}
         event = registry.add_event(session, book, cells, "clerk", NOW)
         registry.void_event(session, event, "录错", "clerk", NOW)  # no rulebook: marked

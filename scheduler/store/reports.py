@@ -6,12 +6,10 @@ waivers) whatever the size of the county, then hands plain facts to `scheduler.c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
-from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +17,7 @@ from scheduler.core import unittree
 from scheduler.core.assessment import Scorecard, assess, scored_kinds, scoring_rules
 from scheduler.core.compliance import Obligation, UnitFacts, evaluate
 from scheduler.core.gcpause import gc_paused
+from scheduler.core.jsontext import json_number as json_number  # re-exported
 from scheduler.core.ledger import obligations_on
 from scheduler.core.problems import Message, single
 from scheduler.core.records import unknown_unit
@@ -27,6 +26,7 @@ from scheduler.core.summaries import Matrix, build_matrix
 from scheduler.store import obligations as stored_obligations
 from scheduler.store import tallies
 from scheduler.store.facts import event_facts, unit_facts, waiver_facts
+from scheduler.store.status_stream import StoredStatus
 
 
 @dataclass(frozen=True)
@@ -56,20 +56,6 @@ class StatusRow:
             "evidence": list(o.evidence),
             "days_left": o.days_left,
         }
-
-
-def json_number(value: Decimal | None) -> int | float | None:
-    """A Decimal as a JSON number: an integer when it has no fraction."""
-    if value is None:
-        return None
-    return _number(value)
-
-
-@lru_cache(maxsize=4096)
-def _number(value: Decimal) -> int | float:
-    """`json_number` of one value; a status holds few distinct ones, many times over (equal
-    Decimals such as 1 and 1.00 are one entry, and the same number)."""
-    return int(value) if value == value.to_integral_value() else float(value)
 
 
 @dataclass(frozen=True)
@@ -158,6 +144,42 @@ def status_rows(session: Session, book: RuleBook, selection: Selection) -> list[
     """Obligations whose period overlaps ``[first, last]``, by unit code, rule and period."""
     with gc_paused():
         return _status_rows(*selected_obligations(session, book, selection))
+
+
+class StatusObjects(Protocol):
+    """The JSON objects of a status, made as they are iterated; afterwards ``unmeasured``
+    holds the (unit code, rule id) of the obligations whose quantity needed is unknown."""
+
+    unmeasured: set[tuple[str, str]]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]: ...
+
+
+class _RowObjects:
+    """`StatusObjects` of rows already made."""
+
+    def __init__(self, rows: list[StatusRow]) -> None:
+        self._rows = rows
+        self.unmeasured = unmeasured(rows)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (row.to_json() for row in self._rows)
+
+
+def status_objects(session: Session, book: RuleBook, selection: Selection) -> StatusObjects:
+    """The objects of `status_rows`' rows (`StatusRow.to_json`) in their order, for writing as
+    they come: those of every unit by one statement over the stored obligations while they are
+    current (`scheduler.store.status_stream`), holding no row after it is written; else
+    the rows of `status_rows`."""
+    if selection.unit is None and stored_obligations.current(session, book, selection.last):
+        rules = selected_rules(book, selection.rule)
+        return StoredStatus(session, rules, selection.as_of, selection.first, selection.last)
+    return _RowObjects(status_rows(session, book, selection))
+
+
+def unmeasured(rows: Sequence[StatusRow]) -> set[tuple[str, str]]:
+    """The (unit code, rule id) of the rows whose quantity needed is unknown."""
+    return {(row.unit.code, row.rule.id) for row in rows if row.obligation.required is None}
 
 
 def selected_obligations(

@@ -1,0 +1,177 @@
+"""The status of every unit as a stream of JSON objects read from the stored obligations.
+
+``huiqi status --format json|csv`` of a whole area writes one object per obligation
+(`scheduler.store.reports.StatusRow.to_json`). Turning every stored row back into the engine's
+obligation and sorting them costs about what evaluating does (docs/scale.md); here one
+statement states them in SQL instead, in the order of `reports.status_rows`, and the objects
+are made as the rows come, so that neither the rows nor the objects are all in memory:
+
+* the status on the as-of day is `stored_status.severity`; the evidence and the quantity done
+  are the allocation cut to the events dated up to it (`scheduler.core.ledger.obligation_on`);
+* the rows come by unit code (byte order, as Python compares the codes), rule (the ruleset's
+  order), period start and obligation, each obligation's allocation in its order (one row per
+  event served, or one row without when none is); obligations of the same unit, rule and start
+  (attendance of two meetings on one day) are put in evidence order as they pass.
+
+`tests/test_status_stream.py` holds its output equal to the evaluated one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import String, and_, case, cast, select, type_coerce
+from sqlalchemy.orm import Session
+
+from scheduler.core.jsontext import json_number
+from scheduler.core.rules import Rule
+from scheduler.store.facts import flushed_connection
+from scheduler.store.models import Unit
+from scheduler.store.obligations import ALLOCATION
+from scheduler.store.stored_status import (
+    OBLIGATIONS,
+    STATUS_AT,
+    exists_on,
+    overlapping,
+    severity,
+)
+
+UNITS = Unit.__table__
+CHUNK = 5_000  # rows fetched at a time (a server-side cursor on PostgreSQL)
+_STATUS = {rank: (status.value, status.closed) for rank, status in STATUS_AT.items()}
+
+
+class StoredStatus:
+    """The objects of a selection of every unit, made as they are iterated; afterwards
+    ``unmeasured`` holds the (unit code, rule id) of the obligations whose quantity needed is
+    unknown (the unit lacks the attribute the rule counts per)."""
+
+    def __init__(
+        self, session: Session, rules: list[Rule], as_of: date, first: date, last: date
+    ) -> None:
+        self._session = session
+        self._rules = rules
+        self._as_of = as_of
+        self._first = first
+        self._last = last
+        self.unmeasured: set[tuple[str, str]] = set()
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        connection = flushed_connection(self._session).execution_options(
+            stream_results=True, yield_per=CHUNK
+        )
+        result = connection.execute(self._statement())
+        return self._objects(row for chunk in result.partitions() for row in chunk)
+
+    def _statement(self) -> Any:
+        o, a, u = OBLIGATIONS.c, ALLOCATION.c, UNITS.c
+        as_of = self._as_of
+        rank = case({rule.id: n for n, rule in enumerate(self._rules)}, value=o.rule_id)
+        dialect = self._session.get_bind().dialect.name
+        code = u.code.collate("C") if dialect == "postgresql" else u.code
+        # SQLite reads the table straight through when the rule is an expression: walking the
+        # (rule, start) index fetches the rows one by one, three times slower for a selection
+        # holding most of them
+        rule_id = o.rule_id.concat("") if dialect == "sqlite" else o.rule_id
+        served = and_(a.obligation_id == o.id, a.day <= as_of)
+        return (
+            select(
+                u.code,
+                u.name,
+                o.id,
+                o.rule_id,
+                o.label,
+                cast(o.start, String),
+                cast(o.end, String),
+                cast(o.due, String),
+                severity(as_of),
+                type_coerce(o.required, String),
+                a.event_id,
+                type_coerce(a.value, String),
+            )
+            .select_from(OBLIGATIONS.join(UNITS, u.id == o.unit_id).outerjoin(ALLOCATION, served))
+            .where(
+                rule_id.in_([rule.id for rule in self._rules]),
+                overlapping(self._first, self._last),
+                exists_on(as_of),
+            )
+            .order_by(code, rank, o.start, o.id, a.position)
+        )
+
+    def _objects(self, rows: Iterable[Any]) -> Iterator[dict[str, Any]]:
+        """One object per obligation from its rows (consecutive, one per event served); those
+        of one unit, rule and start (consecutive too) in evidence order."""
+        today = self._as_of.toordinal()
+        held: list[dict[str, Any]] = []  # the objects of one unit, rule and start
+        place: tuple[str, str, str] | None = None
+        values: list[Any] = []
+        current = None
+        for row in rows:
+            if row[2] != current:
+                if held:
+                    held[-1]["actual"] = _sum(values)
+                code, name, current, rule, label, start, end, due, rank, required = row[:10]
+                if (code, rule, start) != place:
+                    if len(held) > 1:
+                        held.sort(key=_evidence)
+                    yield from held
+                    held = []
+                    place = (code, rule, start)
+                status, closed = _STATUS[rank]
+                if required is None:
+                    self.unmeasured.add((code, rule))
+                values = []
+                held.append(
+                    {
+                        "unit": code,
+                        "unit_name": name,
+                        "rule": rule,
+                        "period": {"label": label, "start": start, "end": end},
+                        "due": due,
+                        "status": status,
+                        "required": None if required is None else _number(required),
+                        "actual": 0,
+                        "evidence": [],
+                        "days_left": None if closed else _ordinal(due) - today,
+                    }
+                )
+            if row[10] is not None:
+                held[-1]["evidence"].append(row[10])
+                values.append(row[11])
+        if held:
+            held[-1]["actual"] = _sum(values)
+            if len(held) > 1:
+                held.sort(key=_evidence)
+            yield from held
+
+
+def _sum(values: list[Any]) -> int | float:
+    """The JSON number of the sum of stored amounts (exact: as Decimals)."""
+    if len(values) == 1:
+        return _number(values[0])
+    return json_number(sum(map(_decimal, values), Decimal(0))) or 0
+
+
+def _evidence(item: dict[str, Any]) -> list[int]:
+    return item["evidence"]
+
+
+@lru_cache(maxsize=4096)
+def _number(raw: Any) -> int | float:
+    """The JSON number of a stored amount as the driver gives it."""
+    return json_number(_decimal(raw)) or 0
+
+
+@lru_cache(maxsize=4096)
+def _decimal(raw: Any) -> Decimal:
+    """A stored amount as the driver gives it (SQLite: an int, a float or text) as a Decimal."""
+    return raw if isinstance(raw, Decimal) else Decimal(str(raw))
+
+
+@lru_cache(maxsize=4096)
+def _ordinal(day: str) -> int:
+    return date.fromisoformat(day).toordinal()
