@@ -19,9 +19,13 @@ The figures, as whole processes (wall, processor and peak memory, from ``wait4``
 * the full rebuild, ``huiqi status --format json`` of the year (every unit, rule and period
   evaluated from the events), next to the floor: ``GROUP BY`` unit and kind over the same
   events and the C JSON encoder;
-* in this process, the dashboard (``GET /?year=2026`` over HTTP on loopback, all units): the
-  first request (cold: it evaluates) and the later ones (p95), next to the evaluation alone
-  (`scheduler.store.reports.evaluate_selection`).
+* in a process of its own, the dashboard (``GET /?year=2026`` over HTTP on loopback, all
+  units): the first request (cold: it evaluates) and the later ones (p95), next to the
+  evaluation alone (`scheduler.store.reports.evaluate_selection`);
+* then the first build of the stored obligations (``huiqi obligations refresh``), the status
+  read from them, next to the status floor and to the same rows' floor (the stored
+  obligations of the year with their unit's code and name, sorted, one JSON object each by
+  the C encoder), and the dashboard again, counted by SQL over them.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ COUNTRY = {"counties": 2850, "townships": 38000, "villages": 490000}
 SCHEMA = "bench_country"
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 RULES = ROOT / "rules" / "xihe-fulian.yaml"
+STATUS = [scale.HUIQI, "status", "--as-of", "2026-12-31", "--format", "json"]
 
 IMPORT_FLOOR = """
 import csv, sys, psycopg
@@ -79,6 +84,26 @@ with psycopg.connect(sys.argv[1]) as connection:
     for number, (unit, kind, count) in enumerate(rows):
         item = {"unit": unit, "kind": kind, "count": count}
         out.write(("," if number else "") + json.dumps(item))
+    out.write("]\\n")
+"""
+
+ROWS_FLOOR = """
+import json, sys, psycopg
+with psycopg.connect(sys.argv[1]) as connection:
+    connection.execute("SET search_path TO " + sys.argv[2])
+    rows = connection.execute(
+        "SELECT u.code, u.name, o.rule_id, o.label, o.start::text, o.\\"end\\"::text, "
+        "o.due::text, o.required::float8, o.actual::float8 "
+        "FROM obligations o JOIN units u ON u.id = o.unit_id "
+        "WHERE o.start <= '2026-12-31' AND o.\\"end\\" >= '2026-01-01' "
+        "ORDER BY u.code COLLATE \\"C\\", o.rule_id, o.start"
+    )
+    names = ("unit", "unit_name", "rule", "label", "start", "end", "due", "required", "actual")
+    out = sys.stdout
+    out.write("[\\n")
+    for number, row in enumerate(rows):
+        item = dict(zip(names, row))
+        out.write(("," if number else "") + json.dumps(item, ensure_ascii=False))
     out.write("]\\n")
 """
 
@@ -144,14 +169,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{rows:,} event rows (generated in {generated:.0f} s); load average {load:.1f}"
     )
     print(f"{'measure':44} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} {'÷ floor (cpu)':>14}")
-    pairs = {"import": "import floor", "status": "status floor"}
     for name, figure in figures.items():
-        floor = figures[
-            next(k for k in figures if k.startswith(pairs[name.split()[0].rstrip(":")]))
-        ]
-        ratio = figure.cpu / floor.cpu
+        ratios = [f"{figure.cpu / figures[k].cpu:.1f}×" for k in scale.floors_of(name, figures)]
         print(
-            f"{name:44} {figure.wall:8.2f} {figure.cpu:8.2f} {figure.peak_mb:8.0f} {ratio:13.1f}×"
+            f"{name:44} {figure.wall:8.2f} {figure.cpu:8.2f} {figure.peak_mb:8.0f} "
+            f"{' / '.join(ratios):>14}"
         )
     print(dashboard, end="")
     return 0
@@ -183,12 +205,27 @@ def _measure(folder: Path, url: str, plain: str, requests: int) -> tuple[dict[st
         "status floor: GROUP BY + C JSON encoder": scale.run(
             [sys.executable, "-c", STATUS_FLOOR, plain, SCHEMA], env
         ),
-        "status: full rebuild, status --format json": scale.run(
-            [huiqi, "status", "--as-of", "2026-12-31", "--format", "json"], env
-        ),
+        "status: full rebuild, status --format json": scale.run(STATUS, env),
     }
     dashboard = [sys.executable, __file__, f"--dashboard={database}", f"--requests={requests}"]
-    return figures, subprocess.run(dashboard, check=True, capture_output=True, text=True).stdout
+    shown = _output(dashboard)
+    figures["refresh: huiqi obligations refresh (first build)"] = scale.run(
+        [huiqi, "obligations", "refresh"], env
+    )
+    figures["rows floor: stored rows + C JSON encoder"] = scale.run(
+        [sys.executable, "-c", ROWS_FLOOR, plain, SCHEMA], env
+    )
+    figures["status: stored obligations, --format json"] = scale.run(STATUS, env)
+    stored = _output(dashboard)
+    return figures, shown + stored.replace("dashboard (", "dashboard, stored (", 1)
+
+
+def _output(command: list[str]) -> str:
+    """What ``command`` prints; its error output when it fails."""
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
+    return done.stdout
 
 
 def _dashboard(database: str, requests: int) -> int:
@@ -199,12 +236,7 @@ def _dashboard(database: str, requests: int) -> int:
     from scheduler.rulefiles import read_rulebook
 
     book = read_rulebook([RULES])
-    server, thread, base, cookie = web.serve(database, book)
-    try:
-        cold, latencies, _ = web._requests(base, cookie, requests)
-    finally:
-        server.should_exit = True
-        thread.join(60)
+    cold, latencies, _size, _page = web._timed(database, book, "admin", requests)
     floor = web._floor(database, book, 1)
     p95 = sorted(latencies)[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
     print(

@@ -151,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{lines:,} event rows; load average {load:.1f} before, {os.getloadavg()[0]:.1f} after")
     print(f"{'measure':42} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} {'÷ floor (cpu)':>14}")
     for name, figure in figures.items():
-        ratios = [f"{figure.cpu / figures[floor].cpu:.1f}×" for floor in _floors(name, figures)]
+        ratios = [f"{figure.cpu / figures[floor].cpu:.1f}×" for floor in floors_of(name, figures)]
         print(
             f"{name:42} {figure.wall:8.2f} {figure.cpu:8.2f} {figure.peak_mb:8.0f} "
             f"{' / '.join(ratios):>14}"
@@ -159,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _floors(name: str, figures: dict[str, Run]) -> list[str]:
+def floors_of(name: str, figures: dict[str, Run]) -> list[str]:
     """The floors a measure is divided by: the import's, the status's (and, read from the
     stored obligations, the same rows' too); none for the first build."""
     if "refresh" in name or "floor" in name:

@@ -6,6 +6,7 @@ reads it only while the stored rows are up to date."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy import Engine
 
 from scheduler.core.rules import RuleBook
-from scheduler.store import obligations, registry, reports
+from scheduler.store import obligations, registry, reports, tallies
 from scheduler.store.database import transaction
 from scheduler.web import views
 
@@ -89,3 +90,18 @@ def test_the_page_reads_the_stored_rows_only_while_they_are_current(
         assert obligations.current(session, book, selection.last)
         assert views.dashboard(session, book, None, YEAR, None, township, NOW.date()) == shown
         session.rollback()
+
+
+@pytest.mark.parametrize("as_of", DAYS)
+def test_the_metrics_counts_by_rule_and_status_are_the_evaluations(
+    stored_demo: Engine, book: RuleBook, as_of: date
+) -> None:
+    """``huiqi_obligations`` (`scheduler.web.metrics`) counts the stored rows by SQL while they
+    are current: the same counts as the evaluation's."""
+    selection = reports.year_selection(YEAR, as_of)
+    rule_ids = [rule.id for rule in book.rules]
+    with transaction(stored_demo) as session:
+        counted = tallies.status_counts(session, rule_ids, as_of, selection.first, selection.last)
+        found = reports.evaluate_selection(session, book, selection)[2]
+    assert counted == Counter((o.rule_id, o.status) for o in found)
+    assert sum(counted.values()) > 500

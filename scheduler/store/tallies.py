@@ -259,6 +259,22 @@ def _grouped(
     ).group_by(c.top, c.own, c.rule_id, c.column, c.worst)
 
 
+def status_counts(
+    session: Session, rule_ids: Sequence[str], as_of: date, first: date, last: date
+) -> dict[tuple[str, Status], int]:
+    """The obligations of every unit under ``rule_ids`` for periods overlapping ``[first,
+    last]``, by rule and status on ``as_of``: one grouped statement."""
+    o = OBLIGATIONS.c
+    rank = severity(as_of).label("rank")
+    query = (
+        select(o.rule_id, rank, func.count())
+        .where(o.rule_id.in_(list(rule_ids)), overlapping(first, last), exists_on(as_of))
+        .group_by(o.rule_id, rank)
+    )
+    rows = flushed_connection(session).execute(query)
+    return {(rule_id, STATUS_AT[worst]): int(number) for rule_id, worst, number in rows}
+
+
 def _on_sqlite(session: Session) -> bool:
     return session.connection().dialect.name == "sqlite"
 

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.config import ConfigError
 from scheduler.core.problems import Message
-from scheduler.store import jobs, reports
+from scheduler.store import jobs, obligations, reports, tallies
 from scheduler.store.database import transaction
 from scheduler.store.models_calendar import as_utc
 from scheduler.store.models_operations import FAILED
@@ -141,9 +141,15 @@ def database_metrics(context: WebContext) -> list[Metric]:
 
 
 def _obligations(session: Session, context: WebContext, today: date) -> Tally[tuple[str, str]]:
-    selection = reports.year_selection(today.year, today)
-    _units, _rules, obligations = reports.evaluate_selection(session, context.book, selection)
-    return Tally((o.rule_id, o.status.value) for o in obligations)
+    """The year's obligations by rule and status: counted by SQL over the stored obligations
+    while they are current, else evaluated."""
+    book, selection = context.book, reports.year_selection(today.year, today)
+    if obligations.current(session, book, selection.last):
+        rule_ids = [rule.id for rule in book.rules]
+        counted = tallies.status_counts(session, rule_ids, today, selection.first, selection.last)
+        return Tally({(rule, status.value): n for (rule, status), n in counted.items()})
+    _units, _rules, found = reports.evaluate_selection(session, book, selection)
+    return Tally((o.rule_id, o.status.value) for o in found)
 
 
 def _obligation_family(tally: Tally[tuple[str, str]]) -> Metric:
