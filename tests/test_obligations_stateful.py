@@ -203,6 +203,10 @@ class Obligations(RuleBasedStateMachine):
             found = waiver_facts(session)
             selection = reports.Selection(self.as_of, first, last)
             streamed = list(StoredStatus(session, rules, self.as_of, first, last))
+            dates = (self.as_of, first, last)
+            paged = [o for at in range(0, len(streamed) + 3, 3)
+                     for o in StoredStatus(session, rules, *dates, window=(at, 3))]  # fmt: skip
+            assert paged == streamed
             listed = reports._status_rows(*reports.evaluate_selection(session, book, selection))
         assert streamed == [row.to_json() for row in listed]
         rebuilt = ledger(rules, sorted(units, key=lambda u: u.id), every, found, HORIZON,

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from scheduler.core.compliance import Status
 from scheduler.core.rules import RuleBook
 from scheduler.store import obligations, reports
 from scheduler.store.database import transaction
@@ -92,3 +93,26 @@ def test_the_command_writes_the_same_bytes_with_stored_obligations(
     assert stored.stdout == evaluated.stdout
     assert stored.stderr == evaluated.stderr
     assert "101" in stored.stdout
+
+
+@pytest.mark.parametrize("status", [None, Status.MISSED, Status.MET])
+@pytest.mark.parametrize("scope", ["county", "township", "village", None])
+def test_pages_read_by_sql_are_the_evaluations_rows_cut(
+    stored_demo: Engine, book: RuleBook, scope: str | None, status: Status | None
+) -> None:
+    """The API's pages (`reports.status_page`) of a subtree (a village: itself only), by
+    status or not: one after another, they are the evaluated rows with that status."""
+    with transaction(stored_demo) as session:
+        code = None
+        if scope:
+            code = session.scalars(select(Unit.code).where(Unit.kind == scope)).first()
+        selection = reports.year_selection(YEAR, date(2026, 9, 15), code)
+        expected = [o for o in _evaluated(session, book, selection)
+                    if status is None or o["status"] == status]  # type: ignore[index]  # fmt: skip
+        size = max(1, len(expected) // 5 + 1)
+        pages = [reports.status_page(session, book, selection, status, offset, size)
+                 for offset in range(0, len(expected) + size, size)]  # fmt: skip
+        assert reports._scoped_stored(session, book, selection) is not None or code is None
+    assert [o for page in pages for o in page] == expected
+    assert pages[-1] == [] and all(len(page) == size for page in pages[:-2])
+    assert expected or scope == "village"

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import islice
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from scheduler.core import unittree
 from scheduler.core.assessment import Scorecard, assess, scored_kinds, scoring_rules
-from scheduler.core.compliance import Obligation, UnitFacts, evaluate
+from scheduler.core.compliance import Obligation, Status, UnitFacts, evaluate
 from scheduler.core.gcpause import gc_paused
 from scheduler.core.jsontext import json_number as json_number  # re-exported
 from scheduler.core.ledger import obligations_on
@@ -175,6 +176,31 @@ def status_objects(session: Session, book: RuleBook, selection: Selection) -> St
         rules = selected_rules(book, selection.rule)
         return StoredStatus(session, rules, selection.as_of, selection.first, selection.last)
     return _RowObjects(status_rows(session, book, selection))
+
+
+def status_page(
+    session: Session,
+    book: RuleBook,
+    selection: Selection,
+    status: Status | None,
+    offset: int,
+    count: int,
+) -> list[dict[str, Any]]:
+    """``count`` objects of `status_objects` (those of ``status`` only, unless None) from the
+    ``offset``-th: a page read by SQL from the stored obligations while they are current (the
+    statement picks the page's obligations and their allocation only), else cut from the
+    `status_rows`."""
+    root = tallies.unit_by_code(session, selection.unit) if selection.unit else None
+    known = selection.unit is None or root is not None
+    if known and stored_obligations.current(session, book, selection.last):
+        scope = None if root is None else (root.id, selection.subtree)
+        rules = selected_rules(book, selection.rule)
+        window = (offset, count)
+        dates = (selection.as_of, selection.first, selection.last)
+        return list(StoredStatus(session, rules, *dates, scope, status, window))
+    rows = status_rows(session, book, selection)
+    found = (row.to_json() for row in rows if status is None or row.obligation.status == status)
+    return list(islice(found, offset, offset + count))
 
 
 def unmeasured(rows: Sequence[StatusRow]) -> set[tuple[str, str]]:

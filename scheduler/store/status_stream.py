@@ -24,9 +24,10 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, select, type_coerce
+from sqlalchemy import ColumnElement, String, and_, case, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from scheduler.core.compliance import Status
 from scheduler.core.jsontext import json_number
 from scheduler.core.rules import Rule
 from scheduler.store.facts import flushed_connection
@@ -34,11 +35,13 @@ from scheduler.store.models import Unit
 from scheduler.store.obligations import ALLOCATION
 from scheduler.store.stored_status import (
     OBLIGATIONS,
+    RANK,
     STATUS_AT,
     exists_on,
     overlapping,
     severity,
 )
+from scheduler.store.tallies import subtree_ids
 
 UNITS = Unit.__table__
 CHUNK = 5_000  # rows fetched at a time (a server-side cursor on PostgreSQL)
@@ -46,60 +49,122 @@ _STATUS = {rank: (status.value, status.closed) for rank, status in STATUS_AT.ite
 
 
 class StoredStatus:
-    """The objects of a selection of every unit, made as they are iterated; afterwards
-    ``unmeasured`` holds the (unit code, rule id) of the obligations whose quantity needed is
-    unknown (the unit lacks the attribute the rule counts per)."""
+    """The objects of a selection, made as they are iterated: of every unit, or of the unit
+    ``scope`` (its id, and whether the units under it too); only those of ``status`` (None:
+    any); with ``window`` (offset, count) only ``count`` of them from the ``offset``-th (a
+    page). Afterwards ``unmeasured`` holds the (unit code, rule id) of the obligations whose
+    quantity needed is unknown (the unit lacks the attribute the rule counts per)."""
 
     def __init__(
-        self, session: Session, rules: list[Rule], as_of: date, first: date, last: date
+        self,
+        session: Session,
+        rules: list[Rule],
+        as_of: date,
+        first: date,
+        last: date,
+        scope: tuple[int, bool] | None = None,
+        status: Status | None = None,
+        window: tuple[int, int] | None = None,
     ) -> None:
         self._session = session
         self._rules = rules
         self._as_of = as_of
         self._first = first
         self._last = last
+        self._scope = scope
+        self._status = status
+        self._window = window
+        self._dialect = session.get_bind().dialect.name
         self.unmeasured: set[tuple[str, str]] = set()
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         connection = flushed_connection(self._session).execution_options(
             stream_results=True, yield_per=CHUNK
         )
-        result = connection.execute(self._statement())
+        statement = self._statement() if self._window is None else self._page(*self._window)
+        result = connection.execute(statement)
         return self._objects(row for chunk in result.partitions() for row in chunk)
 
+    def _where(self) -> list[ColumnElement[bool]]:
+        o = OBLIGATIONS.c
+        # SQLite reads the table straight through, or by unit, when the rule is an expression:
+        # walking the (rule, start) index fetches the rows one by one, three times slower for
+        # a selection holding most of them
+        rule_id = o.rule_id.concat("") if self._dialect == "sqlite" else o.rule_id
+        where = [
+            rule_id.in_([rule.id for rule in self._rules]),
+            overlapping(self._first, self._last),
+            exists_on(self._as_of),
+        ]
+        if self._scope is not None:
+            where.append(o.unit_id.in_(_units_of(*self._scope)))
+        if self._status is not None:
+            where.append(severity(self._as_of) == RANK[self._status])
+        return where
+
+    def _code(self, column: ColumnElement[str]) -> ColumnElement[str]:
+        """Unit codes compared byte by byte, as Python compares them."""
+        return column.collate("C") if self._dialect == "postgresql" else column
+
+    def _rule_place(self) -> ColumnElement[int]:
+        o = OBLIGATIONS.c
+        return case({rule.id: n for n, rule in enumerate(self._rules)}, value=o.rule_id)
+
+    def _columns(self) -> list[Any]:
+        o, u = OBLIGATIONS.c, UNITS.c
+        return [
+            u.code,
+            u.name,
+            o.id,
+            o.rule_id,
+            o.label,
+            cast(o.start, String).label("start"),
+            cast(o.end, String).label("end"),
+            cast(o.due, String).label("due"),
+            severity(self._as_of).label("rank"),
+            type_coerce(o.required, String).label("required"),
+        ]
+
     def _statement(self) -> Any:
+        """Every row of the selection, one per obligation and event served, in order."""
+        o, a, u = OBLIGATIONS.c, ALLOCATION.c, UNITS.c
+        served = and_(a.obligation_id == o.id, a.day <= self._as_of)
+        return (
+            select(*self._columns(), a.event_id, type_coerce(a.value, String))
+            .select_from(OBLIGATIONS.join(UNITS, u.id == o.unit_id).outerjoin(ALLOCATION, served))
+            .where(*self._where())
+            .order_by(self._code(u.code), self._rule_place(), o.start, o.id, a.position)
+        )
+
+    def _page(self, offset: int, count: int) -> Any:
+        """The rows of ``count`` obligations from the ``offset``-th: those of one unit, rule
+        and start (attendance of meetings on one day) by their first event, as evidence order
+        puts them, so that no page boundary parts them differently."""
         o, a, u = OBLIGATIONS.c, ALLOCATION.c, UNITS.c
         as_of = self._as_of
-        rank = case({rule.id: n for n, rule in enumerate(self._rules)}, value=o.rule_id)
-        dialect = self._session.get_bind().dialect.name
-        code = u.code.collate("C") if dialect == "postgresql" else u.code
-        # SQLite reads the table straight through when the rule is an expression: walking the
-        # (rule, start) index fetches the rows one by one, three times slower for a selection
-        # holding most of them
-        rule_id = o.rule_id.concat("") if dialect == "sqlite" else o.rule_id
-        served = and_(a.obligation_id == o.id, a.day <= as_of)
+        first_event = (
+            select(func.min(a.event_id))
+            .where(a.obligation_id == o.id, a.day <= as_of)
+            .scalar_subquery()
+        )
+        order = (self._rule_place().label("place"), first_event.label("first_event"))
+        picked = (
+            select(*self._columns(), *order)
+            .select_from(OBLIGATIONS.join(UNITS, u.id == o.unit_id))
+            .where(*self._where())
+            .order_by(self._code(u.code), order[0], o.start, first_event.nulls_first(), o.id)
+            .offset(offset)
+            .limit(count)
+            .subquery()
+        )
+        p = picked.c
+        served = and_(a.obligation_id == p.id, a.day <= as_of)
         return (
-            select(
-                u.code,
-                u.name,
-                o.id,
-                o.rule_id,
-                o.label,
-                cast(o.start, String),
-                cast(o.end, String),
-                cast(o.due, String),
-                severity(as_of),
-                type_coerce(o.required, String),
-                a.event_id,
-                type_coerce(a.value, String),
+            select(*[p[c.name] for c in self._columns()], a.event_id, type_coerce(a.value, String))
+            .select_from(picked.outerjoin(ALLOCATION, served))
+            .order_by(
+                self._code(p.code), p.place, p.start, p.first_event.nulls_first(), p.id, a.position
             )
-            .select_from(OBLIGATIONS.join(UNITS, u.id == o.unit_id).outerjoin(ALLOCATION, served))
-            .where(
-                rule_id.in_([rule.id for rule in self._rules]),
-                overlapping(self._first, self._last),
-                exists_on(as_of),
-            )
-            .order_by(code, rank, o.start, o.id, a.position)
         )
 
     def _objects(self, rows: Iterable[Any]) -> Iterator[dict[str, Any]]:
@@ -147,6 +212,11 @@ class StoredStatus:
             if len(held) > 1:
                 held.sort(key=_evidence)
             yield from held
+
+
+def _units_of(root: int, subtree: bool) -> Any:
+    """The ids of the unit ``root`` and (``subtree``) of every unit under it."""
+    return subtree_ids(root) if subtree else select(UNITS.c.id).where(UNITS.c.id == root)
 
 
 def _sum(values: list[Any]) -> int | float:

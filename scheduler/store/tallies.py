@@ -105,11 +105,16 @@ def unit_by_code(session: Session, code: str) -> UnitFacts | None:
 
 def subtree_units(session: Session, root: int) -> list[UnitFacts]:
     """The unit ``root`` and every unit under it, by code."""
+    query = select(*UNIT_COLUMNS).where(UNITS.c.id.in_(subtree_ids(root))).order_by(UNITS.c.code)
+    return [UnitFacts(*row) for row in flushed_connection(session).execute(query)]
+
+
+def subtree_ids(root: int) -> Select[tuple[int]]:
+    """The ids of the unit ``root`` and every unit under it (a recursive query)."""
     u = UNITS.c
     start = select(u.id).where(u.id == root).cte("below", recursive=True)
     below = start.union_all(select(u.id).join(start, u.parent_id == start.c.id))
-    query = select(*UNIT_COLUMNS).where(u.id.in_(select(below.c.id))).order_by(u.code)
-    return [UnitFacts(*row) for row in flushed_connection(session).execute(query)]
+    return select(below.c.id)
 
 
 def with_children(session: Session, ids: Collection[int]) -> set[int]:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from scheduler.calendar import feeds, invites, meetings
+from scheduler.core.compliance import Status
 from scheduler.core.problems import InputError
 from scheduler.store import reports
 from scheduler.store.database import transaction
@@ -66,9 +67,9 @@ def list_obligations(
                 ],
             )
         selection = reports.year_selection(year or today.year, today, code, rule)
-        rows = reports.status_rows(session, context.book, selection)
-    found = [row.to_json() for row in rows if status is None or row.obligation.status == status]
-    window = [ObligationOut.model_validate(o) for o in found[offset : offset + limit + 1]]
+        wanted = None if status is None else Status(status)
+        found = reports.status_page(session, context.book, selection, wanted, offset, limit + 1)
+    window = [ObligationOut.model_validate(o) for o in found]
     return paging.page(request, [([offset + n + 1], o) for n, o in enumerate(window)], limit)
 
 
