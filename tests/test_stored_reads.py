@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
 from scheduler.core.rules import RuleBook
 from scheduler.demo import county as demo
@@ -124,3 +126,32 @@ def test_a_subtrees_obligations_come_from_the_stored_obligations_as_evaluated(
                 assert stored == reports.evaluate_selection(session, book, selection)
                 assert reports.selected_obligations(session, book, selection) == stored
         assert stored[2], "the township's villages owe the rule"
+
+
+def test_a_build_in_small_batches_of_units_writes_the_same_rows(
+    demo_county: Engine, book: RuleBook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`obligations.settle` computes every unit `UNITS_AT_ONCE` units at a time: in batches of
+    seven units the first build writes the same obligations, allocation and fingerprints."""
+    tables = ("obligation_events", "obligations", "obligation_sources", "obligation_rules")
+    with transaction(demo_county) as session:
+        before = _stored_rows(session)
+        for table in tables:
+            session.execute(text(f"DELETE FROM {table}"))
+        monkeypatch.setattr(obligations, "UNITS_AT_ONCE", 7)
+        assert obligations.settle(session, book, NOW.date()) > 100
+        after = _stored_rows(session)
+        session.rollback()
+    assert after == before
+    assert before[0] and before[1]
+
+
+def _stored_rows(session: Session) -> list[list[Any]]:
+    listed = [
+        "SELECT unit_id, rule_id, position, kind, label, start, due, required, satisfied_on, "
+        "opens_on, hopeful_on FROM obligations ORDER BY unit_id, rule_id, position",
+        "SELECT o.unit_id, o.rule_id, o.position, e.position, e.event_id, e.day, e.value FROM "
+        "obligation_events e JOIN obligations o ON o.id = e.obligation_id ORDER BY 1, 2, 3, 4",
+        "SELECT unit_id, rule_id, fingerprint FROM obligation_sources ORDER BY 1, 2",
+    ]
+    return [list(session.execute(text(query)).all()) for query in listed]

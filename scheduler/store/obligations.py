@@ -53,6 +53,7 @@ OBLIGATIONS = Base.metadata.tables["obligations"]
 ALLOCATION = Base.metadata.tables["obligation_events"]
 SOURCES = Base.metadata.tables["obligation_sources"]
 CHUNK = 500  # ids in one IN list
+UNITS_AT_ONCE = 2_000  # units computed together by a refresh
 REPLANNED = 500  # unit-rule pairs a settle writes from which PostgreSQL's statistics are redone
 OBLIGATIONS_LOCK = 0x6875_6971_6F62  # the advisory lock of refreshers on PostgreSQL ("huiqob")
 
@@ -225,14 +226,29 @@ def _refresh(
     horizon: date,
 ) -> int:
     """Compute ``rules`` again for ``unit_ids`` (None: every unit) and write the pairs whose
-    fingerprint changed. On PostgreSQL the refreshers take a transaction advisory lock first,
-    so two writers of one unit's rows run one after the other (SQLite has one writer)."""
+    fingerprint changed, `UNITS_AT_ONCE` units at a time (so that a first build of a province
+    holds one batch's facts and entries, not all of them). On PostgreSQL the refreshers take a
+    transaction advisory lock first, so two writers of one unit's rows run one after the other
+    (SQLite has one writer)."""
     session.flush()
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(select(func.pg_advisory_xact_lock(OBLIGATIONS_LOCK)))
+    if unit_ids is None:
+        unit_ids = list(connection.execute(select(Unit.id).order_by(Unit.id)).scalars())
+    written = 0
+    for start in range(0, len(unit_ids), UNITS_AT_ONCE):
+        batch = unit_ids[start : start + UNITS_AT_ONCE]
+        written += _refresh_units(session, book, rules, batch, horizon)
+    return written
+
+
+def _refresh_units(
+    session: Session, book: RuleBook, rules: Sequence[Rule], unit_ids: Sequence[int], horizon: date
+) -> int:
+    connection = session.connection()
     units = _units(connection, unit_ids)
-    ids = [unit.id for unit in units] if unit_ids is not None else None
+    ids = [unit.id for unit in units]
     kinds = {rule.requirement.kind for rule in rules}
     earliest = min(rule.effective_from for rule in rules)
     events = _events(session, kinds, earliest, ids, book.review_mode != "off")
@@ -280,13 +296,11 @@ def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
         yield list(ids[start : start + CHUNK])
 
 
-def _units(connection: Connection, unit_ids: Sequence[int] | None) -> list[UnitFacts]:
+def _units(connection: Connection, unit_ids: Sequence[int]) -> list[UnitFacts]:
     columns = (
         Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id, Unit.active_from,
         Unit.active_to, Unit.attributes,
     )  # fmt: skip
-    if unit_ids is None:
-        return [UnitFacts(*row) for row in connection.execute(select(*columns).order_by(Unit.id))]
     found: list[UnitFacts] = []
     for chunk in _chunks(unit_ids):
         rows = connection.execute(select(*columns).where(Unit.id.in_(chunk)).order_by(Unit.id))
@@ -298,13 +312,11 @@ def _events(
     session: Session,
     kinds: Collection[str],
     earliest: date,
-    unit_ids: Sequence[int] | None,
+    unit_ids: Sequence[int],
     reviewed: bool,
 ) -> list[EventFacts]:
-    """Every current event of ``kinds`` from ``earliest`` on, whatever its date, with its
-    review state when reviews count."""
-    if unit_ids is None:
-        return event_facts(session, kinds, earliest, FOREVER, None, reviewed)
+    """Every current event of ``kinds`` from ``earliest`` on, whatever its date, of the units
+    ``unit_ids``, with its review state when reviews count."""
     found: list[EventFacts] = []
     for chunk in _chunks(unit_ids):
         found.extend(event_facts(session, kinds, earliest, FOREVER, chunk))
@@ -319,28 +331,28 @@ def _events(
 
 
 def _waivers(
-    connection: Connection, unit_ids: Sequence[int] | None, rule_ids: Sequence[str]
+    connection: Connection, unit_ids: Sequence[int], rule_ids: Sequence[str]
 ) -> dict[tuple[int, str], dict[str, WaiverFacts]]:
     query = select(
         Waiver.unit_id, Waiver.rule_id, Waiver.period_label, Waiver.reason, Waiver.approved_by
     ).where(Waiver.rule_id.in_(rule_ids))
     found: dict[tuple[int, str], dict[str, WaiverFacts]] = defaultdict(dict)
-    for chunk in [None] if unit_ids is None else _chunks(unit_ids):
-        scoped = query if chunk is None else query.where(Waiver.unit_id.in_(chunk))
+    for chunk in _chunks(unit_ids):
+        scoped = query.where(Waiver.unit_id.in_(chunk))
         for unit_id, rule_id, label, reason, by in connection.execute(scoped):
             found[(unit_id, rule_id)][label] = WaiverFacts(reason, by)
     return found
 
 
 def _fingerprints(
-    connection: Connection, unit_ids: Sequence[int] | None, rule_ids: Sequence[str]
+    connection: Connection, unit_ids: Sequence[int], rule_ids: Sequence[str]
 ) -> dict[tuple[int, str], str]:
     query = select(
         ObligationSource.unit_id, ObligationSource.rule_id, ObligationSource.fingerprint
     ).where(ObligationSource.rule_id.in_(rule_ids))
     found: dict[tuple[int, str], str] = {}
-    for chunk in [None] if unit_ids is None else _chunks(unit_ids):
-        scoped = query if chunk is None else query.where(ObligationSource.unit_id.in_(chunk))
+    for chunk in _chunks(unit_ids):
+        scoped = query.where(ObligationSource.unit_id.in_(chunk))
         found.update(
             ((unit_id, rule_id), digest) for unit_id, rule_id, digest in connection.execute(scoped)
         )
