@@ -108,12 +108,13 @@ def book() -> RuleBook:
     return read_rulebook([BUNDLED_RULES])
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def stored_demo(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, book: RuleBook
 ) -> Iterator[Engine]:
     """The demo county of 2026 (as of 15 September) with its obligations stored, in SQLite or
-    a fresh PostgreSQL schema."""
+    a fresh PostgreSQL schema; built once per test process (the tests that change it roll
+    back)."""
     if request.param == "sqlite":
         yield from _stored_demo(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}", book)
         return

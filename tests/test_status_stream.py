@@ -21,7 +21,7 @@ from scheduler.store.status_stream import StoredStatus
 from tests.conftest import HuiqiRunner
 
 YEAR = 2026
-DAYS = [date(2026, 1, 1), date(2026, 4, 16), date(2026, 9, 15), date(2027, 3, 1)]
+DAYS = [date(2026, 4, 16), date(2026, 9, 15), date(2027, 3, 1)]
 
 
 def _evaluated(session: Session, book: RuleBook, selection: reports.Selection) -> list[object]:
@@ -30,7 +30,7 @@ def _evaluated(session: Session, book: RuleBook, selection: reports.Selection) -
 
 
 @pytest.mark.parametrize(
-    ("as_of", "rule"), [(day, None) for day in DAYS] + [(DAYS[2], "village-chair-attendance")]
+    ("as_of", "rule"), [(DAYS[0], None), (DAYS[2], None), (DAYS[1], "village-chair-attendance")]
 )
 def test_the_stream_is_the_evaluations_status(
     stored_demo: Engine, book: RuleBook, as_of: date, rule: str | None
@@ -40,9 +40,11 @@ def test_the_stream_is_the_evaluations_status(
         objects = reports.status_objects(session, book, selection)
         assert isinstance(objects, StoredStatus)
         streamed = list(objects)
+        # the statement streamed, not the session's connection (later reads fetch at once)
+        assert "stream_results" not in session.connection().get_execution_options()
         expected = _evaluated(session, book, selection)
     assert streamed == expected
-    assert len(streamed) > 100 or as_of == DAYS[0]  # few obligations on New Year's Day
+    assert len(streamed) > 100
     assert objects.unmeasured == set()
 
 
@@ -96,8 +98,9 @@ def test_the_command_writes_the_same_bytes_with_stored_obligations(
     assert "101" in stored.stdout
 
 
-@pytest.mark.parametrize("status", [None, Status.MISSED])
-@pytest.mark.parametrize("scope", ["county", "township", "village"])
+@pytest.mark.parametrize(
+    ("scope", "status"), [("county", None), ("county", Status.MISSED), ("village", None)]
+)
 def test_pages_read_by_sql_are_the_evaluations_rows_cut(
     stored_demo: Engine, book: RuleBook, scope: str | None, status: Status | None
 ) -> None:

@@ -92,7 +92,7 @@ def test_the_page_reads_the_stored_rows_only_while_they_are_current(
         session.rollback()
 
 
-@pytest.mark.parametrize("as_of", DAYS)
+@pytest.mark.parametrize("as_of", [DAYS[1], DAYS[3]])
 def test_the_metrics_counts_by_rule_and_status_are_the_evaluations(
     stored_demo: Engine, book: RuleBook, as_of: date
 ) -> None:

@@ -115,8 +115,8 @@ def export(engine: Engine, out: IO[str], with_secrets: bool = False) -> DumpSumm
 
 def _rows(connection: Connection, table: Table, with_secrets: bool) -> Iterator[dict[str, Any]]:
     hidden = {c.name for c in table.columns if secret_column(c) and not with_secrets}
-    query = select(table).order_by(*table.primary_key.columns)
-    for row in connection.execution_options(yield_per=BATCH).execute(query).mappings():
+    query = select(table).order_by(*table.primary_key.columns).execution_options(yield_per=BATCH)
+    for row in connection.execute(query).mappings():
         yield {name: None if name in hidden else encode(value) for name, value in row.items()}
 
 

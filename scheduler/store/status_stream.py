@@ -78,11 +78,11 @@ class StoredStatus:
         self.unmeasured: set[tuple[str, str]] = set()
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        connection = flushed_connection(self._session).execution_options(
-            stream_results=True, yield_per=CHUNK
-        )
         statement = self._statement() if self._window is None else self._page(*self._window)
-        result = connection.execute(statement)
+        # options of this statement only: Connection.execution_options would change the
+        # session's connection in place, and every later read of it would stream too
+        streamed = statement.execution_options(stream_results=True, yield_per=CHUNK)
+        result = flushed_connection(self._session).execute(streamed)
         return self._objects(row for chunk in result.partitions() for row in chunk)
 
     def _where(self) -> list[ColumnElement[bool]]:
