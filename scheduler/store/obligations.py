@@ -455,7 +455,9 @@ def entries(
             .order_by(a.obligation_id, a.position)
         )
         for obligation_id, event_id, served_on, amount in connection.execute(allocation):
-            served[obligation_id].append(Allocation(event_id, _day(served_on), _number(amount)))
+            served[obligation_id].append(
+                Allocation(event_id, _day(served_on), driver_decimal(amount))
+            )
     found = [_entry(row, served.get(row[0], ())) for row in rows]
     found.sort(key=lambda entry: (order[entry.rule_id], entry.unit_id, entry.position))
     return found
@@ -474,7 +476,8 @@ def _day(value: Any) -> Any:
     return date.fromisoformat(value)
 
 
-def _number(value: Any) -> Decimal:
+def driver_decimal(value: Any) -> Decimal:
+    """A stored amount as the driver hands it back (SQLite: an int, a float or text)."""
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
@@ -490,7 +493,7 @@ def _entry(row: Any, served: Sequence[Allocation]) -> Entry:
         due,
         grace_end,
         opens_on,
-        None if required is None else _number(required),
+        None if required is None else driver_decimal(required),
         satisfied_on,
         hopeful_on,
         None if by is None else WaiverFacts(reason, by),

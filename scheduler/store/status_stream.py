@@ -32,7 +32,7 @@ from scheduler.core.jsontext import json_number
 from scheduler.core.rules import Rule
 from scheduler.store.facts import flushed_connection
 from scheduler.store.models import Unit
-from scheduler.store.obligations import ALLOCATION
+from scheduler.store.obligations import ALLOCATION, driver_decimal
 from scheduler.store.stored_status import (
     OBLIGATIONS,
     RANK,
@@ -236,10 +236,7 @@ def _number(raw: Any) -> int | float:
     return json_number(_decimal(raw)) or 0
 
 
-@lru_cache(maxsize=4096)
-def _decimal(raw: Any) -> Decimal:
-    """A stored amount as the driver gives it (SQLite: an int, a float or text) as a Decimal."""
-    return raw if isinstance(raw, Decimal) else Decimal(str(raw))
+_decimal = lru_cache(maxsize=4096)(driver_decimal)  # few distinct amounts, many times over
 
 
 @lru_cache(maxsize=4096)
