@@ -16,7 +16,7 @@ from datetime import date
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -27,7 +27,7 @@ _BY_VALUE = frozenset({date, str, type(None)})
 
 
 def insert_columns(
-    session: Session, table: Table, columns: Mapping[str, Sequence[Any]],
+    session: Session | Connection, table: Table, columns: Mapping[str, Sequence[Any]],
     same: Mapping[str, Any] | None = None, raw: Collection[str] = (),
 ) -> None:  # fmt: skip
     """Insert rows into ``table`` given by column: ``columns`` maps column names to their
@@ -36,7 +36,7 @@ def insert_columns(
     count = len(next(iter(columns.values()))) if columns else 0
     if not count:
         return
-    connection = session.connection()
+    connection = session if isinstance(session, Connection) else session.connection()
     dialect = connection.dialect
     names = [*columns, *(same or {})]
     bound: list[Iterable[Any]] = []
@@ -47,12 +47,27 @@ def insert_columns(
         bind = table.c[name].type._cached_bind_processor(dialect)
         bound.append(repeat(value if bind is None else bind(value), count))
     rows = list(zip(*bound, strict=True))
+    quote = dialect.identifier_preparer.quote  # a column may be a keyword ("end")
+    into = f"{quote(table.name)} ({', '.join(map(quote, names))})"
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        _copy(connection, table.name, names, rows)
+        _copy(connection, into, rows)
         return
     marks = ", ".join("?" if dialect.paramstyle == "qmark" else "%s" for _ in names)
-    statement = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"
-    connection.exec_driver_sql(statement, rows)
+    connection.exec_driver_sql(f"INSERT INTO {into} VALUES ({marks})", rows)
+
+
+def reserve_ids(session: Session | Connection, table: Table, count: int) -> list[int]:
+    """``count`` new ids of ``table`` (an integer ``id`` key), so that its rows go in with
+    `insert_columns` (no RETURNING): PostgreSQL's sequence of the column hands them out; on
+    SQLite the caller's transaction writes, so it holds the write lock and the ids after the
+    highest are free."""
+    connection = session if isinstance(session, Connection) else session.connection()
+    if connection.dialect.name == "postgresql":
+        sequence = func.nextval(func.pg_get_serial_sequence(table.name, "id"))
+        numbers = select(sequence).select_from(func.generate_series(1, count))
+        return list(connection.execute(numbers).scalars())
+    highest = connection.execute(select(func.max(table.c.id))).scalar() or 0
+    return list(range(highest + 1, highest + 1 + count))
 
 
 def _bind_all(bind: Callable[[Any], Any], values: Sequence[Any]) -> Iterable[Any]:
@@ -63,12 +78,13 @@ def _bind_all(bind: Callable[[Any], Any], values: Sequence[Any]) -> Iterable[Any
     return map(bind, values)
 
 
-def _copy(connection: Connection, table: str, names: Sequence[str], values: list[tuple]) -> None:
-    """The rows through psycopg 3's ``COPY`` in text form, in the connection's transaction."""
+def _copy(connection: Connection, into: str, values: list[tuple]) -> None:
+    """The rows through psycopg 3's ``COPY`` in text form into ``into`` (the table and its
+    columns), in the connection's transaction."""
     import psycopg
 
     raw: Any = connection.connection.dbapi_connection
-    statement = f"COPY {table} ({', '.join(names)}) FROM STDIN"
+    statement = f"COPY {into} FROM STDIN"
     try:
         with raw.cursor() as cursor, cursor.copy(statement) as copy:
             for row in values:

@@ -260,7 +260,7 @@ def _insert_events(
         return []
     events = EVENTS
     rows = [row for _, row, _, _ in fresh]
-    new_ids = _reserve_ids(session, len(rows))
+    new_ids = bulk.reserve_ids(session, events, len(rows))
     keys = [row.key if old is None else f"~{uuid.uuid4().hex}" for _, row, _, old in fresh]
     columns: dict[str, Sequence[Any]] = {
         "id": new_ids, "unit_id": [unit_id for _, _, unit_id, _ in fresh], "key": keys,
@@ -295,20 +295,6 @@ def _insert_events(
             replaced,
         )
     return new_ids
-
-
-def _reserve_ids(session: Session, count: int) -> list[int]:
-    """``count`` new event ids, so that the rows go in with one executemany (no RETURNING):
-    PostgreSQL's sequence hands them out; on SQLite the writer holds the write lock, so the
-    ids after the highest are free."""
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        sequence = select(func.nextval(func.pg_get_serial_sequence("events", "id"))).select_from(
-            func.generate_series(1, count)
-        )
-        return list(connection.execute(sequence).scalars())
-    highest = connection.execute(select(func.max(EVENTS.c.id))).scalar() or 0
-    return list(range(highest + 1, highest + 1 + count))
 
 
 def _trail(

@@ -38,6 +38,7 @@ from scheduler.core.compliance import EventFacts, UnitFacts, WaiverFacts
 from scheduler.core.ledger import FOREVER, Allocation, Entry, ledger
 from scheduler.core.periods import Period
 from scheduler.core.rules import Rule, RuleBook
+from scheduler.store import bulk
 from scheduler.store.facts import event_facts
 from scheduler.store.models import Base, Unit, Waiver
 from scheduler.store.models_obligations import (
@@ -391,16 +392,17 @@ def _write(
         )
     if not entries:
         return
-    statement = insert(OBLIGATIONS).returning(OBLIGATIONS.c.id, sort_by_parameter_order=True)
-    new_ids = connection.execute(statement, [_row(entry) for entry in entries]).scalars().all()
-    allocation = [
-        {"obligation_id": new_id, "position": position, "event_id": each.event_id,
-         "day": each.day, "value": each.value}
-        for new_id, entry in zip(new_ids, entries, strict=True)
-        for position, each in enumerate(entry.allocation)
-    ]  # fmt: skip
-    if allocation:
-        connection.execute(insert(ALLOCATION), allocation)
+    new_ids = bulk.reserve_ids(connection, OBLIGATIONS, len(entries))
+    rows = [_row(entry) for entry in entries]
+    columns = {"id": new_ids} | {name: [row[name] for row in rows] for name in rows[0]}
+    bulk.insert_columns(connection, OBLIGATIONS, columns)
+    names = ("obligation_id", "position", "event_id", "day", "value")
+    allocation: dict[str, list[Any]] = {name: [] for name in names}
+    for new_id, entry in zip(new_ids, entries, strict=True):
+        for position, each in enumerate(entry.allocation):
+            for name, value in zip(names, (new_id, position, *each), strict=True):
+                allocation[name].append(value)
+    bulk.insert_columns(connection, ALLOCATION, allocation)
 
 
 def _row(entry: Entry) -> dict[str, Any]:
