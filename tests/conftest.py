@@ -66,10 +66,14 @@ STORED_DEMO_NOW = datetime(2026, 9, 15, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database: a SQLite file, or a fresh PostgreSQL schema; for a test that takes
-    the migrated `engine`, a PostgreSQL schema already migrated and emptied (`MigratedSchemas`)."""
+    """An empty database: a SQLite file, or a fresh PostgreSQL schema. For a test that takes
+    the migrated `engine`, the database is migrated already: a copy of a SQLite file migrated
+    once per test process, or a PostgreSQL schema migrated once and emptied (`MigratedSchemas`)."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'huiqi.db'}"
+        path = tmp_path / "huiqi.db"
+        if "engine" in request.fixturenames:
+            shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
+        yield f"sqlite:///{path}"
         return
     if "engine" in request.fixturenames:
         pool: MigratedSchemas = request.getfixturevalue("migrated_schemas")
@@ -148,6 +152,17 @@ def _shape(connection: Connection) -> tuple[int, str]:
     ).scalar_one()
     revision = run(text("SELECT string_agg(version_num, ',') FROM alembic_version")).scalar()
     return objects, str(revision)
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the newest schema, closed (no write-ahead log beside it)."""
+    path = tmp_path_factory.mktemp("migrated") / "huiqi.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()
+    assert not Path(f"{path}-wal").exists()
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import signal
 import sqlite3
 import subprocess
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Engine, String, cast, func, insert, literal, select, text
 
 from scheduler.core.rules import RuleBook
 from scheduler.store import backup, dump, schema
@@ -115,14 +114,25 @@ def test_the_daemon_backs_up_once_a_day_across_restarts_and_logs_json(
 
 
 def grow(engine: Engine, rows: int) -> None:
-    """Make the database big enough that copying it takes a while (events of unit 100)."""
-    moment = datetime.now(SHANGHAI)
+    """Make the database big enough that copying it takes a while: ``rows`` events of unit 100
+    with 480 random hexadecimal digits each (made by the database itself)."""
+    events = Event.__table__
+    if engine.dialect.name == "sqlite":
+        counting = select(literal(1).label("n")).cte("numbers", recursive=True)
+        numbers = counting.union_all(select(counting.c.n + 1).where(counting.c.n < rows))
+        noise = func.hex(func.randomblob(240))
+    else:
+        numbers = select(func.generate_series(1, rows).label("n")).cte("numbers")
+        noise = func.concat(*(func.md5(cast(func.random(), String)) for _ in range(15)))
+    titles = select(noise.label("title")).select_from(numbers).subquery()
+    made = select(
+        literal(1), literal(date(2026, 5, 1), events.c.date.type), titles.c.title,
+        func.substr(titles.c.title, 1, 64), literal(""),
+        literal(datetime.now(SHANGHAI), events.c.recorded_at.type), literal("grow"),
+    ).select_from(titles)  # fmt: skip
+    names = ["unit_id", "date", "title", "key", "source", "recorded_at", "recorded_by"]
     with engine.begin() as connection:
-        for _ in range(rows // 5000):
-            batch = [{"unit_id": 1, "date": date(2026, 5, 1), "title": title, "key": title[:64],
-                      "source": "", "recorded_at": moment, "recorded_by": "grow"}
-                     for title in (secrets.token_hex(240) for _ in range(5000))]  # fmt: skip
-            connection.execute(insert(Event), batch)
+        connection.execute(insert(events).from_select(names, made))
         connection.execute(
             insert(EventKind).from_select(["event_id", "kind"], select(Event.id, text("'study'")))
         )
