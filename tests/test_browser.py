@@ -83,8 +83,9 @@ def serve(app: object, port: int) -> Iterator[str]:
     thread.join(10)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Chromium, launched once for the tests of a module (each opens contexts of its own)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
