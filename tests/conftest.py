@@ -39,6 +39,9 @@ from scheduler.store.database import make_engine, migrate
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_RULES = ROOT / "rules" / "xihe-fulian.yaml"
 SHARED = ROOT.parent / "shared"
+CONTRACT = SHARED / "contract"
+# The contract's scenarios: its folders that hold a county (units.csv).
+SCENARIOS = sorted(p.parent.name for p in CONTRACT.glob("*/units.csv"))
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_SECRET_KEY = "test-secret-key-of-the-huiqi-suite"
 os.environ.setdefault("HUIQI_SECRET_KEY", TEST_SECRET_KEY)  # record links sign with it

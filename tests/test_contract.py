@@ -9,10 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SHARED, huiqi_executable
-
-CONTRACT = SHARED / "contract"
-SCENARIOS = sorted(p.name for p in CONTRACT.glob("*") if p.is_dir()) if CONTRACT.exists() else []
+from tests.conftest import CONTRACT, ROOT, SCENARIOS, huiqi_executable
 
 
 @pytest.mark.skipif(not SCENARIOS, reason="../shared/contract is not beside the project")

@@ -13,6 +13,7 @@ import glob
 import importlib.util
 import json
 import os
+import sys
 from datetime import date, datetime
 from pathlib import Path
 from types import ModuleType
@@ -28,13 +29,12 @@ from scheduler.rulefiles import read_rulebook
 from scheduler.store import obligations, registry, reports, schema, waivers
 from scheduler.store.database import alembic_config, migrate, transaction
 from scheduler.tables import read_table
-from tests.conftest import BUNDLED_RULES, SHARED, huiqi_executable
+from tests.conftest import BUNDLED_RULES, CONTRACT, SCENARIOS, huiqi_executable
 from tests.countyfacts import SHANGHAI
 from tests.opsworld import counts, exported, fresh_engine
 
 FIRST_RELEASE = "0005"
 LOADED = datetime(2026, 9, 15, 18, 0, tzinfo=SHANGHAI)
-CONTRACT = SHARED / "contract"
 
 
 def at_revision(engine: Engine, revision: str) -> None:
@@ -118,10 +118,15 @@ def _statuses(
 
 
 def contract_runner() -> ModuleType:
+    """../shared/contract/run.py as a module, leaving no bytecode cache in that folder."""
     spec = importlib.util.spec_from_file_location("contract_run", CONTRACT / "run.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    writes, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = writes
     return module
 
 
@@ -137,9 +142,6 @@ def load_scenario(session: Session, book: RuleBook, folder: Path) -> None:
             waivers.waive(
                 session, book, unit, rule, period, "contract scenario", "contract", LOADED
             )
-
-
-SCENARIOS = sorted(p.name for p in CONTRACT.glob("*") if p.is_dir()) if CONTRACT.exists() else []
 
 
 @pytest.mark.skipif(not SCENARIOS, reason="../shared/contract is not beside the project")
