@@ -11,10 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
 
-import pytest
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from scheduler.calendar import feeds, meetings
@@ -28,7 +26,7 @@ from scheduler.store.database import make_engine, migrate, transaction
 from scheduler.store.workdays import save_notice
 from scheduler.transports.delivery import make_transports
 from tests.calendarfacts import plan
-from tests.conftest import EVENT_HEADER, POSTGRES, ROOT, UNIT_HEADER
+from tests.conftest import EVENT_HEADER, ROOT, UNIT_HEADER, postgres_schema
 from tests.countyfacts import SHANGHAI, load_county, table
 
 NOW = datetime(2026, 10, 16, 9, 0, tzinfo=SHANGHAI)
@@ -61,19 +59,8 @@ def fresh_database(backend: str, folder: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{folder / f'{uuid.uuid4().hex[:8]}.db'}"
         return
-    if POSTGRES is None:
-        pytest.skip("PostgreSQL is not reachable")
-    schema_name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema_name}"'))
-    separator = "&" if "?" in POSTGRES else "?"
-    try:
-        yield f"{POSTGRES}{separator}options={quote(f'-csearch_path={schema_name}')}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema_name}" CASCADE'))
-        admin.dispose()
+    with postgres_schema() as url:
+        yield url
 
 
 @contextmanager
