@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from scheduler.cli import main as huiqi_main
 from scheduler.core.rules import RuleBook
@@ -67,18 +68,23 @@ POSTGRES = _postgres_base()
 STORED_DEMO_NOW = datetime(2026, 9, 15, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
+MIGRATED_BY = frozenset({"engine", "county"})  # the fixtures that migrate the database first
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database: a SQLite file, or a fresh PostgreSQL schema. For a test that takes
-    the migrated `engine`, the database is migrated already: a copy of a SQLite file migrated
-    once per test process, or a PostgreSQL schema migrated once and emptied (`MigratedSchemas`)."""
+    the migrated `engine` or the `county`, the database is migrated already: a copy of a SQLite
+    file migrated once per test process, or a PostgreSQL schema migrated once and emptied
+    (`MigratedSchemas`)."""
+    migrated = not MIGRATED_BY.isdisjoint(request.fixturenames)
     if request.param == "sqlite":
         path = tmp_path / "huiqi.db"
-        if "engine" in request.fixturenames:
+        if migrated:
             shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
         yield f"sqlite:///{path}"
         return
-    if "engine" in request.fixturenames:
+    if migrated:
         pool: MigratedSchemas = request.getfixturevalue("migrated_schemas")
         with pool.lend() as url:
             yield url
@@ -128,6 +134,8 @@ class MigratedSchemas:
                 for (sequence,) in connection.execute(text(_SEQUENCES)):
                     connection.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
             return True
+        except DBAPIError:  # e.g. a role that may not turn the triggers off: a new schema then
+            return False
         finally:
             engine.dispose()
 
