@@ -97,27 +97,35 @@ class MigratedSchemas:
     """PostgreSQL schemas of this test process, migrated once and lent to one test at a time:
     given back, each is emptied (every row deleted, triggers aside, every sequence restarted:
     what a fresh migration leaves, in a tenth of its time); a schema whose objects or revision a
-    test changed is dropped instead."""
+    test changed is dropped instead, and so is every schema once a migration writes rows of its
+    own (emptying would lose them)."""
 
     def __init__(self) -> None:
         self.idle: list[tuple[str, str]] = []  # (schema, url)
         self.shape: tuple[int, str] | None = None  # a fresh schema's objects and revision
+        self.reusable = True  # a fresh migration leaves no row but its revision
 
     @contextmanager
     def lend(self) -> Iterator[str]:
         name, url = self.idle.pop() if self.idle else self._migrated()
-        yield url
-        if self._emptied(url):
-            self.idle.append((name, url))
-        else:
-            _drop_schema(name)
+        try:
+            yield url
+        finally:
+            if self.reusable and self._emptied(url):
+                self.idle.append((name, url))
+            else:
+                _drop_schema(name)
 
     def _migrated(self) -> tuple[str, str]:
         name, url = _create_schema()
         engine = make_engine(url)
         migrate(engine)
         with engine.connect() as connection:
-            self.shape = self.shape or _shape(connection)
+            if self.shape is None:
+                self.shape = _shape(connection)
+                tables = [table for (table,) in connection.execute(text(_TABLES))]
+                rows = (connection.execute(text(f'SELECT count(*) FROM "{t}"')) for t in tables)
+                self.reusable = not any(count.scalar_one() for count in rows)
         engine.dispose()
         return name, url
 
