@@ -34,7 +34,7 @@ messages: $(STAMP)
 	$(BIN)/pybabel compile --statistics -d scheduler/locale -D huiqi
 
 # Two processes (pytest-xdist), each test file in one of them. Bytecode is cached even where
-# the environment says not to (PYTHONDONTWRITEBYTECODE): each of the suite's ~150 processes
+# the environment says not to (PYTHONDONTWRITEBYTECODE): each of the suite's processes
 # would otherwise compile huiqi again.
 test: $(STAMP) system lint
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n auto --dist loadfile
