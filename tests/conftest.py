@@ -157,19 +157,18 @@ _TABLES = (
     " AND tablename <> 'alembic_version'"
 )
 _SEQUENCES = "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()"
+_OBJECTS = (
+    "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE n.nspname = current_schema()"
+)
+_REVISION = text("SELECT string_agg(version_num, ',') FROM alembic_version")
 
 
 def _shape(connection: Connection) -> tuple[int, str]:
     """How many objects the schema holds (tables, indexes, sequences, views…) and its
     revision."""
-    run = connection.execute
-    objects = run(
-        text(
-            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE n.nspname = current_schema()"
-        )
-    ).scalar_one()
-    revision = run(text("SELECT string_agg(version_num, ',') FROM alembic_version")).scalar()
+    objects = connection.execute(text(_OBJECTS)).scalar_one()
+    revision = connection.execute(_REVISION).scalar()
     return objects, str(revision)
 
 

@@ -36,7 +36,7 @@ def insert_columns(
     count = len(next(iter(columns.values()))) if columns else 0
     if not count:
         return
-    connection = session if isinstance(session, Connection) else session.connection()
+    connection = _connection(session)
     dialect = connection.dialect
     names = [*columns, *(same or {})]
     bound: list[Iterable[Any]] = []
@@ -61,13 +61,17 @@ def reserve_ids(session: Session | Connection, table: Table, count: int) -> list
     `insert_columns` (no RETURNING): PostgreSQL's sequence of the column hands them out; on
     SQLite the caller's transaction writes, so it holds the write lock and the ids after the
     highest are free."""
-    connection = session if isinstance(session, Connection) else session.connection()
+    connection = _connection(session)
     if connection.dialect.name == "postgresql":
         sequence = func.nextval(func.pg_get_serial_sequence(table.name, "id"))
         numbers = select(sequence).select_from(func.generate_series(1, count))
         return list(connection.execute(numbers).scalars())
     highest = connection.execute(select(func.max(table.c.id))).scalar() or 0
     return list(range(highest + 1, highest + 1 + count))
+
+
+def _connection(session: Session | Connection) -> Connection:
+    return session if isinstance(session, Connection) else session.connection()
 
 
 def _bind_all(bind: Callable[[Any], Any], values: Sequence[Any]) -> Iterable[Any]:

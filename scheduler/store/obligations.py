@@ -396,13 +396,15 @@ def _write(
     rows = [_row(entry) for entry in entries]
     columns = {"id": new_ids} | {name: [row[name] for row in rows] for name in rows[0]}
     bulk.insert_columns(connection, OBLIGATIONS, columns)
-    names = ("obligation_id", "position", "event_id", "day", "value")
-    allocation: dict[str, list[Any]] = {name: [] for name in names}
-    for new_id, entry in zip(new_ids, entries, strict=True):
-        for position, each in enumerate(entry.allocation):
-            for name, value in zip(names, (new_id, position, *each), strict=True):
-                allocation[name].append(value)
-    bulk.insert_columns(connection, ALLOCATION, allocation)
+    served = [
+        (new_id, position, *each)
+        for new_id, entry in zip(new_ids, entries, strict=True)
+        for position, each in enumerate(entry.allocation)
+    ]
+    if served:
+        names = ("obligation_id", "position", "event_id", "day", "value")
+        columns = dict(zip(names, zip(*served, strict=True), strict=True))
+        bulk.insert_columns(connection, ALLOCATION, columns)
 
 
 def _row(entry: Entry) -> dict[str, Any]:
